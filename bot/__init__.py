@@ -1,0 +1,1 @@
+"""refdesk: the program — settings, app factory, CLI, and the reference program's rules."""

@@ -1,0 +1,167 @@
+"""Settings: one typed object read from the environment (and `.env`), checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+APPS_PAGE = "https://api.slack.com/apps"
+
+# Where each Slack setting lives in the app's configuration pages.
+_WHERE = {
+    "SLACK_BOT_TOKEN": f"the Bot User OAuth Token (xoxb-…) under {APPS_PAGE} → your app → OAuth & Permissions",
+    "SLACK_SIGNING_SECRET": f"the Signing Secret under {APPS_PAGE} → your app → Basic Information → App Credentials",
+    "SLACK_APP_TOKEN": (
+        f"an app-level token (xapp-…) with the connections:write scope under {APPS_PAGE} → your app → "
+        "Basic Information → App-Level Tokens"
+    ),
+    "CS_CHANNEL_ID": (
+        "the CS channel's ID (C… or G…): in Slack open the channel, click its name, the ID is at the bottom "
+        "of the About tab; then invite the bot there with /invite @refdesk"
+    ),
+    "CS_LEAD_USER_IDS": ("comma-separated member IDs (U…): in Slack open a profile, ⋮ More → Copy member ID"),
+    "SLACK_API_URL": "a base URL ending in /api/, e.g. https://slack.com/api/ (leave unset for Slack itself)",
+    "DATABASE_URL": "a SQLAlchemy URL, e.g. sqlite:///refdesk.db or postgresql+psycopg://user@host/refdesk",
+    "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_DEFAULT_EARLY_STAGES = ("discovery", "qualification")
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    cs_channel_id: str = ""
+    cs_lead_user_ids: frozenset[str] = frozenset()
+    database_url: str = "sqlite:///refdesk.db"
+    slack_api_url: str | None = None
+    log_level: str = "INFO"
+    # Qualification (PROGRAM.md, "Qualification")
+    min_deal_arr: int = 50_000
+    early_stages: tuple[str, ...] = _DEFAULT_EARLY_STAGES
+    max_prior_references: int = 2
+    cs_members_cache_seconds: int = 300
+
+
+def _where(name: str) -> str:
+    return _WHERE.get(name, "see .env.example")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r} (see .env.example)") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value} (see .env.example)")
+    return value
+
+
+def _checked(env: Mapping[str, str], name: str, ok: Callable[[str], bool], required: bool, shape: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        if required:
+            raise SettingsError(f"{name} is missing: set it in .env or the environment to {_where(name)}")
+        return ""
+    if not ok(value):
+        raise SettingsError(f"{name} is malformed ({shape}): set it to {_where(name)}")
+    return value
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    require: Collection[str] = (),
+    dotenv_path: str | Path | None = ".env",
+) -> Settings:
+    """Read settings from `env` (default: os.environ after loading `.env`); `require` names the must-haves."""
+    if env is None:
+        if dotenv_path and Path(dotenv_path).is_file():
+            load_dotenv(dotenv_path, override=False)
+        env = os.environ
+    need = set(require)
+
+    bot_token = _checked(
+        env,
+        "SLACK_BOT_TOKEN",
+        lambda v: v.startswith("xoxb-"),
+        "SLACK_BOT_TOKEN" in need,
+        "it starts with xoxb-",
+    )
+    signing_secret = _checked(
+        env,
+        "SLACK_SIGNING_SECRET",
+        lambda v: re.fullmatch(r"[A-Za-z0-9]{8,}", v) is not None,
+        "SLACK_SIGNING_SECRET" in need,
+        "letters and digits only",
+    )
+    app_token = _checked(
+        env,
+        "SLACK_APP_TOKEN",
+        lambda v: v.startswith("xapp-"),
+        "SLACK_APP_TOKEN" in need,
+        "it starts with xapp-",
+    )
+    channel = _checked(
+        env,
+        "CS_CHANNEL_ID",
+        lambda v: _CHANNEL_ID.match(v) is not None,
+        "CS_CHANNEL_ID" in need,
+        "a channel ID like C0123ABCD, not a #name",
+    )
+    leads_raw = env.get("CS_LEAD_USER_IDS", "")
+    leads = frozenset(part.strip() for part in leads_raw.split(",") if part.strip())
+    bad = sorted(lead for lead in leads if not _USER_ID.match(lead))
+    if bad:
+        raise SettingsError(
+            f"CS_LEAD_USER_IDS has {bad[0]!r}, not a member ID: set it to {_where('CS_LEAD_USER_IDS')}"
+        )
+    if "CS_LEAD_USER_IDS" in need and not leads:
+        raise SettingsError(f"CS_LEAD_USER_IDS is missing: set it to {_where('CS_LEAD_USER_IDS')}")
+
+    api_url = _checked(
+        env, "SLACK_API_URL", lambda v: re.match(r"^https?://", v) is not None, False, "an http(s) URL"
+    )
+    if api_url and not api_url.endswith("/"):
+        api_url += "/"
+    database_url = env.get("DATABASE_URL", "").strip() or "sqlite:///refdesk.db"
+    if "://" not in database_url:
+        raise SettingsError(f"DATABASE_URL is malformed: set it to {_where('DATABASE_URL')}")
+    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL is malformed ({log_level!r}): set it to {_where('LOG_LEVEL')}")
+
+    stages_raw = env.get("EARLY_STAGES", "").strip()
+    stages = tuple(s.strip().lower() for s in stages_raw.split(",") if s.strip()) or _DEFAULT_EARLY_STAGES
+
+    return Settings(
+        slack_bot_token=bot_token,
+        slack_signing_secret=signing_secret,
+        slack_app_token=app_token,
+        cs_channel_id=channel,
+        cs_lead_user_ids=leads,
+        database_url=database_url,
+        slack_api_url=api_url or None,
+        log_level=log_level,
+        min_deal_arr=_int(env, "MIN_DEAL_ARR", 50_000),
+        early_stages=stages,
+        max_prior_references=_int(env, "MAX_PRIOR_REFERENCES", 2, minimum=1),
+        cs_members_cache_seconds=_int(env, "CS_MEMBERS_CACHE_SECONDS", 300),
+    )

@@ -1,0 +1,128 @@
+"""SQLAlchemy 2 models. Timestamps are timezone-aware UTC on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns aware datetimes (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+class ReferenceRequest(Base):
+    """A rep's request for a customer reference: every field of PROGRAM.md's form, and its decision."""
+
+    __tablename__ = "reference_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default=RequestStatus.PENDING, index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # The view that submitted it: a redelivered submission finds it and stores nothing twice.
+    source_view_id: Mapped[str] = mapped_column(String(40), unique=True)
+    requester_id: Mapped[str] = mapped_column(String(32))
+    rep_id: Mapped[str] = mapped_column(String(32), index=True)
+
+    # Deal
+    prospect_company: Mapped[str] = mapped_column(String(200))
+    # Lower-cased, space-folded company name: how "the same prospect" is recognised.
+    prospect_key: Mapped[str] = mapped_column(String(200), index=True)
+    prospect_industry: Mapped[str] = mapped_column(String(40))
+    prospect_employees: Mapped[int] = mapped_column(Integer)
+    prospect_revenue: Mapped[int | None] = mapped_column(BigInteger)
+    deal_arr: Mapped[int] = mapped_column(BigInteger)
+    close_date: Mapped[date] = mapped_column(Date)
+    deal_stage: Mapped[str] = mapped_column(String(40))
+    # Prospect contact
+    contact_role: Mapped[str] = mapped_column(String(200))
+    contact_concerns: Mapped[str] = mapped_column(Text)
+    # Reference wanted
+    wanted_industry: Mapped[str] = mapped_column(String(40))
+    wanted_size_band: Mapped[str] = mapped_column(String(20))
+    wanted_role_level: Mapped[str] = mapped_column(String(20))
+    wanted_use_case: Mapped[str] = mapped_column(String(300))
+    wanted_kind: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(20))
+    # Justification
+    why_now: Mapped[str] = mapped_column(Text)
+    tried: Mapped[list[str]]
+    goal: Mapped[str] = mapped_column(Text)
+    background: Mapped[str] = mapped_column(Text, default="")
+    prior_references: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Where the approval card lives, for chat.update and the thread.
+    card_channel: Mapped[str | None] = mapped_column(String(32))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+    # The decision
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    decline_reason: Mapped[str | None] = mapped_column(String(40))
+    decline_note: Mapped[str | None] = mapped_column(Text)
+
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", cascade="save-update", passive_deletes=True
+    )
+
+
+class RequestEvent(Base):
+    """The audit trail: who did what to a request, and when. Rows are only ever added."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("reference_requests.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    request: Mapped[ReferenceRequest] = relationship(back_populates="events")
+
+
+@event.listens_for(RequestEvent, "before_update")
+@event.listens_for(RequestEvent, "before_delete")
+def _append_only(mapper: Any, connection: Any, target: RequestEvent) -> None:
+    raise ValueError("the audit trail is append-only")
