@@ -1,0 +1,77 @@
+"""The app factory: one Bolt App wired to its settings, store, clock and listeners. Nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.clock import Clock, SystemClock
+from bot.cs_team import CsTeam
+from bot.deps import CONTEXT_KEY, Deps
+from bot.qualification import Rules
+from bot.settings import Settings
+from handlers import register_listeners
+from store.db import Database
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+def make_client(settings: Settings) -> WebClient:
+    """Every Web API client refdesk makes: SLACK_API_URL honoured, 429s waited out, 5xx retried."""
+    return WebClient(
+        token=settings.slack_bot_token or None,
+        base_url=settings.slack_api_url or SLACK_API_URL,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    *,
+    settings: Settings,
+    db: Database,
+    clock: Clock | None = None,
+    listener_executor: Executor | None = None,
+    verify_token: bool = True,
+) -> App:
+    clock = clock or SystemClock()
+    deps = Deps(
+        settings=settings,
+        db=db,
+        clock=clock,
+        cs_team=CsTeam(
+            channel_id=settings.cs_channel_id,
+            lead_ids=settings.cs_lead_user_ids,
+            clock=clock,
+            ttl_seconds=settings.cs_members_cache_seconds,
+        ),
+        rules=Rules.from_settings(settings),
+    )
+    app = App(
+        client=make_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        token_verification_enabled=verify_token,
+        listener_executor=listener_executor,
+        logger=logging.getLogger("refdesk.bolt"),
+    )
+
+    def inject_deps(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name
+        context[CONTEXT_KEY] = deps
+        next()
+
+    app.use(inject_deps)
+    register_listeners(app)
+    return app

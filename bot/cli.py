@@ -1,0 +1,128 @@
+"""The `refdesk` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+
+from bot.settings import Settings, SettingsError, load_settings
+from store.db import Database, NotMigratedError
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; the message is one line for the operator."""
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # At DEBUG the Slack libraries log whole payloads and tokens' effects: keep them at INFO or quieter.
+    for name in ("slack_bolt", "slack_sdk", "refdesk.bolt"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+
+
+def open_database(settings: Settings) -> Database:
+    """The store, migrated when it is the embedded SQLite, checked when it is shared."""
+    db = Database.from_url(settings.database_url)
+    if not db.ping():
+        raise StartupError(
+            f"cannot connect to DATABASE_URL ({db.engine.url.render_as_string(hide_password=True)})"
+        )
+    if db.is_sqlite:
+        db.upgrade()
+    else:
+        try:
+            db.ensure_migrated()
+        except NotMigratedError as error:
+            raise StartupError(str(error)) from error
+    return db
+
+
+def build_app(settings: Settings, db: Database) -> App:
+    from bot.app import create_app
+
+    try:
+        return create_app(settings=settings, db=db)
+    except BoltError as error:
+        raise StartupError(
+            f"Slack refused SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth Token again from "
+            "https://api.slack.com/apps → your app → OAuth & Permissions"
+        ) from error
+    except Exception as error:  # noqa: BLE001 - network trouble on the first call to Slack
+        raise StartupError(f"could not reach Slack to check SLACK_BOT_TOKEN: {error}") from error
+
+
+def cmd_run(_: argparse.Namespace) -> None:
+    settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "CS_CHANNEL_ID"))
+    configure_logging(settings.log_level)
+    db = open_database(settings)
+    app = build_app(settings, db)
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    logging.getLogger("refdesk").info("refdesk is connecting to Slack over Socket Mode")
+    SocketModeHandler(app, settings.slack_app_token).start()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
+    configure_logging(settings.log_level)
+    db = open_database(settings)
+    app = build_app(settings, db)
+    import uvicorn
+
+    from bot.web import RefdeskASGI
+
+    uvicorn.run(
+        RefdeskASGI(app, db),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    db = Database.from_url(settings.database_url)
+    db.upgrade()
+    print(f"database at {db.engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="refdesk", description="A Slack bot that runs a customer reference program."
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="connect to Slack over Socket Mode (a laptop, no public URL)")
+    run.set_defaults(func=cmd_run)
+
+    serve = commands.add_parser(
+        "serve", help="serve Slack's HTTP requests on POST /slack/events (production)"
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help="apply the schema migrations (Alembic)")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (SettingsError, StartupError) as error:
+        print(f"refdesk: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,13 @@
+"""Slack listeners: thin functions that parse a payload, call the domain, render and respond."""
+
+from slack_bolt import App
+
+from handlers import actions, commands, errors, events, views
+
+
+def register_listeners(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    views.register(app)
+    events.register(app)
+    errors.register(app)

@@ -1,0 +1,165 @@
+"""Buttons: Approve and Decline on the CS card, Cancel on the rep's requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import workflow
+from bot.deps import Deps, deps_of
+from bot.qualification import needs_lead
+from handlers.announce import announce_decision, flags_of, update_card
+from handlers.events import publish_home
+from handlers.replies import already_decided, tell
+from modals.decline_form import build_decline_modal
+from modals.ids import Action
+from modals.rep_views import LIST_LIMIT, build_request_list, build_submitted_message
+from store import queries
+from store.models import ReferenceRequest, RequestStatus
+
+NOT_CS = "Only the CS team can approve or decline references. Ask in the CS channel if you need one decided."
+
+
+def register(app: App) -> None:
+    app.action(Action.APPROVE)(handle_approve)
+    app.action(Action.DECLINE)(handle_decline_click)
+    app.action(Action.CANCEL)(handle_cancel)
+
+
+def _request_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+
+
+def _load(deps: Deps, request_id: int | None) -> ReferenceRequest | None:
+    if request_id is None:
+        return None
+    with deps.db.unit_of_work() as session:
+        return queries.get_request(session=session, request_id=request_id)
+
+
+def refusal(
+    *, deps: Deps, client: WebClient, user_id: str, request: ReferenceRequest, approving: bool
+) -> str | None:
+    """Why this user may not decide this request, or None when they may."""
+    if not deps.cs_team.is_cs(client, user_id):
+        return NOT_CS
+    if (
+        approving
+        and needs_lead(rules=deps.rules, deal_arr=request.deal_arr)
+        and not deps.cs_team.is_lead(user_id)
+    ):
+        leads = ", ".join(f"<@{lead}>" for lead in sorted(deps.cs_team.lead_ids)) or "a CS lead"
+        return (
+            f"Request #{request.id} is below ${deps.rules.min_deal_arr:,} ARR, so a CS lead must approve it: "
+            f"{leads}."
+        )
+    return None
+
+
+def handle_approve(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    request = _load(deps, _request_id(body))
+    if request is None:
+        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+        return
+    reason = refusal(deps=deps, client=client, user_id=user_id, request=request, approving=True)
+    if reason:
+        tell(client=client, body=body, respond=respond, text=reason)
+        return
+    with deps.db.unit_of_work() as session:
+        outcome = workflow.approve(
+            session=session, request_id=request.id, actor_id=user_id, now=deps.clock.now()
+        )
+    if outcome is None or not outcome.won:
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text=already_decided(outcome.request if outcome else request),
+        )
+        return
+    announce_decision(client=client, deps=deps, request=outcome.request)
+
+
+def handle_decline_click(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    request = _load(deps, _request_id(body))
+    if request is None:
+        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+        return
+    reason = refusal(deps=deps, client=client, user_id=user_id, request=request, approving=False)
+    if reason:
+        tell(client=client, body=body, respond=respond, text=reason)
+        return
+    if request.status != RequestStatus.PENDING:
+        tell(client=client, body=body, respond=respond, text=already_decided(request))
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=build_decline_modal(
+            request_id=request.id, prospect_company=request.prospect_company, flags=flags_of(deps, request)
+        ),
+    )
+
+
+def handle_cancel(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    request = _load(deps, _request_id(body))
+    if request is None:
+        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+        return
+    if user_id not in (request.rep_id, request.requester_id):
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text=f"Only <@{request.rep_id}>, the rep on request #{request.id}, can cancel it.",
+        )
+        return
+    with deps.db.unit_of_work() as session:
+        outcome = workflow.cancel(
+            session=session, request_id=request.id, actor_id=user_id, now=deps.clock.now()
+        )
+    if outcome is None or not outcome.won:
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text=already_decided(outcome.request if outcome else request),
+        )
+        return
+    update_card(client=client, deps=deps, request=outcome.request)
+    container = body.get("container") or {}
+    if container.get("is_ephemeral"):
+        with deps.db.unit_of_work() as session:
+            requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
+            blocks = build_request_list(requests=requests)
+        respond(
+            text="Your reference requests", blocks=blocks, replace_original=True, response_type="ephemeral"
+        )
+    elif container.get("type") == "view":
+        publish_home(client=client, deps=deps, user_id=user_id)
+    elif container.get("channel_id") and container.get("message_ts"):
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=f"Request #{request.id} cancelled",
+            blocks=build_submitted_message(request=outcome.request),
+        )

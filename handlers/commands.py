@@ -1,0 +1,43 @@
+"""`/reference`: open the request form, list your requests, or show help."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.deps import deps_of
+from bot.text import render
+from modals.rep_views import LIST_LIMIT, build_request_list
+from modals.request_form import build_request_modal
+from store import queries
+
+COMMAND = "/reference"
+
+
+def register(app: App) -> None:
+    app.command(COMMAND)(handle_reference_command)
+
+
+def handle_reference_command(
+    ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    text = (command.get("text") or "").strip()
+    word = text.lower()
+    deps = deps_of(context)
+    if word in ("help", "?"):
+        ack(text=render("help", min_arr=deps.rules.min_deal_arr), response_type="ephemeral")
+        return
+    ack()
+    user_id = command["user_id"]
+    if word == "list":
+        with deps.db.unit_of_work() as session:
+            requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
+            blocks = build_request_list(requests=requests)
+        respond(text="Your reference requests", blocks=blocks, response_type="ephemeral")
+        return
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=build_request_modal(requester_id=user_id, prospect_company=text),
+    )

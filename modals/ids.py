@@ -1,0 +1,56 @@
+"""Every callback_id, block_id and action_id, defined once for builders and handlers alike."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Callback(StrEnum):
+    REQUEST_FORM = "request_form"
+    DECLINE_FORM = "decline_form"
+
+
+class Action(StrEnum):
+    APPROVE = "request_approve"
+    DECLINE = "request_decline"
+    CANCEL = "request_cancel"
+
+
+class Block(StrEnum):
+    """Blocks of the request form; the action inside each input is named `value`."""
+
+    # Deal
+    PROSPECT_COMPANY = "prospect_company"
+    PROSPECT_INDUSTRY = "prospect_industry"
+    PROSPECT_EMPLOYEES = "prospect_employees"
+    PROSPECT_REVENUE = "prospect_revenue"
+    DEAL_ARR = "deal_arr"
+    CLOSE_DATE = "close_date"
+    DEAL_STAGE = "deal_stage"
+    REP = "rep"
+    # Prospect contact
+    CONTACT_ROLE = "contact_role"
+    CONTACT_CONCERNS = "contact_concerns"
+    # Reference wanted
+    WANTED_INDUSTRY = "wanted_industry"
+    WANTED_SIZE = "wanted_size_band"
+    WANTED_ROLE = "wanted_role_level"
+    WANTED_USE_CASE = "wanted_use_case"
+    WANTED_KIND = "wanted_kind"
+    URGENCY = "urgency"
+    # Justification
+    WHY_NOW = "why_now"
+    TRIED = "tried"
+    GOAL = "goal"
+    BACKGROUND = "background"
+    PRIOR_REFERENCES = "prior_references"
+    # Decline form
+    DECLINE_REASON = "decline_reason"
+    DECLINE_NOTE = "decline_note"
+    # Messages
+    CARD_ACTIONS = "card_actions"
+    CARD_DECISION = "card_decision"
+
+
+VALUE = "value"
+"""The action_id of the single element inside every input block."""

@@ -1,0 +1,138 @@
+"""What the rep sees: the DMs about a request, `/reference list`, and the Home tab."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.text import day, escape, money, render, truncate
+from bot.vocabulary import DealStage, DeclineReason, Industry, ReferenceKind, RoleLevel, SizeBand
+from modals.approval_card import cancel_button
+from store.models import ReferenceRequest, RequestStatus
+
+LIST_LIMIT = 20  # requests shown in /reference list (each takes two blocks; a message holds 50)
+
+STATUS_LABEL = {
+    RequestStatus.PENDING: ":hourglass_flowing_sand: Waiting for CS",
+    RequestStatus.APPROVED: ":white_check_mark: Approved — CS is finding an advocate",
+    RequestStatus.DECLINED: ":no_entry_sign: Declined",
+    RequestStatus.CANCELLED: ":heavy_multiplication_x: Cancelled",
+}
+
+
+def _label(choices: type, value: str) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def submitted_text(request: ReferenceRequest) -> str:
+    return render(
+        "request_submitted",
+        r=request,
+        stage=_label(DealStage, request.deal_stage),
+        kind=_label(ReferenceKind, request.wanted_kind),
+        industry=_label(Industry, request.wanted_industry),
+        size=_label(SizeBand, request.wanted_size_band),
+        role=_label(RoleLevel, request.wanted_role_level),
+    )
+
+
+def build_submitted_message(*, request: ReferenceRequest) -> list[Block]:
+    """The rep's receipt: summary, number, and Cancel while CS has not decided."""
+    section = SectionBlock(text=MarkdownTextObject(text=submitted_text(request)))
+    if request.status == RequestStatus.PENDING:
+        section.accessory = cancel_button(request.id)
+        return [section]
+    return [
+        section,
+        ContextBlock(elements=[MarkdownTextObject(text=STATUS_LABEL[RequestStatus(request.status)])]),
+    ]
+
+
+def build_decision_message(*, request: ReferenceRequest) -> tuple[str, list[Block]]:
+    """(notification text, blocks) telling the rep what CS decided."""
+    if request.status == RequestStatus.APPROVED:
+        text = render("request_approved", r=request)
+    else:
+        text = render(
+            "request_declined", r=request, reason=_label(DeclineReason, request.decline_reason or "")
+        )
+    summary = text.splitlines()[0]
+    return summary, [SectionBlock(text=MarkdownTextObject(text=text))]
+
+
+def _request_line(request: ReferenceRequest) -> str:
+    status = STATUS_LABEL.get(RequestStatus(request.status), request.status)
+    line = (
+        f"*#{request.id} · {truncate(escape(request.prospect_company), 120)}* — {money(request.deal_arr)} ARR,"
+        f" filed {day(request.created_at)}\n{status}"
+    )
+    if request.status == RequestStatus.DECLINED and request.decline_reason:
+        line += f": {_label(DeclineReason, request.decline_reason)}"
+    return line
+
+
+def _request_blocks(requests: Sequence[ReferenceRequest]) -> list[Block]:
+    blocks: list[Block] = []
+    for request in requests[:LIST_LIMIT]:
+        section = SectionBlock(text=MarkdownTextObject(text=_request_line(request)))
+        if request.status == RequestStatus.PENDING:
+            section.accessory = cancel_button(request.id)
+        blocks.append(section)
+    return blocks
+
+
+def build_request_list(*, requests: Sequence[ReferenceRequest]) -> list[Block]:
+    """`/reference list`: the user's requests, newest first."""
+    if not requests:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="You have no reference requests yet. Type `/reference` to file one."
+                )
+            )
+        ]
+    blocks: list[Block] = [HeaderBlock(text="Your reference requests")]
+    blocks.extend(_request_blocks(requests))
+    if len(requests) > LIST_LIMIT:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Showing the newest {LIST_LIMIT}. Older requests are on the refdesk Home tab."
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+def build_home(*, requests: Sequence[ReferenceRequest]) -> View:
+    """The Home tab as a rep sees it: their requests and what happens next."""
+    blocks: list[Block] = [
+        HeaderBlock(text="refdesk — customer references"),
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="Need a customer to talk to your prospect? Type `/reference` in any channel. "
+                "CS qualifies the request, finds the right advocate and walks everyone through the call."
+            )
+        ),
+        DividerBlock(),
+    ]
+    if requests:
+        blocks.append(HeaderBlock(text="Your requests"))
+        blocks.extend(_request_blocks(requests))
+    else:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="You have no requests yet.")]))
+    return View(type="home", blocks=blocks)

@@ -1,0 +1,326 @@
+"""The `/reference` request modal: PROGRAM.md's form, and the one place its state is parsed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block as SlackBlock,
+)
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.forms import RequestForm
+from bot.vocabulary import Choice, DealStage, Industry, ReferenceKind, RoleLevel, SizeBand, Tried, Urgency
+from modals.ids import VALUE, Block, Callback
+
+# Longest text each field takes; Slack enforces them in the client, we check again on submit.
+MAX_LENGTH: dict[Block, int] = {
+    Block.PROSPECT_COMPANY: 120,
+    Block.CONTACT_ROLE: 120,
+    Block.CONTACT_CONCERNS: 2000,
+    Block.WANTED_USE_CASE: 300,
+    Block.WHY_NOW: 2000,
+    Block.GOAL: 2000,
+    Block.BACKGROUND: 3000,
+}
+MAX_AMOUNT = 10**12  # deal sizes and revenue beyond a trillion are typing mistakes
+MAX_EMPLOYEES = 10_000_000
+MAX_PRIOR_REFERENCES = 50
+
+_LABELS: dict[Block, str] = {
+    Block.PROSPECT_COMPANY: "Prospect company",
+    Block.PROSPECT_INDUSTRY: "Prospect's industry",
+    Block.PROSPECT_EMPLOYEES: "Prospect's employees",
+    Block.PROSPECT_REVENUE: "Prospect's annual revenue (USD, if known)",
+    Block.DEAL_ARR: "Deal size (ARR, USD)",
+    Block.CLOSE_DATE: "Expected close date",
+    Block.DEAL_STAGE: "Deal stage",
+    Block.REP: "Rep on the deal",
+    Block.CONTACT_ROLE: "Contact's role or title",
+    Block.CONTACT_CONCERNS: "Their specific concerns or questions",
+    Block.WANTED_INDUSTRY: "Reference's industry",
+    Block.WANTED_SIZE: "Reference's company size",
+    Block.WANTED_ROLE: "Reference's role level",
+    Block.WANTED_USE_CASE: "Use case the reference should speak to",
+    Block.WANTED_KIND: "Kind of reference",
+    Block.URGENCY: "Timeline / urgency",
+    Block.WHY_NOW: "Why is a reference needed now?",
+    Block.TRIED: "What was already tried?",
+    Block.GOAL: "What should the reference achieve?",
+    Block.BACKGROUND: "Background and context",
+    Block.PRIOR_REFERENCES: "References this prospect already heard from",
+}
+
+
+def label(block: Block) -> str:
+    return _LABELS[block]
+
+
+def _options(choices: type[Choice]) -> list[Option]:
+    return [Option(value=c.value, text=c.label) for c in choices]
+
+
+def _option(choice: Choice) -> Option:
+    return Option(value=choice.value, text=choice.label)
+
+
+def _text(
+    block: Block,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    hint: str | None = None,
+    initial: str | None = None,
+    placeholder: str | None = None,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=_LABELS[block],
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id=VALUE,
+            multiline=multiline,
+            max_length=MAX_LENGTH[block],
+            initial_value=initial or None,
+            placeholder=placeholder,
+        ),
+    )
+
+
+def _select(block: Block, choices: type[Choice], *, initial: Choice | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=_LABELS[block],
+        element=StaticSelectElement(
+            action_id=VALUE,
+            placeholder="Choose one",
+            options=_options(choices),
+            initial_option=_option(initial) if initial else None,
+        ),
+    )
+
+
+def _number(block: Block, *, optional: bool = False, minimum: int = 1, hint: str | None = None) -> InputBlock:
+    return InputBlock(
+        block_id=block,
+        label=_LABELS[block],
+        optional=optional,
+        hint=hint,
+        element=NumberInputElement(action_id=VALUE, is_decimal_allowed=False, min_value=str(minimum)),
+    )
+
+
+def build_request_modal(*, requester_id: str, prospect_company: str = "") -> View:
+    """The request form, prefilled with what the slash command already said."""
+    blocks: list[SlackBlock] = [
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="CS reviews every request before an advocate is contacted. "
+                    "The more context you give, the better the match."
+                )
+            ]
+        ),
+        HeaderBlock(text="Deal"),
+        _text(
+            Block.PROSPECT_COMPANY,
+            initial=prospect_company[: MAX_LENGTH[Block.PROSPECT_COMPANY]],
+            placeholder="Acme Corp",
+        ),
+        _select(Block.PROSPECT_INDUSTRY, Industry),
+        _number(Block.PROSPECT_EMPLOYEES),
+        _number(Block.PROSPECT_REVENUE, optional=True),
+        _number(Block.DEAL_ARR, hint="Annual recurring revenue of this deal, in US dollars."),
+        InputBlock(
+            block_id=Block.CLOSE_DATE,
+            label=_LABELS[Block.CLOSE_DATE],
+            element=DatePickerElement(action_id=VALUE, placeholder="Pick a date"),
+        ),
+        _select(Block.DEAL_STAGE, DealStage),
+        InputBlock(
+            block_id=Block.REP,
+            label=_LABELS[Block.REP],
+            element=UserSelectElement(action_id=VALUE, initial_user=requester_id),
+        ),
+        DividerBlock(),
+        HeaderBlock(text="Prospect contact"),
+        _text(Block.CONTACT_ROLE, placeholder="VP of Engineering"),
+        _text(
+            Block.CONTACT_CONCERNS,
+            multiline=True,
+            placeholder="What do they worry about? What do they want to hear from a peer?",
+        ),
+        DividerBlock(),
+        HeaderBlock(text="Reference wanted"),
+        _select(Block.WANTED_INDUSTRY, Industry),
+        _select(Block.WANTED_SIZE, SizeBand),
+        _select(Block.WANTED_ROLE, RoleLevel),
+        _text(Block.WANTED_USE_CASE, placeholder="Migrating 200 services off a legacy scheduler"),
+        _select(Block.WANTED_KIND, ReferenceKind, initial=ReferenceKind.CALL),
+        _select(Block.URGENCY, Urgency),
+        DividerBlock(),
+        HeaderBlock(text="Justification"),
+        _text(Block.WHY_NOW, multiline=True),
+        InputBlock(
+            block_id=Block.TRIED,
+            label=_LABELS[Block.TRIED],
+            hint="A reference comes after the demo, case study, trial or recorded story.",
+            element=CheckboxesElement(action_id=VALUE, options=_options(Tried)),
+        ),
+        _text(Block.GOAL, multiline=True),
+        _text(Block.BACKGROUND, multiline=True, optional=True),
+        _number(
+            Block.PRIOR_REFERENCES,
+            optional=True,
+            minimum=0,
+            hint="Customer references they already spoke to, from us or elsewhere.",
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=Callback.REQUEST_FORM,
+        title="Request a reference",
+        submit="Send to CS",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps({"v": 1}),
+    )
+
+
+def _value(values: Mapping[str, Mapping[str, Any]], block: Block) -> dict[str, Any]:
+    return dict(values.get(block, {}).get(VALUE) or {})
+
+
+def parse_request_form(
+    values: Mapping[str, Mapping[str, Any]], *, earliest_close: date
+) -> RequestForm | dict[str, str]:
+    """A valid form, or {block_id: message} for Slack's inline errors. `earliest_close` is "today"."""
+    errors: dict[str, str] = {}
+
+    def text(block: Block, *, required: bool = True) -> str:
+        raw = _value(values, block).get("value") or ""
+        cleaned = raw.strip()
+        if required and not cleaned:
+            errors[block] = "Please fill this in."
+        elif len(cleaned) > MAX_LENGTH[block]:
+            errors[block] = (
+                f"Please keep this under {MAX_LENGTH[block]:,} characters (it has {len(cleaned):,})."
+            )
+        return cleaned
+
+    def choice(block: Block, choices: type[Choice]) -> Any:
+        selected = _value(values, block).get("selected_option") or {}
+        try:
+            return choices(selected.get("value"))
+        except ValueError:
+            errors[block] = "Please choose one of the options."
+            return None
+
+    def number(
+        block: Block, *, required: bool = True, minimum: int = 1, maximum: int = MAX_AMOUNT
+    ) -> int | None:
+        raw = (_value(values, block).get("value") or "").strip().replace(",", "")
+        if not raw:
+            if required:
+                errors[block] = "Please fill this in."
+            return None
+        try:
+            number = int(raw)
+        except ValueError:
+            errors[block] = "Please enter a whole number, like 120000."
+            return None
+        if number < minimum:
+            errors[block] = "Please enter a positive number." if minimum > 0 else "Please enter 0 or more."
+        elif number > maximum:
+            errors[block] = f"That looks too large: please enter at most {maximum:,}."
+        return number
+
+    company = text(Block.PROSPECT_COMPANY)
+    industry = choice(Block.PROSPECT_INDUSTRY, Industry)
+    employees = number(Block.PROSPECT_EMPLOYEES, maximum=MAX_EMPLOYEES)
+    revenue = number(Block.PROSPECT_REVENUE, required=False)
+    arr = number(Block.DEAL_ARR)
+    close_raw = _value(values, Block.CLOSE_DATE).get("selected_date")
+    close_date: date | None = None
+    if not close_raw:
+        errors[Block.CLOSE_DATE] = "Please pick the expected close date."
+    else:
+        try:
+            close_date = date.fromisoformat(close_raw)
+        except ValueError:
+            errors[Block.CLOSE_DATE] = "Please pick a date from the calendar."
+        else:
+            if close_date < earliest_close:
+                errors[Block.CLOSE_DATE] = "The close date is in the past: please pick today or a later date."
+    stage = choice(Block.DEAL_STAGE, DealStage)
+    rep = _value(values, Block.REP).get("selected_user") or ""
+    if not rep:
+        errors[Block.REP] = "Please choose the rep who owns the deal."
+    role = text(Block.CONTACT_ROLE)
+    concerns = text(Block.CONTACT_CONCERNS)
+    wanted_industry = choice(Block.WANTED_INDUSTRY, Industry)
+    wanted_size = choice(Block.WANTED_SIZE, SizeBand)
+    wanted_role = choice(Block.WANTED_ROLE, RoleLevel)
+    use_case = text(Block.WANTED_USE_CASE)
+    kind = choice(Block.WANTED_KIND, ReferenceKind)
+    urgency = choice(Block.URGENCY, Urgency)
+    why_now = text(Block.WHY_NOW)
+    tried_raw = [o.get("value") for o in _value(values, Block.TRIED).get("selected_options") or []]
+    tried: list[Tried] = []
+    for value in tried_raw:
+        try:
+            tried.append(Tried(value))
+        except ValueError:
+            errors[Block.TRIED] = "Please tick the options shown."
+    if not tried:
+        errors[Block.TRIED] = "Tick what was tried, or “None of these yet”."
+    elif Tried.NONE in tried and len(tried) > 1:
+        errors[Block.TRIED] = "“None of these yet” can't go with other options."
+    goal = text(Block.GOAL)
+    background = text(Block.BACKGROUND, required=False)
+    prior = number(Block.PRIOR_REFERENCES, required=False, minimum=0, maximum=MAX_PRIOR_REFERENCES)
+
+    if errors:
+        return errors
+    assert close_date is not None and employees is not None and arr is not None  # guaranteed by errors above
+    return RequestForm(
+        prospect_company=company,
+        prospect_industry=industry,
+        prospect_employees=employees,
+        prospect_revenue=revenue,
+        deal_arr=arr,
+        close_date=close_date,
+        deal_stage=stage,
+        rep_id=rep,
+        contact_role=role,
+        contact_concerns=concerns,
+        wanted_industry=wanted_industry,
+        wanted_size_band=wanted_size,
+        wanted_role_level=wanted_role,
+        wanted_use_case=use_case,
+        wanted_kind=kind,
+        urgency=urgency,
+        why_now=why_now,
+        tried=tuple(tried),
+        goal=goal,
+        background=background,
+        prior_references=prior or 0,
+    )
