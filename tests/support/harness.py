@@ -1,0 +1,144 @@
+"""Drives refdesk like Slack: a rep, CS members and a lead acting through signed HTTP requests."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import FrozenClock
+from modals.ids import Action, Block, Callback
+from store.db import Database
+from tests.conftest import CS_CHANNEL, REP, ErrorLog, TrackingExecutor
+from tests.support import payloads
+from tests.support.fake_slack import FakeSlack
+from tests.support.signed import Reply, SlackSender
+
+VALID_ANSWERS: dict[str, Any] = {
+    Block.PROSPECT_COMPANY: "Acme Corp",
+    Block.PROSPECT_INDUSTRY: "software",
+    Block.PROSPECT_EMPLOYEES: "800",
+    Block.PROSPECT_REVENUE: None,
+    Block.DEAL_ARR: "120000",
+    Block.CLOSE_DATE: "2027-01-15",
+    Block.DEAL_STAGE: "negotiation",
+    Block.REP: REP,
+    Block.CONTACT_ROLE: "VP of Engineering",
+    Block.CONTACT_CONCERNS: "Will it scale past 200 services? How long did the migration take?",
+    Block.WANTED_INDUSTRY: "software",
+    Block.WANTED_SIZE: "201-1000",
+    Block.WANTED_ROLE: "vp",
+    Block.WANTED_USE_CASE: "Migrating off a legacy job scheduler",
+    Block.WANTED_KIND: "call",
+    Block.URGENCY: "two_weeks",
+    Block.WHY_NOW: "Final decision meeting in two weeks; the CTO wants to hear from a peer.",
+    Block.TRIED: ["demo", "trial"],
+    Block.GOAL: "Confidence that the migration is doable in a quarter.",
+    Block.BACKGROUND: "",
+    Block.PRIOR_REFERENCES: None,
+}
+
+
+@dataclass
+class Harness:
+    slack: FakeSlack
+    db: Database
+    clock: FrozenClock
+    sender: SlackSender
+    executor: TrackingExecutor
+    errors: ErrorLog
+    expect_errors: bool = False
+    _views: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def settle(self) -> None:
+        self.executor.wait_idle()
+
+    # --- slash commands --------------------------------------------------------------------------
+    def command(self, text: str = "", *, user: str = REP, **kwargs: Any) -> Reply:
+        form = payloads.slash_command(
+            text=text, user_id=user, response_url=self.slack.response_url(f"cmd-{user}")
+        )
+        reply = self.sender.command(form, **kwargs)
+        self.settle()
+        return reply
+
+    def open_form(self, text: str = "", *, user: str = REP) -> dict[str, Any]:
+        before = len(self.slack.of("views.open"))
+        reply = self.command(text, user=user)
+        assert reply.status == 200, reply
+        opened = self.slack.of("views.open")
+        assert len(opened) == before + 1, "the form did not open"
+        return opened[-1]["view"]
+
+    # --- modals ----------------------------------------------------------------------------------
+    def submit_view(
+        self, view: dict[str, Any], answers: dict[str, Any], *, user: str, view_id: str | None = None
+    ) -> Reply:
+        body = payloads.view_submission(
+            view=view,
+            values=payloads.state_values(view, answers),
+            user_id=user,
+            view_id=view_id or f"V{next(self._views):07d}",
+        )
+        reply = self.sender.interactive(body)
+        self.settle()
+        return reply
+
+    def submit_request(self, *, user: str = REP, view_id: str | None = None, **changes: Any) -> Reply:
+        view = self.open_form(user=user)
+        answers = {**VALID_ANSWERS, Block.REP: user, **{Block(k): v for k, v in changes.items()}}
+        return self.submit_view(view, answers, user=user, view_id=view_id)
+
+    def file_request(self, **changes: Any) -> int:
+        """Submit a valid request and return its number, from the approval card."""
+        reply = self.submit_request(**changes)
+        assert reply.status == 200 and not reply.body, reply
+        card = self.cards()[-1]
+        return int(card["blocks"][-1]["elements"][0]["value"])
+
+    def cards(self) -> list[dict[str, Any]]:
+        return self.slack.messages_to(CS_CHANNEL)
+
+    # --- buttons ---------------------------------------------------------------------------------
+    def click(
+        self,
+        action: Action,
+        value: Any,
+        *,
+        user: str,
+        channel: str = CS_CHANNEL,
+        ephemeral: bool = False,
+        container_type: str = "message",
+        message_ts: str = "1700000000.000001",
+    ) -> Reply:
+        body = payloads.block_action(
+            action_id=action,
+            value=str(value),
+            user_id=user,
+            channel_id=channel,
+            ephemeral=ephemeral,
+            response_url=self.slack.response_url(f"act-{user}"),
+            container_type=container_type,
+            message_ts=message_ts,
+        )
+        reply = self.sender.interactive(body)
+        self.settle()
+        return reply
+
+    def decline(self, request_id: int, *, user: str, reason: str = "too_early", note: str = "") -> Reply:
+        self.click(Action.DECLINE, request_id, user=user)
+        view = self.slack.of("views.open")[-1]["view"]
+        assert view["callback_id"] == Callback.DECLINE_FORM
+        return self.submit_view(view, {Block.DECLINE_REASON: reason, Block.DECLINE_NOTE: note}, user=user)
+
+    def ephemerals_to(self, user: str) -> list[str]:
+        texts = [p["text"] for p in self.slack.of("chat.postEphemeral") if p.get("user") == user]
+        texts += [
+            p.get("text", "")
+            for p in self.slack.of("response_url")
+            if p.get("response_type") == "ephemeral" and p["_path"].endswith(f"-{user}")
+        ]
+        return texts
+
+    def dms_to(self, user: str) -> list[dict[str, Any]]:
+        return self.slack.messages_to(user)

@@ -1,0 +1,80 @@
+"""The HTTP edge: Slack's signature, the health check, and errors that never leak a stack trace."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from sqlalchemy import create_engine
+
+from bot.web import RefdeskASGI
+from modals.ids import Action
+from store.db import Database
+from tests.conftest import REP
+from tests.support import payloads
+
+
+def test_a_forged_signature_is_refused_and_slack_hears_nothing(harness):
+    form = payloads.slash_command(text="", user_id=REP, response_url=harness.slack.response_url())
+    reply = harness.sender.command(form, signature="v0=" + "0" * 64)
+    harness.settle()
+    assert reply.status == 401
+    assert harness.slack.calls == []
+
+
+def test_a_replayed_old_request_is_refused(harness):
+    form = payloads.slash_command(text="", user_id=REP, response_url=harness.slack.response_url())
+    reply = harness.sender.command(form, timestamp=int(time.time()) - 6 * 60)
+    harness.settle()
+    assert reply.status == 401
+    assert harness.slack.calls == []
+
+
+def test_an_unsigned_interaction_is_refused(harness):
+    body = payloads.block_action(
+        action_id=Action.APPROVE,
+        value="1",
+        user_id="U0CS1",
+        response_url=harness.slack.response_url(),
+        channel_id="C0",
+    )
+    reply = harness.sender.interactive(body, signature="v0=nope")
+    assert reply.status == 401
+
+
+def test_healthz_answers_when_the_database_does(harness):
+    reply = harness.sender.get("/healthz")
+    assert reply.status == 200 and reply.json() == {"ok": True, "database": "up"}
+
+
+def test_healthz_fails_when_the_database_is_gone(harness, http_server):
+    switch, _ = http_server
+    broken = Database(create_engine("sqlite:////nonexistent/dir/refdesk.db"))
+    switch.target = RefdeskASGI(switch.target.app, broken)
+    reply = harness.sender.get("/healthz")
+    assert reply.status == 503 and reply.json()["database"] == "down"
+
+
+def test_unknown_paths_are_404(harness):
+    assert harness.sender.get("/admin").status == 404
+
+
+def test_an_unexpected_error_reaches_the_user_as_an_apology_with_an_id(harness):
+    request_id = harness.file_request()
+    harness.expect_errors = True
+    harness.slack.fail("chat.update", error="internal_error")
+    reply = harness.click(Action.APPROVE, request_id, user="U0CS1")
+    assert reply.status == 200
+    [told] = harness.ephemerals_to("U0CS1")
+    match = re.search(r"error id `([0-9a-f]{8})`", told)
+    assert match and "Traceback" not in told and "SlackApiError" not in told
+    logged = [r.getMessage() for r in harness.errors.records]
+    assert any(match.group(1) in line for line in logged)
+
+
+def test_a_server_error_from_slack_is_retried(harness):
+    request_id = harness.file_request()
+    harness.slack.fail("chat.update", status=500)
+    harness.click(Action.APPROVE, request_id, user="U0CS1")
+    attempts = harness.slack.attempts("chat.update")
+    assert [a.ok for a in attempts] == [False, True]
