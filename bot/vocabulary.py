@@ -94,3 +94,28 @@ class DeclineReason(Choice):
     NO_MATCH = "no_match", "No suitable advocate is available"
     BAD_TIMING = "bad_timing", "The timing is bad for our advocates"
     OTHER = "other", "Another reason (explained below)"
+
+
+class AdvocateKind(Choice):
+    """The rungs of the advocacy ladder and the kinds of reference an advocate may agree to."""
+
+    QUOTE = "quote", "Written quote"
+    CASE_STUDY = "case_study", "Case study"
+    CALL = "call", "Reference call"
+    EMAIL = "email", "Email Q&A"
+    SITE_VISIT = "site_visit", "Site visit"
+    EXECUTIVE = "executive", "Executive connection"
+    SPEAKING = "speaking", "Speaking / content"
+    ADVISORY_BOARD = "advisory_board", "Advisory board"
+
+
+class Tier(Choice):
+    STRATEGIC = "strategic", "Strategic"
+    STANDARD = "standard", "Standard"
+    NEW = "new", "New"
+
+
+class AdvocateStatus(Choice):
+    ACTIVE = "active", "Active"
+    BREAK = "break", "On a break"
+    RETIRED = "retired", "Retired"

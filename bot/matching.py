@@ -1,0 +1,470 @@
+"""The matching matrix and the hard limits (PROGRAM.md): grade, exclude and rank advocates for one request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import IntEnum, StrEnum
+from types import MappingProxyType
+
+from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, ReferenceKind, RoleLevel, Tier
+
+
+class Grade(IntEnum):
+    """Ordered so that better is greater; the value is the grade's points in the score."""
+
+    EXCELLENT = 2
+    GOOD = 1
+    POOR = 0
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
+
+
+class DimensionName(StrEnum):
+    INDUSTRY = "industry"
+    COMPANY_SIZE = "company size"
+    USE_CASE = "use case"
+    ROLE = "role"
+    GEOGRAPHY = "geography"
+    SENTIMENT = "sentiment"
+    LAST_USED = "last used"
+
+
+class ExclusionCode(StrEnum):
+    CAP = "cap"
+    MIN_GAP = "min_gap"
+    CONSECUTIVE_WEEK = "consecutive_week"
+    RECENT_USE = "recent_use"
+    BREAK = "break"
+    RETIRED = "retired"
+    ACCOUNT_TROUBLE = "account_trouble"
+    FATIGUE = "fatigue"
+    SAME_PROSPECT = "same_prospect"
+    PENDING = "pending"
+    KIND = "kind"
+    STRATEGIC = "strategic"
+
+
+# An email Q&A can also go to someone who agreed to calls: it is the smaller ask. Peer conversations happen on
+# their own, so nobody is brokered for one.
+KIND_COVERAGE: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        ReferenceKind.CALL: frozenset({AdvocateKind.CALL}),
+        ReferenceKind.EMAIL: frozenset({AdvocateKind.EMAIL, AdvocateKind.CALL}),
+        ReferenceKind.SITE_VISIT: frozenset({AdvocateKind.SITE_VISIT}),
+        ReferenceKind.EXECUTIVE: frozenset({AdvocateKind.EXECUTIVE}),
+        ReferenceKind.PEER: frozenset(),
+    }
+)
+
+_ROLE_ORDER = {level.value: rank for rank, level in enumerate(RoleLevel)}
+_CORE = (DimensionName.INDUSTRY, DimensionName.COMPANY_SIZE, DimensionName.USE_CASE, DimensionName.ROLE)
+
+# Each line is a cluster of industries that understand each other's problems; adjacency is symmetric.
+_INDUSTRY_CLUSTERS = (
+    "software telecom media professional_services",
+    "financial_services insurance professional_services",
+    "healthcare life_sciences insurance",
+    "manufacturing energy logistics",
+    "retail logistics media",
+    "education public_sector nonprofit",
+    "energy public_sector",
+)
+
+
+def _adjacency(clusters: Iterable[str]) -> Mapping[str, frozenset[str]]:
+    neighbours: dict[str, set[str]] = {}
+    for cluster in map(str.split, clusters):
+        for industry in cluster:
+            neighbours.setdefault(industry, set()).update(set(cluster) - {industry})
+    return MappingProxyType({industry: frozenset(near) for industry, near in neighbours.items()})
+
+
+DEFAULT_CAPS: Mapping[str, int] = MappingProxyType({Tier.STRATEGIC: 4, Tier.STANDARD: 2, Tier.NEW: 1})
+DEFAULT_INDUSTRY_ADJACENCY = _adjacency(_INDUSTRY_CLUSTERS)
+DEFAULT_USE_CASE_GROUPS: tuple[frozenset[str], ...] = tuple(
+    frozenset(group.split())
+    for group in (
+        "migration migrate cloud modernization modernize legacy replatform",
+        "scheduling scheduler orchestration automation workflow batch jobs pipeline",
+        "security compliance audit governance risk privacy",
+        "analytics reporting data dashboards insights warehouse metrics",
+        "integration api connectors etl sync",
+        "cost savings consolidation licensing roi",
+        "onboarding adoption training rollout",
+        "scale scalability performance reliability uptime availability",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """PROGRAM.md's settings for matching; mappings given by callers are copied and frozen."""
+
+    caps: Mapping[str, int] = field(default_factory=lambda: DEFAULT_CAPS)
+    min_days_between_asks: int = 21
+    recent_use_days: int = 30
+    preferred_days: int = 45
+    fatigue_threshold: int = 3
+    reply_slowdown: float = 1.5
+    strategic_min_deal_arr: int = 250_000
+    industry_adjacency: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: DEFAULT_INDUSTRY_ADJACENCY
+    )
+    use_case_groups: tuple[frozenset[str], ...] = DEFAULT_USE_CASE_GROUPS
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "caps", MappingProxyType(dict(self.caps)))
+        adjacency = {key: frozenset(value) for key, value in self.industry_adjacency.items()}
+        object.__setattr__(self, "industry_adjacency", MappingProxyType(adjacency))
+        object.__setattr__(self, "use_case_groups", tuple(frozenset(group) for group in self.use_case_groups))
+
+
+@dataclass(frozen=True)
+class Need:
+    request_id: int
+    industry: str
+    employees: int
+    use_case: str
+    role_level: str
+    kind: str
+    deal_arr: int
+    prospect_key: str
+    region: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    total: int = 0
+    this_quarter: int = 0
+    last_asked: date | None = None
+    last_used: date | None = None
+    recent_90d: int = 0
+    passes_recent: int = 0
+    passes_before: int = 0
+    reply_hours_recent: float | None = None
+    reply_hours_before: float | None = None
+    asked_for_prospect: bool = False
+    pending_elsewhere: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    advocate_id: int
+    name: str
+    title: str
+    role_level: str
+    company: str
+    industry: str
+    employees: int
+    region: str | None
+    country: str | None
+    use_cases: tuple[str, ...]
+    kinds: tuple[str, ...]
+    tier: str
+    status: str
+    break_until: date | None
+    account_trouble: bool
+    sentiment: float | None
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    grade: Grade
+    reason: str
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    candidate: Candidate
+    grade: Grade
+    dimensions: tuple[Dimension, ...]
+    exclusions: tuple[Exclusion, ...]
+    score: int
+    next_eligible: date | None
+
+    @property
+    def excluded(self) -> bool:
+        return bool(self.exclusions)
+
+
+def quarter_start(d: date) -> date:
+    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def next_quarter_start(d: date) -> date:
+    start = quarter_start(d)
+    return date(start.year + 1, 1, 1) if start.month == 10 else date(start.year, start.month + 3, 1)
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _label(choice: type[Choice], value: str) -> str:
+    try:
+        return choice(value).label
+    except ValueError:
+        return value
+
+
+def _ago(days: int) -> str:
+    return "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} ago"
+
+
+# Words too common to say two use cases are related.
+_STOPWORDS = frozenset(
+    """the and for with from off our their into onto over out via per etc who that this these those are was
+    were has have had how what when why not but all any can its they them you your want wants need needs
+    looking about like more less than using use""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+# Longest first; a crude stem so that "scheduler" meets "scheduling" and "migrating" meets "migration".
+_SUFFIXES = ("ings", "ions", "ers", "ing", "ion", "ed", "er", "es", "e", "s")
+
+Graded = tuple[Grade, str]
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_stem(w) for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in _STOPWORDS)
+
+
+def _industry(need: Need, candidate: Candidate, policy: Policy) -> Graded:
+    wanted, theirs = _label(Industry, need.industry), _label(Industry, candidate.industry)
+    if candidate.industry == need.industry:
+        return Grade.EXCELLENT, f"Exact industry: {wanted}"
+    near = policy.industry_adjacency
+    # Either direction counts, so an operator's one-sided override still reads as symmetric.
+    if candidate.industry in near.get(need.industry, ()) or need.industry in near.get(candidate.industry, ()):
+        return Grade.GOOD, f"Adjacent industry: {theirs} (wanted {wanted})"
+    return Grade.POOR, f"Different industry: {theirs} (wanted {wanted})"
+
+
+def _size(need: Need, candidate: Candidate) -> Graded:
+    theirs, wanted = max(candidate.employees, 1), max(need.employees, 1)
+    big, small = max(theirs, wanted), min(theirs, wanted)
+    # Integer comparisons keep the 2× and 5× boundaries exact.
+    grade = Grade.EXCELLENT if big <= 2 * small else Grade.GOOD if big <= 5 * small else Grade.POOR
+    if theirs == wanted:
+        return grade, f"Company the same size as the prospect ({theirs:,} employees)"
+    side = "the prospect's size" if theirs > wanted else "smaller than the prospect"
+    return grade, f"Company {big / small:.3g}× {side}"
+
+
+def _use_case(need: Need, candidate: Candidate, policy: Policy) -> Graded:
+    text, wanted = " ".join(need.use_case.casefold().split()), _words(need.use_case)
+    groups = [_words(" ".join(group)) for group in policy.use_case_groups]
+    related: str | None = None
+    for tag in candidate.use_cases:
+        words = _words(tag)
+        if " ".join(tag.casefold().split()) == text or (
+            words and wanted and (words <= wanted or wanted <= words)
+        ):
+            return Grade.EXCELLENT, f'Same use case: "{tag}"'
+        if related is None and (words & wanted or any(words & g and wanted & g for g in groups)):
+            related = tag
+    if related is not None:
+        return Grade.GOOD, f'Related use case: "{related}"'
+    if not candidate.use_cases:
+        return Grade.POOR, "No use cases on file"
+    return Grade.POOR, f"Unrelated use cases: {', '.join(candidate.use_cases)}"
+
+
+def _role(need: Need, candidate: Candidate) -> Graded:
+    wanted, theirs = _ROLE_ORDER.get(need.role_level), _ROLE_ORDER.get(candidate.role_level)
+    label, wanted_label = _label(RoleLevel, candidate.role_level), _label(RoleLevel, need.role_level)
+    if wanted is None or theirs is None:
+        return Grade.POOR, f"Unknown role level: {label} (wanted {wanted_label})"
+    gap = wanted - theirs
+    if gap == 0:
+        return Grade.EXCELLENT, f"Same level: {label}"
+    if gap < 0:
+        return Grade.EXCELLENT, f"More senior: {label} (wanted {wanted_label})"
+    if gap == 1:
+        return Grade.GOOD, f"One level below: {label} (wanted {wanted_label})"
+    return Grade.POOR, f"{gap} levels below: {label} (wanted {wanted_label})"
+
+
+def _geography(need: Need, candidate: Candidate) -> Graded:
+    # PROGRAM.md: same region is excellent, same country good. A region here is the finer unit a program
+    # keeps (a metro, a state, "DACH"); geography never makes a match poor.
+    if need.region and candidate.region and need.region.casefold() == candidate.region.casefold():
+        return Grade.EXCELLENT, f"Same region: {candidate.region}"
+    if need.country and candidate.country and need.country.casefold() == candidate.country.casefold():
+        return Grade.GOOD, f"Same country: {candidate.country}"
+    return Grade.GOOD, "Different country" if need.country else "Different region"
+
+
+def _sentiment(candidate: Candidate) -> Graded:
+    s = candidate.sentiment
+    if s is None:
+        return Grade.GOOD, "No feedback yet"
+    if s >= 0.7:
+        return Grade.EXCELLENT, f"Positive feedback ({s:.2f})"
+    return (Grade.GOOD, f"Mixed feedback ({s:.2f})") if s >= 0.4 else (Grade.POOR, f"Low sentiment ({s:.2f})")
+
+
+def _last_used(candidate: Candidate, policy: Policy, today: date) -> Graded:
+    if candidate.usage.last_used is None:
+        return Grade.EXCELLENT, "Never used"
+    days = (today - candidate.usage.last_used).days
+    if days >= policy.preferred_days:
+        return Grade.EXCELLENT, f"Used {_ago(days)}"
+    return Grade.GOOD if days >= policy.recent_use_days else Grade.POOR, f"Used {_ago(days)}"
+
+
+def _cap(candidate: Candidate, policy: Policy) -> int:
+    # An unknown tier gets the smallest cap: the safe side for the advocate.
+    return policy.caps.get(candidate.tier, min(policy.caps.values(), default=0))
+
+
+def _fatigue_signals(usage: Usage, policy: Policy) -> list[str]:
+    signals = []
+    if usage.recent_90d > policy.fatigue_threshold:
+        signals.append(f"{usage.recent_90d} references in 90 days (more than {policy.fatigue_threshold})")
+    if usage.passes_recent > usage.passes_before and usage.passes_recent >= 2:
+        signals.append(f"{usage.passes_recent} passes in 180 days (before: {usage.passes_before})")
+    recent, before = usage.reply_hours_recent, usage.reply_hours_before
+    if recent is not None and before is not None and recent >= 24 and recent > before * policy.reply_slowdown:
+        signals.append(f"slower replies ({recent:.0f} h, before: {before:.0f} h)")
+    return signals
+
+
+def _exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) -> tuple[Exclusion, ...]:
+    usage, tier = candidate.usage, candidate.tier
+    found: list[tuple[ExclusionCode, str]] = []
+    if usage.this_quarter >= (cap := _cap(candidate, policy)):
+        found.append(
+            (ExclusionCode.CAP, f"Quarterly cap reached: {usage.this_quarter} of {cap} this quarter ({tier})")
+        )
+    if usage.last_asked is not None:
+        if (days := (today - usage.last_asked).days) < (gap := policy.min_days_between_asks):
+            found.append((ExclusionCode.MIN_GAP, f"Asked {_ago(days)}: at least {gap} days between asks"))
+        # Comparing the Mondays of ISO weeks handles year ends (week 53, then week 1) with no week arithmetic.
+        if (asked := _monday(usage.last_asked)) >= _monday(today) - timedelta(days=7):
+            week = "this week" if asked >= _monday(today) else "last week"
+            found.append((ExclusionCode.CONSECUTIVE_WEEK, f"Asked {week}: never in consecutive weeks"))
+    if usage.last_used is not None and (days := (today - usage.last_used).days) < policy.recent_use_days:
+        found.append(
+            (
+                ExclusionCode.RECENT_USE,
+                f"Used {_ago(days)}: a {policy.recent_use_days}-day rest after each reference",
+            )
+        )
+    if candidate.status == AdvocateStatus.BREAK and not (
+        candidate.break_until and today >= candidate.break_until
+    ):
+        until = f" until {candidate.break_until.isoformat()}" if candidate.break_until else ""
+        found.append((ExclusionCode.BREAK, f"On a break{until}"))
+    if candidate.status == AdvocateStatus.RETIRED:
+        found.append((ExclusionCode.RETIRED, "Retired from the program"))
+    if candidate.account_trouble:
+        found.append((ExclusionCode.ACCOUNT_TROUBLE, "The account has open technical or onboarding trouble"))
+    if signals := _fatigue_signals(usage, policy):
+        found.append((ExclusionCode.FATIGUE, f"Fatigue: {'; '.join(signals)}"))
+    if usage.asked_for_prospect:
+        found.append((ExclusionCode.SAME_PROSPECT, "Already asked for this prospect"))
+    if usage.pending_elsewhere:
+        found.append((ExclusionCode.PENDING, "Has an open ask on another request"))
+    if need.kind == ReferenceKind.PEER:
+        found.append((ExclusionCode.KIND, "Peer conversations are logged, not brokered"))
+    elif not KIND_COVERAGE.get(need.kind, frozenset()) & set(candidate.kinds):
+        found.append((ExclusionCode.KIND, f"Not open to this kind: {_label(ReferenceKind, need.kind)}"))
+    if tier == Tier.STRATEGIC and need.deal_arr < (floor := policy.strategic_min_deal_arr):
+        reason = f"Strategic advocate, kept for deals of ${floor:,}+ ARR (this one: ${need.deal_arr:,})"
+        found.append((ExclusionCode.STRATEGIC, reason))
+    return tuple(Exclusion(code, reason) for code, reason in found)
+
+
+def next_eligible(candidate: Candidate, policy: Policy, today: date) -> date | None:
+    """The first day the advocate may be asked again (for any request); None when no date can be promised."""
+    usage = candidate.usage
+    # Fatigue and an open ask end when people act, not on a date; so does a break without an end date.
+    if (
+        candidate.status == AdvocateStatus.RETIRED
+        or candidate.account_trouble
+        or usage.pending_elsewhere
+        or _fatigue_signals(usage, policy)
+        or (candidate.status == AdvocateStatus.BREAK and candidate.break_until is None)
+    ):
+        return None
+    # Each limit, once lifted, stays lifted while the history stands still, so the answer is the latest lift.
+    dates = [today]
+    if usage.this_quarter >= _cap(candidate, policy):
+        dates.append(next_quarter_start(today))
+    if usage.last_asked is not None:
+        dates.append(usage.last_asked + timedelta(days=policy.min_days_between_asks))
+        dates.append(_monday(usage.last_asked) + timedelta(days=14))
+    if usage.last_used is not None:
+        dates.append(usage.last_used + timedelta(days=policy.recent_use_days))
+    if candidate.status == AdvocateStatus.BREAK and candidate.break_until is not None:
+        dates.append(candidate.break_until)
+    return max(dates)
+
+
+def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> Assessment:
+    """Grade one advocate against one request and list every hard limit that rules them out."""
+    graded = {
+        DimensionName.INDUSTRY: _industry(need, candidate, policy),
+        DimensionName.COMPANY_SIZE: _size(need, candidate),
+        DimensionName.USE_CASE: _use_case(need, candidate, policy),
+        DimensionName.ROLE: _role(need, candidate),
+    }
+    if need.region or need.country:
+        graded[DimensionName.GEOGRAPHY] = _geography(need, candidate)
+    graded[DimensionName.SENTIMENT] = _sentiment(candidate)
+    graded[DimensionName.LAST_USED] = _last_used(candidate, policy, today)
+    dimensions = tuple(Dimension(name, grade, reason) for name, (grade, reason) in graded.items())
+    if any(d.grade is Grade.POOR for d in dimensions):
+        overall = Grade.POOR
+    elif all(graded[name][0] is Grade.EXCELLENT for name in _CORE):
+        overall = Grade.EXCELLENT
+    else:
+        overall = Grade.GOOD
+    return Assessment(
+        candidate=candidate,
+        grade=overall,
+        dimensions=dimensions,
+        exclusions=_exclusions(need, candidate, policy, today),
+        score=sum(int(d.grade) for d in dimensions),
+        next_eligible=next_eligible(candidate, policy, today),
+    )
+
+
+def _order(a: Assessment) -> tuple[object, ...]:
+    usage = a.candidate.usage
+    # Rotation breaks ties: never asked first, then longest since the last ask, fewest this quarter, ever.
+    asked = (usage.last_asked is not None, usage.last_asked or date.min)
+    return (-a.grade, -a.score, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
+
+
+def rank(*, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date) -> list[Assessment]:
+    """Eligible advocates best first, then the excluded ones (fewest exclusions first) so CS can see why."""
+    assessed = [assess(need=need, candidate=c, policy=policy, today=today) for c in candidates]
+    eligible = sorted((a for a in assessed if not a.excluded), key=_order)
+    excluded = sorted((a for a in assessed if a.excluded), key=lambda a: (len(a.exclusions), *_order(a)))
+    return eligible + excluded
+
+
+def shortlist(ranked: Sequence[Assessment], limit: int = 5) -> list[Assessment]:
+    """The first `limit` eligible advocates that reach at least "good"; empty means send the rep back."""
+    return [a for a in ranked if not a.excluded and a.grade is not Grade.POOR][:limit]

@@ -1,0 +1,751 @@
+"""The matching matrix and the hard limits (bot/matching.py): pure rules over plain data."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.matching import (
+    DEFAULT_CAPS,
+    AdvocateKind,
+    Assessment,
+    Candidate,
+    Grade,
+    Need,
+    Policy,
+    Usage,
+    assess,
+    next_eligible,
+    next_quarter_start,
+    quarter_start,
+    rank,
+    shortlist,
+)
+
+TODAY = date(2026, 5, 13)  # a Wednesday in Q2 (ISO week 20)
+POLICY = Policy()
+TIME_CODES = {"cap", "min_gap", "consecutive_week", "recent_use", "break"}
+
+
+def make_need(**changes: Any) -> Need:
+    base = Need(
+        request_id=1,
+        industry="software",
+        employees=1_000,
+        use_case="Migrating off a legacy job scheduler",
+        role_level="director",
+        kind="call",
+        deal_arr=300_000,
+        prospect_key="acme",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def make_candidate(advocate_id: int = 1, *, usage: Usage | None = None, **changes: Any) -> Candidate:
+    """An advocate who matches make_need() excellently and is free to ask today."""
+    base = Candidate(
+        advocate_id=advocate_id,
+        name=f"Advocate {advocate_id}",
+        title="Director of Platform",
+        role_level="director",
+        company="Globex",
+        industry="software",
+        employees=1_000,
+        region="EMEA",
+        country="DE",
+        use_cases=("job scheduling",),
+        kinds=(AdvocateKind.CALL, AdvocateKind.EMAIL),
+        tier="standard",
+        status="active",
+        break_until=None,
+        account_trouble=False,
+        sentiment=0.8,
+        usage=usage or Usage(),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def run(
+    candidate: Candidate, *, need: Need | None = None, policy: Policy = POLICY, today: date = TODAY
+) -> Assessment:
+    return assess(need=need or make_need(), candidate=candidate, policy=policy, today=today)
+
+
+def codes(assessment: Assessment) -> list[str]:
+    return [e.code for e in assessment.exclusions]
+
+
+def dimension(assessment: Assessment, name: str) -> tuple[Grade, str]:
+    (found,) = [d for d in assessment.dimensions if d.name == name]
+    return found.grade, found.reason
+
+
+def days_ago(days: int) -> date:
+    return TODAY - timedelta(days=days)
+
+
+# --- the baseline -------------------------------------------------------------------------------------------
+
+
+def test_a_perfect_match_is_excellent_eligible_and_free_today() -> None:
+    a = run(make_candidate())
+    assert (a.grade, a.excluded, a.exclusions, a.next_eligible) == (Grade.EXCELLENT, False, (), TODAY)
+    assert [d.name for d in a.dimensions] == [
+        "industry",
+        "company size",
+        "use case",
+        "role",
+        "sentiment",
+        "last used",
+    ]
+    assert a.score == 12
+
+
+def test_grades_are_ordered_and_labelled() -> None:
+    assert Grade.EXCELLENT > Grade.GOOD > Grade.POOR
+    assert [g.label for g in (Grade.EXCELLENT, Grade.GOOD, Grade.POOR)] == ["Excellent", "Good", "Poor"]
+
+
+# --- dimensions ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prospect", "advocate", "grade"),
+    [
+        (100, 199, Grade.EXCELLENT),
+        (100, 200, Grade.EXCELLENT),
+        (100, 201, Grade.GOOD),
+        (100, 500, Grade.GOOD),
+        (100, 501, Grade.POOR),
+        (199, 100, Grade.EXCELLENT),
+        (200, 100, Grade.EXCELLENT),
+        (201, 100, Grade.GOOD),
+        (500, 100, Grade.GOOD),
+        (501, 100, Grade.POOR),
+        (100, 100, Grade.EXCELLENT),
+        (2, 0, Grade.EXCELLENT),  # 0 employees counts as 1
+        (0, 6, Grade.POOR),
+    ],
+)
+def test_company_size_ratio_boundaries(prospect: int, advocate: int, grade: Grade) -> None:
+    a = run(make_candidate(employees=advocate), need=make_need(employees=prospect))
+    assert dimension(a, "company size")[0] is grade
+
+
+@pytest.mark.parametrize(
+    ("prospect", "advocate", "reason"),
+    [
+        (1_000, 3_100, "Company 3.1× the prospect's size"),
+        (3_100, 1_000, "Company 3.1× smaller than the prospect"),
+        (1_200, 1_200, "Company the same size as the prospect (1,200 employees)"),
+    ],
+)
+def test_company_size_reason(prospect: int, advocate: int, reason: str) -> None:
+    a = run(make_candidate(employees=advocate), need=make_need(employees=prospect))
+    assert dimension(a, "company size")[1] == reason
+
+
+@pytest.mark.parametrize(
+    ("days", "grade", "recent_use"),
+    [
+        (0, Grade.POOR, True),
+        (29, Grade.POOR, True),
+        (30, Grade.GOOD, False),
+        (44, Grade.GOOD, False),
+        (45, Grade.EXCELLENT, False),
+        (400, Grade.EXCELLENT, False),
+    ],
+)
+def test_last_used_boundaries(days: int, grade: Grade, recent_use: bool) -> None:
+    a = run(make_candidate(usage=Usage(last_used=days_ago(days))))
+    assert dimension(a, "last used") == (grade, "Used today" if days == 0 else f"Used {days} days ago")
+    assert ("recent_use" in codes(a)) is recent_use
+
+
+def test_never_used_is_excellent() -> None:
+    assert dimension(run(make_candidate()), "last used") == (Grade.EXCELLENT, "Never used")
+
+
+@pytest.mark.parametrize(
+    ("wanted", "theirs", "grade"),
+    [
+        ("director", "director", Grade.EXCELLENT),
+        ("director", "vp", Grade.EXCELLENT),
+        ("director", "c_level", Grade.EXCELLENT),
+        ("director", "manager", Grade.GOOD),
+        ("director", "ic", Grade.POOR),
+        ("c_level", "vp", Grade.GOOD),
+        ("c_level", "director", Grade.POOR),
+        ("c_level", "ic", Grade.POOR),
+        ("ic", "ic", Grade.EXCELLENT),
+        ("ic", "c_level", Grade.EXCELLENT),
+        ("manager", "ic", Grade.GOOD),
+        ("vp", "manager", Grade.POOR),
+        ("director", "intern", Grade.POOR),  # an unknown level is never a good match
+    ],
+)
+def test_role_levels(wanted: str, theirs: str, grade: Grade) -> None:
+    a = run(make_candidate(role_level=theirs), need=make_need(role_level=wanted))
+    assert dimension(a, "role")[0] is grade
+
+
+@pytest.mark.parametrize(
+    ("wanted", "theirs", "grade", "reason"),
+    [
+        ("software", "software", Grade.EXCELLENT, "Exact industry: Software & internet"),
+        (
+            "software",
+            "telecom",
+            Grade.GOOD,
+            "Adjacent industry: Telecommunications (wanted Software & internet)",
+        ),
+        (
+            "telecom",
+            "software",
+            Grade.GOOD,
+            "Adjacent industry: Software & internet (wanted Telecommunications)",
+        ),
+        ("insurance", "healthcare", Grade.GOOD, "Adjacent industry: Healthcare (wanted Insurance)"),
+        ("education", "nonprofit", Grade.GOOD, "Adjacent industry: Non-profit (wanted Education)"),
+        (
+            "software",
+            "retail",
+            Grade.POOR,
+            "Different industry: Retail & e-commerce (wanted Software & internet)",
+        ),
+        ("other", "software", Grade.POOR, "Different industry: Software & internet (wanted Other)"),
+    ],
+)
+def test_industries(wanted: str, theirs: str, grade: Grade, reason: str) -> None:
+    a = run(make_candidate(industry=theirs), need=make_need(industry=wanted))
+    assert dimension(a, "industry") == (grade, reason)
+
+
+def test_default_adjacency_is_symmetric() -> None:
+    near = POLICY.industry_adjacency
+    assert all(a in near[b] for a, others in near.items() for b in others)
+    assert all(a not in others for a, others in near.items())
+
+
+def test_an_overridden_one_sided_adjacency_counts_both_ways() -> None:
+    policy = Policy(industry_adjacency={"retail": {"software"}})
+    for wanted, theirs in (("retail", "software"), ("software", "retail")):
+        a = run(make_candidate(industry=theirs), need=make_need(industry=wanted), policy=policy)
+        assert dimension(a, "industry")[0] is Grade.GOOD
+    a = run(make_candidate(industry="telecom"), policy=policy)
+    assert dimension(a, "industry")[0] is Grade.POOR
+
+
+@pytest.mark.parametrize(
+    ("need_text", "tags", "grade"),
+    [
+        ("Job scheduling", ("job scheduling",), Grade.EXCELLENT),  # identical
+        ("  JOB   Scheduling ", ("job scheduling",), Grade.EXCELLENT),
+        ("Migrating off a legacy job scheduler", ("job scheduling",), Grade.EXCELLENT),  # tag inside the need
+        ("Migration", ("cloud migration",), Grade.EXCELLENT),  # the need inside the tag
+        ("AI", ("ai",), Grade.EXCELLENT),  # identical although too short to have words
+        ("Replace our batch jobs", ("job scheduling", "security"), Grade.GOOD),  # a shared word
+        ("Workflow orchestration", ("job scheduling",), Grade.GOOD),  # one use-case group
+        ("SOX audit trail", ("compliance",), Grade.GOOD),
+        ("Real-time dashboards for ops", ("reporting",), Grade.GOOD),
+        ("Migrating off a legacy job scheduler", ("compliance", "reporting"), Grade.POOR),
+        ("Cut licensing cost", ("security",), Grade.POOR),
+        ("Anything", (), Grade.POOR),
+        ("of the and", ("the",), Grade.POOR),  # only stopwords: nothing in common
+    ],
+)
+def test_use_case(need_text: str, tags: tuple[str, ...], grade: Grade) -> None:
+    a = run(make_candidate(use_cases=tags), need=make_need(use_case=need_text))
+    assert dimension(a, "use case")[0] is grade
+
+
+def test_use_case_groups_can_be_overridden() -> None:
+    policy = Policy(use_case_groups=(frozenset({"billing", "invoicing"}),))
+    need = make_need(use_case="Invoicing at scale")
+    assert (
+        dimension(run(make_candidate(use_cases=("billing",)), need=need, policy=policy), "use case")[0]
+        is Grade.GOOD
+    )
+    assert dimension(run(make_candidate(use_cases=("billing",)), need=need), "use case")[0] is Grade.POOR
+
+
+@pytest.mark.parametrize(
+    ("region", "country", "theirs", "expected"),
+    [
+        ("Bavaria", "DE", ("bavaria", "DE"), (Grade.EXCELLENT, "Same region: bavaria")),
+        ("Bavaria", None, ("Bavaria", None), (Grade.EXCELLENT, "Same region: Bavaria")),
+        ("Bavaria", "DE", ("Berlin", "DE"), (Grade.GOOD, "Same country: DE")),
+        (None, "de", ("Berlin", "DE"), (Grade.GOOD, "Same country: DE")),
+        ("Texas", "US", ("Berlin", "DE"), (Grade.GOOD, "Different country")),
+        ("Texas", None, (None, None), (Grade.GOOD, "Different region")),
+    ],
+)
+def test_geography(
+    region: str | None,
+    country: str | None,
+    theirs: tuple[str | None, str | None],
+    expected: tuple[Grade, str],
+) -> None:
+    candidate = make_candidate(region=theirs[0], country=theirs[1])
+    assert dimension(run(candidate, need=make_need(region=region, country=country)), "geography") == expected
+
+
+def test_geography_is_omitted_when_the_need_has_none() -> None:
+    assert "geography" not in [d.name for d in run(make_candidate()).dimensions]
+
+
+@pytest.mark.parametrize(
+    ("sentiment", "expected"),
+    [
+        (None, (Grade.GOOD, "No feedback yet")),
+        (1.0, (Grade.EXCELLENT, "Positive feedback (1.00)")),
+        (0.7, (Grade.EXCELLENT, "Positive feedback (0.70)")),
+        (0.69, (Grade.GOOD, "Mixed feedback (0.69)")),
+        (0.4, (Grade.GOOD, "Mixed feedback (0.40)")),
+        (0.39, (Grade.POOR, "Low sentiment (0.39)")),
+        (0.0, (Grade.POOR, "Low sentiment (0.00)")),
+    ],
+)
+def test_sentiment(sentiment: float | None, expected: tuple[Grade, str]) -> None:
+    assert dimension(run(make_candidate(sentiment=sentiment)), "sentiment") == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "need_changes", "grade", "score"),
+    [
+        ({}, {}, Grade.EXCELLENT, 12),
+        ({"sentiment": None}, {}, Grade.EXCELLENT, 11),  # only the four core dimensions decide "excellent"
+        ({"usage": Usage(last_used=days_ago(40))}, {}, Grade.EXCELLENT, 11),
+        ({}, {"region": "AMER"}, Grade.EXCELLENT, 13),
+        ({"industry": "telecom"}, {}, Grade.GOOD, 11),
+        ({"role_level": "manager", "employees": 3_000}, {}, Grade.GOOD, 10),
+        ({"sentiment": 0.1}, {}, Grade.POOR, 10),  # any poor dimension makes the match poor
+        ({"industry": "retail", "sentiment": None}, {}, Grade.POOR, 9),
+    ],
+)
+def test_overall_grade_and_score(
+    changes: dict[str, Any], need_changes: dict[str, Any], grade: Grade, score: int
+) -> None:
+    a = run(make_candidate(**changes), need=make_need(**need_changes))
+    assert (a.grade, a.score) == (grade, score)
+
+
+# --- hard exclusions -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tier", "this_quarter", "capped"),
+    [
+        ("strategic", 3, False),
+        ("strategic", 4, True),
+        ("standard", 1, False),
+        ("standard", 2, True),
+        ("new", 0, False),
+        ("new", 1, True),
+    ],
+)
+def test_quarterly_caps(tier: str, this_quarter: int, capped: bool) -> None:
+    a = run(make_candidate(tier=tier, usage=Usage(this_quarter=this_quarter)))
+    assert codes(a) == (["cap"] if capped else [])
+
+
+def test_cap_reason() -> None:
+    (exclusion,) = run(make_candidate(usage=Usage(this_quarter=2))).exclusions
+    assert exclusion.reason == "Quarterly cap reached: 2 of 2 this quarter (standard)"
+
+
+def test_caps_follow_the_policy_and_an_unknown_tier_gets_the_smallest() -> None:
+    policy = Policy(caps={"strategic": 6, "standard": 3, "new": 1})
+    assert codes(run(make_candidate(usage=Usage(this_quarter=2)), policy=policy)) == []
+    assert codes(run(make_candidate(tier="pilot", usage=Usage(this_quarter=1)))) == ["cap"]
+
+
+@pytest.mark.parametrize(("days", "excluded"), [(0, True), (20, True), (21, False), (40, False)])
+def test_min_gap_between_asks(days: int, excluded: bool) -> None:
+    assert ("min_gap" in codes(run(make_candidate(usage=Usage(last_asked=days_ago(days)))))) is excluded
+
+
+@pytest.mark.parametrize(
+    ("last_asked", "today", "excluded"),
+    [
+        (date(2026, 5, 11), date(2026, 5, 13), True),  # Monday of the same week
+        (date(2026, 5, 13), date(2026, 5, 17), True),  # Wednesday to Sunday, same week
+        (date(2026, 5, 4), date(2026, 5, 13), True),  # Monday of the week before
+        (date(2026, 5, 10), date(2026, 5, 17), True),  # the Sunday before: previous week, 7 days
+        (date(2026, 5, 3), date(2026, 5, 11), False),  # Sunday two weeks back, only 8 days ago
+        (date(2026, 4, 27), date(2026, 5, 13), False),  # two weeks ago
+        (date(2026, 12, 28), date(2027, 1, 5), True),  # ISO week 53 of 2026, then week 1 of 2027
+        (date(2026, 12, 27), date(2027, 1, 5), False),  # ISO week 52 of 2026 is two weeks back
+        (date(2025, 12, 29), date(2026, 1, 5), True),  # 2025-12-29 is in ISO week 1 of 2026
+    ],
+)
+def test_never_in_consecutive_weeks(last_asked: date, today: date, excluded: bool) -> None:
+    # Without a minimum gap, so that only the week rule speaks.
+    policy = Policy(min_days_between_asks=0)
+    a = run(make_candidate(usage=Usage(last_asked=last_asked)), policy=policy, today=today)
+    assert codes(a) == (["consecutive_week"] if excluded else [])
+
+
+@pytest.mark.parametrize(
+    ("status", "break_until", "excluded"),
+    [
+        ("break", TODAY + timedelta(days=1), True),
+        ("break", TODAY, False),  # eligible again on the end date
+        ("break", TODAY - timedelta(days=5), False),
+        ("break", None, True),
+        ("active", TODAY + timedelta(days=30), False),
+    ],
+)
+def test_break_end_date(status: str, break_until: date | None, excluded: bool) -> None:
+    a = run(make_candidate(status=status, break_until=break_until))
+    assert codes(a) == (["break"] if excluded else [])
+
+
+@pytest.mark.parametrize(
+    ("usage", "excluded", "signal"),
+    [
+        (Usage(recent_90d=3), False, ""),
+        (Usage(recent_90d=4), True, "4 references in 90 days (more than 3)"),
+        (Usage(passes_recent=2, passes_before=1), True, "2 passes in 180 days (before: 1)"),
+        (Usage(passes_recent=1, passes_before=0), False, ""),  # one pass is not a pattern
+        (Usage(passes_recent=2, passes_before=2), False, ""),
+        (Usage(reply_hours_recent=36, reply_hours_before=20), True, "slower replies (36 h, before: 20 h)"),
+        (Usage(reply_hours_recent=30, reply_hours_before=20), False, ""),  # exactly 1.5×
+        (Usage(reply_hours_recent=20, reply_hours_before=5), False, ""),  # under a day is still quick
+        (Usage(reply_hours_recent=24, reply_hours_before=10), True, "slower replies (24 h, before: 10 h)"),
+        (Usage(reply_hours_recent=48, reply_hours_before=None), False, ""),
+    ],
+)
+def test_fatigue_signals(usage: Usage, excluded: bool, signal: str) -> None:
+    a = run(make_candidate(usage=usage))
+    assert codes(a) == (["fatigue"] if excluded else [])
+    if excluded:
+        assert a.exclusions[0].reason == f"Fatigue: {signal}"
+
+
+def test_several_fatigue_signals_make_one_exclusion_naming_each() -> None:
+    usage = Usage(recent_90d=5, passes_recent=3, reply_hours_recent=72, reply_hours_before=12)
+    (exclusion,) = run(make_candidate(usage=usage)).exclusions
+    assert exclusion.code == "fatigue"
+    assert exclusion.reason.count(";") == 2
+
+
+@pytest.mark.parametrize(
+    ("tier", "deal_arr", "excluded"),
+    [
+        ("strategic", 249_999, True),
+        ("strategic", 250_000, False),
+        ("strategic", 1_000_000, False),
+        ("standard", 10_000, False),
+        ("new", 10_000, False),
+    ],
+)
+def test_strategic_advocates_are_kept_for_the_biggest_deals(tier: str, deal_arr: int, excluded: bool) -> None:
+    a = run(make_candidate(tier=tier), need=make_need(deal_arr=deal_arr))
+    assert codes(a) == (["strategic"] if excluded else [])
+
+
+@pytest.mark.parametrize(
+    ("kind", "kinds", "excluded"),
+    [
+        ("call", ("call",), False),
+        ("call", ("email", "quote"), True),
+        ("email", ("email",), False),
+        ("email", ("call",), False),  # an email Q&A is a smaller ask than a call
+        ("email", ("quote", "case_study"), True),
+        ("site_visit", ("call", "executive"), True),
+        ("site_visit", ("site_visit",), False),
+        ("executive", ("executive",), False),
+        ("executive", ("call",), True),
+        ("peer", tuple(AdvocateKind), True),
+        ("webinar", tuple(AdvocateKind), True),
+    ],
+)
+def test_reference_kind(kind: str, kinds: tuple[str, ...], excluded: bool) -> None:
+    a = run(make_candidate(kinds=kinds), need=make_need(kind=kind))
+    assert codes(a) == (["kind"] if excluded else [])
+
+
+def test_peer_conversations_are_not_brokered() -> None:
+    (exclusion,) = run(make_candidate(), need=make_need(kind="peer")).exclusions
+    assert exclusion.reason == "Peer conversations are logged, not brokered"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"usage": Usage(this_quarter=2)}, "cap"),
+        ({"usage": Usage(last_asked=days_ago(14))}, "min_gap"),
+        ({"usage": Usage(last_used=days_ago(10))}, "recent_use"),
+        ({"status": "break", "break_until": TODAY + timedelta(days=9)}, "break"),
+        ({"status": "retired"}, "retired"),
+        ({"account_trouble": True}, "account_trouble"),
+        ({"usage": Usage(recent_90d=9)}, "fatigue"),
+        ({"usage": Usage(asked_for_prospect=True)}, "same_prospect"),
+        ({"usage": Usage(pending_elsewhere=True)}, "pending"),
+        ({"kinds": ("quote",)}, "kind"),
+        ({"tier": "strategic", "usage": Usage()}, None),
+    ],
+)
+def test_each_exclusion_has_a_code_and_a_one_line_reason(changes: dict[str, Any], code: str | None) -> None:
+    need = make_need(deal_arr=100_000 if code is None else 300_000)
+    a = run(make_candidate(**changes), need=need)
+    expected = code or "strategic"
+    assert expected in codes(a)
+    assert all(e.reason and "\n" not in e.reason for e in a.exclusions)
+    assert a.excluded
+
+
+def test_all_exclusions_that_apply_are_listed() -> None:
+    usage = Usage(
+        this_quarter=4,
+        last_asked=TODAY,
+        last_used=days_ago(3),
+        recent_90d=6,
+        asked_for_prospect=True,
+        pending_elsewhere=True,
+    )
+    candidate = make_candidate(
+        tier="strategic",
+        status="retired",
+        account_trouble=True,
+        kinds=("quote",),
+        usage=usage,
+    )
+    a = run(candidate, need=make_need(deal_arr=60_000))
+    assert codes(a) == [
+        "cap",
+        "min_gap",
+        "consecutive_week",
+        "recent_use",
+        "retired",
+        "account_trouble",
+        "fatigue",
+        "same_prospect",
+        "pending",
+        "kind",
+        "strategic",
+    ]
+
+
+# --- next eligible date --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, TODAY),
+        ({"usage": Usage(this_quarter=2)}, date(2026, 7, 1)),
+        ({"usage": Usage(last_asked=date(2026, 5, 1))}, date(2026, 5, 22)),  # 21 days on
+        ({"usage": Usage(last_used=date(2026, 5, 1))}, date(2026, 5, 31)),  # 30 days on
+        ({"status": "break", "break_until": date(2026, 6, 2)}, date(2026, 6, 2)),
+        ({"status": "break", "break_until": TODAY}, TODAY),
+        (
+            {"usage": Usage(this_quarter=2, last_used=date(2026, 6, 20))},  # the latest lift wins
+            date(2026, 7, 20),
+        ),
+        ({"status": "retired"}, None),
+        ({"account_trouble": True}, None),
+        ({"status": "break", "break_until": None}, None),
+        ({"usage": Usage(recent_90d=5)}, None),
+        ({"usage": Usage(pending_elsewhere=True)}, None),
+        ({"kinds": ("quote",)}, TODAY),  # request-specific limits are not the advocate's
+        ({"usage": Usage(asked_for_prospect=True)}, TODAY),
+    ],
+)
+def test_next_eligible(changes: dict[str, Any], expected: date | None) -> None:
+    candidate = make_candidate(**changes)
+    assert next_eligible(candidate, POLICY, TODAY) == expected
+    assert run(candidate).next_eligible == expected
+
+
+@pytest.mark.parametrize(
+    ("last_asked", "expected"),
+    [
+        (date(2026, 5, 13), date(2026, 5, 25)),  # Wednesday → the Monday after next
+        (date(2026, 5, 11), date(2026, 5, 25)),
+        (date(2026, 5, 10), date(2026, 5, 18)),  # a Sunday: its week and the next end on the 17th
+        (date(2026, 12, 30), date(2027, 1, 11)),
+    ],
+)
+def test_next_eligible_after_the_week_rule(last_asked: date, expected: date) -> None:
+    policy = Policy(min_days_between_asks=0)
+    assert next_eligible(make_candidate(usage=Usage(last_asked=last_asked)), policy, last_asked) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "following"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 1), date(2026, 4, 1)),
+        (date(2026, 3, 31), date(2026, 1, 1), date(2026, 4, 1)),
+        (date(2026, 4, 1), date(2026, 4, 1), date(2026, 7, 1)),
+        (date(2026, 8, 15), date(2026, 7, 1), date(2026, 10, 1)),
+        (date(2026, 12, 31), date(2026, 10, 1), date(2027, 1, 1)),
+    ],
+)
+def test_quarters(day: date, start: date, following: date) -> None:
+    assert (quarter_start(day), next_quarter_start(day)) == (start, following)
+
+
+# --- ranking -------------------------------------------------------------------------------------------------
+
+
+def ids(assessments: list[Assessment]) -> list[int]:
+    return [a.candidate.advocate_id for a in assessments]
+
+
+def test_rank_orders_by_grade_then_score_then_rotation() -> None:
+    candidates = [
+        make_candidate(1, industry="telecom"),  # good
+        make_candidate(2, sentiment=0.5),  # excellent, score 11
+        make_candidate(3, usage=Usage(last_asked=date(2026, 3, 1), total=1)),  # excellent 12, asked long ago
+        make_candidate(4, usage=Usage(last_asked=date(2026, 2, 1), total=9)),  # asked even longer ago
+        make_candidate(5),  # never asked
+        make_candidate(6, usage=Usage(this_quarter=1)),  # never asked, but used this quarter
+        make_candidate(7, usage=Usage(total=3)),  # never asked, more references ever
+        make_candidate(8, usage=Usage(total=3)),  # same, a later id
+        make_candidate(9, sentiment=0.1),  # poor but eligible
+        make_candidate(10, status="retired", account_trouble=True),  # two exclusions
+        make_candidate(11, status="retired"),  # one exclusion
+        make_candidate(12, status="retired", industry="telecom"),  # one exclusion, a worse grade
+    ]
+    assert ids(rank(need=make_need(), candidates=candidates, policy=POLICY, today=TODAY)) == [
+        5, 7, 8, 6, 4, 3, 2, 1, 9, 11, 12, 10,
+    ]  # fmt: skip
+
+
+def test_shortlist_keeps_eligible_good_or_better_up_to_the_limit() -> None:
+    candidates = [make_candidate(i) for i in range(1, 8)]
+    candidates += [make_candidate(8, sentiment=0.1), make_candidate(9, account_trouble=True)]
+    ranked = rank(need=make_need(), candidates=candidates, policy=POLICY, today=TODAY)
+    assert ids(shortlist(ranked)) == [1, 2, 3, 4, 5]
+    assert ids(shortlist(ranked, limit=10)) == [1, 2, 3, 4, 5, 6, 7]
+    assert shortlist(rank(need=make_need(), candidates=candidates[7:], policy=POLICY, today=TODAY)) == []
+
+
+def test_policy_mappings_are_immutable_and_copied() -> None:
+    caps = {"strategic": 5, "standard": 2, "new": 1}
+    policy = Policy(caps=caps)
+    caps["standard"] = 0
+    assert policy.caps["standard"] == 2
+    with pytest.raises(TypeError):
+        policy.caps["new"] = 9  # type: ignore[index]
+    with pytest.raises(TypeError):
+        POLICY.industry_adjacency["software"] = frozenset()  # type: ignore[index]
+    assert DEFAULT_CAPS == {"strategic": 4, "standard": 2, "new": 1}
+
+
+# --- properties ----------------------------------------------------------------------------------------------
+
+INDUSTRIES = ["software", "telecom", "retail", "healthcare", "insurance"]
+LEVELS = ["ic", "manager", "director", "vp", "c_level"]
+USE_CASES = ["job scheduling", "cloud migration", "compliance", "reporting", "billing"]
+WINDOW = [TODAY - timedelta(days=d) for d in (0, 3, 8, 15, 20, 21, 29, 30, 44, 45, 90)]
+
+
+def mostly(usual: Any, *others: Any) -> st.SearchStrategy[Any]:
+    """The baseline's value seven times in eight, so that a fair share of advocates stay eligible to rank."""
+    # Plain choices (one draw each) keep 200 examples fast; the unit tests above cover the boundaries.
+    return st.sampled_from([usual] * 7 * len(others) + list(others))
+
+
+usages = st.builds(
+    Usage,
+    total=st.integers(0, 20),
+    this_quarter=mostly(0, 1, 2, 3, 4, 5),
+    last_asked=mostly(None, *WINDOW),
+    last_used=mostly(None, *WINDOW),
+    recent_90d=mostly(0, 1, 2, 3, 4, 5),
+    passes_recent=mostly(0, 1, 2, 3),
+    passes_before=st.sampled_from([0, 1, 2, 3]),
+    reply_hours_recent=mostly(None, 10.0, 24.0, 36.0, 72.0),
+    reply_hours_before=st.sampled_from([None, 5.0, 20.0, 48.0]),
+    asked_for_prospect=mostly(False, True),
+    pending_elsewhere=mostly(False, True),
+)
+candidates = st.builds(
+    make_candidate,
+    st.integers(1, 10_000),
+    role_level=mostly("director", *LEVELS),
+    industry=mostly("software", *INDUSTRIES),
+    employees=mostly(1_000, 0, 1, 199, 200, 201, 500, 501, 2_000, 5_000, 5_001),
+    use_cases=mostly(
+        ("job scheduling",), (), ("cloud migration",), ("compliance", "reporting"), ("billing",)
+    ),
+    kinds=mostly(
+        ("call",), (), ("email",), ("quote", "case_study"), ("site_visit", "executive"), tuple(AdvocateKind)
+    ),
+    tier=st.sampled_from(["strategic", "standard", "new"]),
+    status=mostly("active", "break", "retired"),
+    break_until=st.sampled_from([None, TODAY - timedelta(days=1), TODAY, TODAY + timedelta(days=1)]),
+    account_trouble=mostly(False, True),
+    sentiment=mostly(0.8, None, 0.0, 0.39, 0.4, 0.69, 0.7, 1.0),
+    usage=usages,
+)
+candidate_lists = st.lists(candidates, max_size=6, unique_by=lambda c: c.advocate_id)
+needs = st.builds(
+    make_need,
+    industry=mostly("software", *INDUSTRIES),
+    employees=mostly(1_000, 0, 300, 2_500, 5_000),
+    use_case=mostly("Migrating off a legacy job scheduler", "SOX audit", "Billing", "Dashboards"),
+    role_level=mostly("director", *LEVELS),
+    kind=mostly("call", "email", "site_visit", "executive", "peer"),
+    deal_arr=st.sampled_from([50_000, 249_999, 250_000, 900_000]),
+)
+fast = settings(max_examples=200, deadline=None)
+
+
+@fast
+@given(need=needs, candidates=candidate_lists)
+def test_no_excluded_or_poor_advocate_is_ever_shortlisted(need: Need, candidates: list[Candidate]) -> None:
+    ranked = rank(need=need, candidates=candidates, policy=POLICY, today=TODAY)
+    chosen = shortlist(ranked, limit=len(candidates))
+    assert all(not a.exclusions and a.grade is not Grade.POOR for a in chosen)
+    eligible = [a for a in ranked if not a.excluded]
+    assert ranked[: len(eligible)] == eligible  # eligible ones come first
+    assert sorted(ids(ranked)) == sorted(c.advocate_id for c in candidates)
+
+
+@fast
+@given(need=needs, candidates=candidate_lists, data=st.data())
+def test_ranking_does_not_depend_on_input_order(
+    need: Need, candidates: list[Candidate], data: st.DataObject
+) -> None:
+    shuffled = data.draw(st.permutations(candidates))
+    first = rank(need=need, candidates=candidates, policy=POLICY, today=TODAY)
+    again = rank(need=need, candidates=shuffled, policy=POLICY, today=TODAY)
+    assert ids(first) == ids(again)
+    assert ids(shortlist(first)) == ids(shortlist(again))
+
+
+@fast
+@given(need=needs, candidates=candidate_lists)
+def test_shortlist_grades_are_never_poor(need: Need, candidates: list[Candidate]) -> None:
+    ranked = rank(need=need, candidates=candidates, policy=POLICY, today=TODAY)
+    assert Grade.POOR not in {a.grade for a in shortlist(ranked)}
+
+
+@fast
+@given(candidates=candidate_lists)
+def test_next_eligible_is_the_first_day_without_time_limits(candidates: list[Candidate]) -> None:
+    for candidate in candidates:
+        when = next_eligible(candidate, POLICY, TODAY)
+        if when is None:
+            continue
+        assert when >= TODAY
+        assert not TIME_CODES & set(codes(run(as_of(candidate, when), today=when)))
+        if when > TODAY:
+            day_before = when - timedelta(days=1)
+            assert TIME_CODES & set(codes(run(as_of(candidate, day_before), today=day_before)))
+
+
+def as_of(candidate: Candidate, day: date) -> Candidate:
+    """The advocate on a later day with no new asks: the quarter's count restarts when a quarter turns."""
+    if quarter_start(day) == quarter_start(TODAY):
+        return candidate
+    return dataclasses.replace(candidate, usage=dataclasses.replace(candidate.usage, this_quarter=0))
