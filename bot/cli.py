@@ -93,6 +93,66 @@ def cmd_db_upgrade(_: argparse.Namespace) -> None:
     print(f"database at {db.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
+def _store() -> Database:
+    """The database for offline commands: SQLite is migrated, PostgreSQL must already be."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return open_database(settings)
+
+
+def cmd_advocates_import(args: argparse.Namespace) -> None:
+    from bot import pool_csv
+    from bot.clock import SystemClock
+
+    db = _store()
+    data = _read_file(args.file)
+    try:
+        with db.unit_of_work() as session:
+            result = pool_csv.import_advocates(
+                session=session, source=pool_csv.read_text(data), now=SystemClock().now()
+            )
+    except pool_csv.ImportRefused as refused:
+        raise StartupError(f"{args.file}: {refused}") from None
+    print(f"{args.file}: {result.created} advocates added, {result.updated} updated")
+
+
+def cmd_advocates_export(args: argparse.Namespace) -> None:
+    from bot import pool_csv
+
+    db = _store()
+    with db.unit_of_work() as session:
+        if args.output in (None, "-"):
+            count = pool_csv.export_advocates(session=session, sink=sys.stdout)
+        else:
+            with open(args.output, "w", newline="", encoding="utf-8") as sink:
+                count = pool_csv.export_advocates(session=session, sink=sink)
+    print(f"{count} advocates exported", file=sys.stderr)
+
+
+def cmd_history_import(args: argparse.Namespace) -> None:
+    from bot import pool_csv
+    from bot.clock import SystemClock
+
+    db = _store()
+    data = _read_file(args.file)
+    try:
+        with db.unit_of_work() as session:
+            result = pool_csv.import_history(
+                session=session, source=pool_csv.read_text(data), now=SystemClock().now()
+            )
+    except pool_csv.ImportRefused as refused:
+        raise StartupError(f"{args.file}: {refused}") from None
+    print(f"{args.file}: {result.created} past references added, {result.skipped} already known")
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as source:
+            return source.read()
+    except OSError as error:
+        raise StartupError(f"cannot read {path}: {error.strerror}") from None
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="refdesk", description="A Slack bot that runs a customer reference program."
@@ -113,6 +173,31 @@ def parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_commands.add_parser("upgrade", help="apply the schema migrations (Alembic)")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    advocates = commands.add_parser("advocates", help="the advocate pool as CSV")
+    advocate_commands = advocates.add_subparsers(
+        dest="advocates_command", required=True, metavar="ADVOCATES_COMMAND"
+    )
+    imp = advocate_commands.add_parser(
+        "import", help="add or update advocates from a CSV (by email; all or nothing)"
+    )
+    imp.add_argument("file", help="CSV with the columns of `refdesk advocates export`")
+    imp.set_defaults(func=cmd_advocates_import)
+    exp = advocate_commands.add_parser("export", help="write the pool as CSV, in the import format")
+    exp.add_argument("--output", "-o", help="file to write (default: standard output)")
+    exp.set_defaults(func=cmd_advocates_export)
+
+    history = commands.add_parser("history", help="past references")
+    history_commands = history.add_subparsers(
+        dest="history_command", required=True, metavar="HISTORY_COMMAND"
+    )
+    himp = history_commands.add_parser(
+        "import", help="count past references toward caps, recency and success rates"
+    )
+    himp.add_argument(
+        "file", help="CSV: advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr"
+    )
+    himp.set_defaults(func=cmd_history_import)
     return top
 
 

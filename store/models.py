@@ -9,12 +9,16 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.engine import Dialect
@@ -50,6 +54,7 @@ class RequestStatus(StrEnum):
     APPROVED = "approved"
     DECLINED = "declined"
     CANCELLED = "cancelled"
+    NO_MATCH = "no_match"  # approved, but no advocate reached Good: the rep was told why
 
 
 class ReferenceRequest(Base):
@@ -86,6 +91,9 @@ class ReferenceRequest(Base):
     wanted_use_case: Mapped[str] = mapped_column(String(300))
     wanted_kind: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(20))
+    # Geography, when it matters for the reference (matched case-insensitively).
+    wanted_country: Mapped[str | None] = mapped_column(String(80))
+    wanted_region: Mapped[str | None] = mapped_column(String(80))
     # Justification
     why_now: Mapped[str] = mapped_column(Text)
     tried: Mapped[list[str]]
@@ -126,3 +134,81 @@ class RequestEvent(Base):
 @event.listens_for(RequestEvent, "before_delete")
 def _append_only(mapper: Any, connection: Any, target: RequestEvent) -> None:
     raise ValueError("the audit trail is append-only")
+
+
+class Advocate(Base):
+    """A person at a customer account who agreed to act as a reference."""
+
+    __tablename__ = "advocates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    role_level: Mapped[str] = mapped_column(String(20))
+    company: Mapped[str] = mapped_column(String(200))
+    industry: Mapped[str] = mapped_column(String(40))
+    employees: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(80))
+    country: Mapped[str | None] = mapped_column(String(80))
+    use_cases: Mapped[list[str]]
+    kinds: Mapped[list[str]]
+    tier: Mapped[str] = mapped_column(String(20))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    owner_slack_user_id: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    break_until: Mapped[date | None] = mapped_column(Date)
+    account_trouble: Mapped[bool] = mapped_column(Boolean, default=False)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_advocates_fit", "status", "industry", "employees"),)
+
+
+class EngagementStatus(StrEnum):
+    CHOSEN = "chosen"  # CS picked this advocate from the shortlist; not asked yet
+    ASKED = "asked"
+    ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    PASSED = "passed"  # "not this time"
+    EXPIRED = "expired"  # no answer in time
+    CANCELLED = "cancelled"
+
+
+# Engagements that count as a reference given (caps, recency, totals).
+COUNTED = (EngagementStatus.ASKED, EngagementStatus.ACCEPTED, EngagementStatus.SCHEDULED, EngagementStatus.HELD)
+# Engagements that tie the advocate up until they end.
+OPEN = (EngagementStatus.CHOSEN, EngagementStatus.ASKED, EngagementStatus.ACCEPTED, EngagementStatus.SCHEDULED)
+
+
+class Engagement(Base):
+    """One reference an advocate was asked for or gave: from refdesk, or imported history."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("reference_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    prospect_company: Mapped[str] = mapped_column(String(200), default="")
+    prospect_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    prospect_industry: Mapped[str | None] = mapped_column(String(40))
+    deal_arr: Mapped[int | None] = mapped_column(BigInteger)
+    asked_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    reply_seconds: Mapped[int | None] = mapped_column(Integer)
+    held_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    chosen_by: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(20), default="refdesk")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),
+        Index("ix_engagements_advocate_asked", "advocate_id", "asked_at"),
+    )
