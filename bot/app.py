@@ -19,6 +19,7 @@ from bot.cs_team import CsTeam
 from bot.deps import CONTEXT_KEY, Deps
 from bot.qualification import Rules
 from bot.settings import Settings
+from bot.shortlist import policy_from
 from handlers import register_listeners
 from store.db import Database
 
@@ -59,6 +60,7 @@ def create_app(
             ttl_seconds=settings.cs_members_cache_seconds,
         ),
         rules=Rules.from_settings(settings),
+        policy=policy_from(settings),
     )
     app = App(
         client=make_client(settings),

@@ -8,6 +8,7 @@ from slack_bolt import BoltContext
 
 from bot.clock import Clock
 from bot.cs_team import CsTeam
+from bot.matching import Policy
 from bot.qualification import Rules
 from bot.settings import Settings
 from store.db import Database
@@ -22,6 +23,7 @@ class Deps:
     clock: Clock
     cs_team: CsTeam
     rules: Rules
+    policy: Policy
 
 
 def deps_of(context: BoltContext) -> Deps:

@@ -28,6 +28,8 @@ class RequestForm:
     wanted_use_case: str
     wanted_kind: ReferenceKind
     urgency: Urgency
+    wanted_country: str | None
+    wanted_region: str | None
     why_now: str
     tried: tuple[Tried, ...]
     goal: str

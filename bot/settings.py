@@ -10,6 +10,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+from bot.vocabulary import Industry
+
 APPS_PAGE = "https://api.slack.com/apps"
 
 # Where each Slack setting lives in the app's configuration pages.
@@ -34,6 +36,7 @@ _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DEFAULT_EARLY_STAGES = ("discovery", "qualification")
+_INDUSTRIES = tuple(i.value for i in Industry)
 
 
 class SettingsError(Exception):
@@ -55,6 +58,15 @@ class Settings:
     early_stages: tuple[str, ...] = _DEFAULT_EARLY_STAGES
     max_prior_references: int = 2
     cs_members_cache_seconds: int = 300
+    # Protecting advocates (PROGRAM.md, "Protecting advocates")
+    cap_strategic: int = 4
+    cap_standard: int = 2
+    cap_new: int = 1
+    min_days_between_asks: int = 21
+    fatigue_threshold: int = 3
+    strategic_min_deal_arr: int = 250_000
+    # "software:telecom|media;healthcare:life_sciences" adds to the default industry adjacency
+    industry_adjacency: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 def _where(name: str) -> str:
@@ -164,4 +176,29 @@ def load_settings(
         early_stages=stages,
         max_prior_references=_int(env, "MAX_PRIOR_REFERENCES", 2, minimum=1),
         cs_members_cache_seconds=_int(env, "CS_MEMBERS_CACHE_SECONDS", 300),
+        cap_strategic=_int(env, "CAP_STRATEGIC", 4),
+        cap_standard=_int(env, "CAP_STANDARD", 2),
+        cap_new=_int(env, "CAP_NEW", 1),
+        min_days_between_asks=_int(env, "MIN_DAYS_BETWEEN_ASKS", 21, minimum=7),
+        fatigue_threshold=_int(env, "FATIGUE_THRESHOLD", 3, minimum=1),
+        strategic_min_deal_arr=_int(env, "STRATEGIC_MIN_DEAL_ARR", 250_000),
+        industry_adjacency=_adjacency(env.get("INDUSTRY_ADJACENCY", "")),
     )
+
+
+def _adjacency(raw: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    pairs = []
+    for part in filter(None, (p.strip() for p in raw.split(";"))):
+        industry, _, near = part.partition(":")
+        neighbours = tuple(n.strip() for n in near.split("|") if n.strip())
+        if not industry.strip() or not neighbours:
+            raise SettingsError(
+                f"INDUSTRY_ADJACENCY has {part!r}: write industry:neighbour|neighbour;… (see .env.example)"
+            )
+        unknown = [i for i in (industry.strip(), *neighbours) if i not in _INDUSTRIES]
+        if unknown:
+            raise SettingsError(
+                f"INDUSTRY_ADJACENCY names {unknown[0]!r}, not one of {', '.join(_INDUSTRIES)}"
+            )
+        pairs.append((industry.strip(), neighbours))
+    return tuple(pairs)

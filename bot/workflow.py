@@ -64,6 +64,8 @@ def submit(
         wanted_use_case=form.wanted_use_case,
         wanted_kind=form.wanted_kind,
         urgency=form.urgency,
+        wanted_country=form.wanted_country,
+        wanted_region=form.wanted_region,
         why_now=form.why_now,
         tried=[t.value for t in form.tried],
         goal=form.goal,
@@ -120,11 +122,12 @@ def _decide(
     action: str,
     detail: dict[str, object],
     extra_condition: object = None,
+    from_status: RequestStatus = RequestStatus.PENDING,
 ) -> Outcome | None:
     won = queries.transition_request(
         session=session,
         request_id=request_id,
-        from_status=RequestStatus.PENDING,
+        from_status=from_status,
         to_status=to_status,
         changes=changes,
         now=now,
@@ -186,4 +189,22 @@ def cancel(*, session: Session, request_id: int, actor_id: str, now: datetime) -
         action="cancelled",
         detail={},
         extra_condition=(ReferenceRequest.rep_id == actor_id) | (ReferenceRequest.requester_id == actor_id),
+    )
+
+
+def close_no_match(
+    *, session: Session, request_id: int, actor_id: str, reasons: list[str], now: datetime
+) -> Outcome | None:
+    """Approved, but nobody reached Good: the request closes and the rep hears why."""
+    return _decide(
+        session=session,
+        request_id=request_id,
+        actor_id=actor_id,
+        now=now,
+        to_status=RequestStatus.NO_MATCH,
+        from_status=RequestStatus.APPROVED,
+        changes={},
+        action="no_match",
+        detail={"reasons": reasons},
+        extra_condition=ReferenceRequest.active_advocate_id.is_(None),
     )

@@ -2,12 +2,13 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, views
+from handlers import actions, commands, errors, events, shortlist, views
 
 
 def register_listeners(app: App) -> None:
     commands.register(app)
     actions.register(app)
+    shortlist.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

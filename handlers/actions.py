@@ -12,14 +12,13 @@ from bot.deps import Deps, deps_of
 from bot.qualification import needs_lead
 from handlers.announce import announce_decision, flags_of, update_card
 from handlers.events import publish_home
-from handlers.replies import already_decided, tell
+from handlers.replies import NOT_CS, already_decided, tell
+from handlers.shortlist import post_shortlist
 from modals.decline_form import build_decline_modal
 from modals.ids import Action
 from modals.rep_views import LIST_LIMIT, build_request_list, build_submitted_message
 from store import queries
 from store.models import ReferenceRequest, RequestStatus
-
-NOT_CS = "Only the CS team can approve or decline references. Ask in the CS channel if you need one decided."
 
 
 def register(app: App) -> None:
@@ -88,6 +87,7 @@ def handle_approve(
         )
         return
     announce_decision(client=client, deps=deps, request=outcome.request)
+    post_shortlist(client=client, deps=deps, request=outcome.request)
 
 
 def handle_decline_click(

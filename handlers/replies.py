@@ -12,6 +12,8 @@ from slack_sdk.models.blocks import Block
 from bot.text import slack_date
 from store.models import ReferenceRequest, RequestStatus
 
+NOT_CS = "Only the CS team can approve or decline references. Ask in the CS channel if you need one decided."
+
 
 def user_id_of(body: dict[str, Any]) -> str | None:
     user = body.get("user")

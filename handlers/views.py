@@ -10,9 +10,8 @@ from slack_sdk import WebClient
 
 from bot import workflow
 from bot.deps import deps_of
-from handlers.actions import NOT_CS
 from handlers.announce import announce_decision, post_card, tell_rep_submitted
-from handlers.replies import already_decided
+from handlers.replies import NOT_CS, already_decided
 from modals.decline_form import build_notice_modal, decline_request_id, parse_decline_form
 from modals.ids import Block, Callback
 from modals.request_form import parse_request_form

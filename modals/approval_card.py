@@ -114,6 +114,8 @@ def _decision(request: ReferenceRequest) -> str:
         reason = _label(DeclineReason, request.decline_reason or "")
         note = f" — “{truncate(escape(request.decline_note), 500)}”" if request.decline_note else ""
         return f":no_entry_sign: *Declined* by <@{request.decided_by}> · {when}\n*Reason:* {reason}{note}"
+    if request.status == RequestStatus.NO_MATCH:
+        return f":mag: *Approved, no good match* — the rep was told why by <@{request.decided_by}> · {when}"
     if request.status == RequestStatus.CANCELLED:
         return f":heavy_multiplication_x: *Cancelled* by <@{request.decided_by}> · {when}"
     return ""

@@ -14,6 +14,9 @@ class Action(StrEnum):
     APPROVE = "request_approve"
     DECLINE = "request_decline"
     CANCEL = "request_cancel"
+    ASK = "shortlist_ask"
+    SHOW_MORE = "shortlist_page"
+    NO_MATCH = "shortlist_no_match"
 
 
 class Block(StrEnum):
@@ -38,6 +41,8 @@ class Block(StrEnum):
     WANTED_USE_CASE = "wanted_use_case"
     WANTED_KIND = "wanted_kind"
     URGENCY = "urgency"
+    WANTED_COUNTRY = "wanted_country"
+    WANTED_REGION = "wanted_region"
     # Justification
     WHY_NOW = "why_now"
     TRIED = "tried"
@@ -50,6 +55,10 @@ class Block(StrEnum):
     # Messages
     CARD_ACTIONS = "card_actions"
     CARD_DECISION = "card_decision"
+    SHORTLIST_NAV = "shortlist_nav"
+    SHORTLIST_NO_MATCH = "shortlist_no_match"
+    SHORTLIST_ADVOCATE = "shortlist_advocate"  # + "_<advocate id>"
+    SHORTLIST_EXCLUDED = "shortlist_excluded"  # + "_<advocate id>"
 
 
 VALUE = "value"

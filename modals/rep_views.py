@@ -26,7 +26,13 @@ STATUS_LABEL = {
     RequestStatus.APPROVED: ":white_check_mark: Approved — CS is finding an advocate",
     RequestStatus.DECLINED: ":no_entry_sign: Declined",
     RequestStatus.CANCELLED: ":heavy_multiplication_x: Cancelled",
+    RequestStatus.NO_MATCH: ":mag: Approved, but no advocate is a good match",
 }
+
+
+def build_text_message(text: str) -> list[Block]:
+    """A message that is one piece of rendered text."""
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]
 
 
 def _label(choices: type, value: str) -> str:

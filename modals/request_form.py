@@ -36,6 +36,8 @@ MAX_LENGTH: dict[Block, int] = {
     Block.CONTACT_ROLE: 120,
     Block.CONTACT_CONCERNS: 2000,
     Block.WANTED_USE_CASE: 300,
+    Block.WANTED_COUNTRY: 80,
+    Block.WANTED_REGION: 80,
     Block.WHY_NOW: 2000,
     Block.GOAL: 2000,
     Block.BACKGROUND: 3000,
@@ -61,6 +63,8 @@ _LABELS: dict[Block, str] = {
     Block.WANTED_USE_CASE: "Use case the reference should speak to",
     Block.WANTED_KIND: "Kind of reference",
     Block.URGENCY: "Timeline / urgency",
+    Block.WANTED_COUNTRY: "Reference's country, if it matters",
+    Block.WANTED_REGION: "Reference's region, if it matters",
     Block.WHY_NOW: "Why is a reference needed now?",
     Block.TRIED: "What was already tried?",
     Block.GOAL: "What should the reference achieve?",
@@ -176,6 +180,13 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
         _text(Block.WANTED_USE_CASE, placeholder="Migrating 200 services off a legacy scheduler"),
         _select(Block.WANTED_KIND, ReferenceKind, initial=ReferenceKind.CALL),
         _select(Block.URGENCY, Urgency),
+        _text(Block.WANTED_COUNTRY, optional=True, placeholder="Germany"),
+        _text(
+            Block.WANTED_REGION,
+            optional=True,
+            placeholder="Bavaria",
+            hint="A state, metro or area within the country.",
+        ),
         DividerBlock(),
         HeaderBlock(text="Justification"),
         _text(Block.WHY_NOW, multiline=True),
@@ -282,6 +293,8 @@ def parse_request_form(
     use_case = text(Block.WANTED_USE_CASE)
     kind = choice(Block.WANTED_KIND, ReferenceKind)
     urgency = choice(Block.URGENCY, Urgency)
+    country = text(Block.WANTED_COUNTRY, required=False)
+    region = text(Block.WANTED_REGION, required=False)
     why_now = text(Block.WHY_NOW)
     tried_raw = [o.get("value") for o in _value(values, Block.TRIED).get("selected_options") or []]
     tried: list[Tried] = []
@@ -318,6 +331,8 @@ def parse_request_form(
         wanted_use_case=use_case,
         wanted_kind=kind,
         urgency=urgency,
+        wanted_country=country or None,
+        wanted_region=region or None,
         why_now=why_now,
         tried=tuple(tried),
         goal=goal,

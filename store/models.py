@@ -91,6 +91,10 @@ class ReferenceRequest(Base):
     wanted_use_case: Mapped[str] = mapped_column(String(300))
     wanted_kind: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(20))
+    # The advocate CS picked and whose engagement is still open: one at a time per request.
+    active_advocate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("advocates.id", name="fk_requests_active_advocate")
+    )
     # Geography, when it matters for the reference (matched case-insensitively).
     wanted_country: Mapped[str | None] = mapped_column(String(80))
     wanted_region: Mapped[str | None] = mapped_column(String(80))
@@ -180,9 +184,19 @@ class EngagementStatus(StrEnum):
 
 
 # Engagements that count as a reference given (caps, recency, totals).
-COUNTED = (EngagementStatus.ASKED, EngagementStatus.ACCEPTED, EngagementStatus.SCHEDULED, EngagementStatus.HELD)
+COUNTED = (
+    EngagementStatus.ASKED,
+    EngagementStatus.ACCEPTED,
+    EngagementStatus.SCHEDULED,
+    EngagementStatus.HELD,
+)
 # Engagements that tie the advocate up until they end.
-OPEN = (EngagementStatus.CHOSEN, EngagementStatus.ASKED, EngagementStatus.ACCEPTED, EngagementStatus.SCHEDULED)
+OPEN = (
+    EngagementStatus.CHOSEN,
+    EngagementStatus.ASKED,
+    EngagementStatus.ACCEPTED,
+    EngagementStatus.SCHEDULED,
+)
 
 
 class Engagement(Base):

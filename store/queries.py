@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, case, func, select, update
 from sqlalchemy.orm import Session
 
-from store.models import ReferenceRequest, RequestEvent, RequestStatus
+from store.models import (
+    COUNTED,
+    OPEN,
+    Advocate,
+    Engagement,
+    EngagementStatus,
+    ReferenceRequest,
+    RequestEvent,
+    RequestStatus,
+)
 
 
 def get_request(*, session: Session, request_id: int) -> ReferenceRequest | None:
@@ -80,3 +91,76 @@ def add_event(
 def list_events(*, session: Session, request_id: int) -> list[RequestEvent]:
     statement = select(RequestEvent).where(RequestEvent.request_id == request_id).order_by(RequestEvent.id)
     return list(session.scalars(statement))
+
+
+def fitting_advocates(
+    *, session: Session, industries: Collection[str], min_employees: int, max_employees: int
+) -> list[Advocate]:
+    """Advocates who could grade better than Poor on industry and size; retired ones are gone for good."""
+    statement = select(Advocate).where(
+        Advocate.status != "retired",
+        Advocate.industry.in_(list(industries)),
+        Advocate.employees.between(min_employees, max_employees),
+    )
+    return list(session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    """The instants the usage aggregates are counted from."""
+
+    quarter_start: datetime
+    since_90: datetime
+    since_180: datetime
+    since_360: datetime
+
+
+def usage_by_advocate(
+    *,
+    session: Session,
+    advocate_ids: Collection[int],
+    window: UsageWindow,
+    prospect_key: str,
+    request_id: int | None,
+) -> dict[int, Row[Any]]:
+    """Every count the protection rules need, per advocate, in one aggregate query over engagements."""
+    if not advocate_ids:
+        return {}
+    e = Engagement
+    counted = e.status.in_([s.value for s in COUNTED])
+    passed = e.status == EngagementStatus.PASSED
+    recent = e.asked_at >= window.since_180
+    before = (e.asked_at >= window.since_360) & (e.asked_at < window.since_180)
+    other_request = e.request_id.is_(None) | (e.request_id != (request_id or -1))
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    statement = (
+        select(
+            e.advocate_id,
+            count(counted).label("total"),
+            count(counted & (e.asked_at >= window.quarter_start)).label("this_quarter"),
+            func.max(e.asked_at).label("last_asked"),
+            func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
+            count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
+            count(passed & recent).label("passes_recent"),
+            count(passed & before).label("passes_before"),
+            func.avg(case((recent, e.reply_seconds))).label("reply_recent"),
+            func.avg(case((before, e.reply_seconds))).label("reply_before"),
+            func.max(case((e.prospect_key == prospect_key, 1), else_=0)).label("asked_for_prospect"),
+            func.max(case((e.status.in_([s.value for s in OPEN]) & other_request, 1), else_=0)).label(
+                "pending"
+            ),
+        )
+        .where(e.advocate_id.in_(list(advocate_ids)))
+        .group_by(e.advocate_id)
+    )
+    return {row.advocate_id: row for row in session.execute(statement)}
+
+
+def open_engagement_for_request(*, session: Session, request_id: int) -> Engagement | None:
+    statement = select(Engagement).where(
+        Engagement.request_id == request_id, Engagement.status.in_([s.value for s in OPEN])
+    )
+    return session.scalars(statement).first()

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 11:00:39.808792
+Create Date: 2026-11-22 11:03:09.562317
 """
 
 import sqlalchemy as sa
@@ -82,14 +82,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_engagements_request_id"), ["request_id"], unique=False)
 
     with op.batch_alter_table("reference_requests", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("active_advocate_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("wanted_country", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("wanted_region", sa.String(length=80), nullable=True))
+        batch_op.create_foreign_key("fk_requests_active_advocate", "advocates", ["active_advocate_id"], ["id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reference_requests", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_requests_active_advocate", type_="foreignkey")
         batch_op.drop_column("wanted_region")
         batch_op.drop_column("wanted_country")
+        batch_op.drop_column("active_advocate_id")
 
     with op.batch_alter_table("engagements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_engagements_request_id"))

@@ -31,6 +31,8 @@ VALID_ANSWERS: dict[str, Any] = {
     Block.WANTED_USE_CASE: "Migrating off a legacy job scheduler",
     Block.WANTED_KIND: "call",
     Block.URGENCY: "two_weeks",
+    Block.WANTED_COUNTRY: None,
+    Block.WANTED_REGION: None,
     Block.WHY_NOW: "Final decision meeting in two weeks; the CTO wants to hear from a peer.",
     Block.TRIED: ["demo", "trial"],
     Block.GOAL: "Confidence that the migration is doable in a quarter.",
@@ -97,7 +99,11 @@ class Harness:
         return int(card["blocks"][-1]["elements"][0]["value"])
 
     def cards(self) -> list[dict[str, Any]]:
-        return self.slack.messages_to(CS_CHANNEL)
+        """Approval cards: the CS channel's top-level messages."""
+        return [m for m in self.slack.messages_to(CS_CHANNEL) if not m.get("thread_ts")]
+
+    def thread_replies(self) -> list[dict[str, Any]]:
+        return [m for m in self.slack.messages_to(CS_CHANNEL) if m.get("thread_ts")]
 
     # --- buttons ---------------------------------------------------------------------------------
     def click(

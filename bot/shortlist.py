@@ -1,0 +1,256 @@
+"""From an approved request to a ranked shortlist: the store supplies candidates and usage, matching decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.errors import RefdeskError
+from bot.matching import (
+    DEFAULT_CAPS,
+    DEFAULT_INDUSTRY_ADJACENCY,
+    Assessment,
+    Candidate,
+    Grade,
+    Need,
+    Policy,
+    Tier,
+    Usage,
+    quarter_start,
+    rank,
+)
+from bot.settings import Settings
+from store import queries
+from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
+
+SIZE_RATIO_POOR = 5  # the matrix's "more than 5× apart": such advocates can never be shortlisted
+
+
+def policy_from(settings: Settings) -> Policy:
+    adjacency = {k: set(v) for k, v in DEFAULT_INDUSTRY_ADJACENCY.items()}
+    for industry, neighbours in settings.industry_adjacency:
+        for near in neighbours:
+            adjacency.setdefault(industry, set()).add(near)
+            adjacency.setdefault(near, set()).add(industry)
+    caps = dict(DEFAULT_CAPS)
+    caps.update(
+        {
+            Tier.STRATEGIC: settings.cap_strategic,
+            Tier.STANDARD: settings.cap_standard,
+            Tier.NEW: settings.cap_new,
+        }
+    )
+    return Policy(
+        caps=caps,
+        min_days_between_asks=settings.min_days_between_asks,
+        fatigue_threshold=settings.fatigue_threshold,
+        strategic_min_deal_arr=settings.strategic_min_deal_arr,
+        industry_adjacency={k: frozenset(v) for k, v in adjacency.items()},
+    )
+
+
+def need_of(request: ReferenceRequest) -> Need:
+    return Need(
+        request_id=request.id,
+        industry=request.wanted_industry,
+        employees=request.prospect_employees,
+        use_case=request.wanted_use_case,
+        role_level=request.wanted_role_level,
+        kind=request.wanted_kind,
+        deal_arr=request.deal_arr,
+        prospect_key=request.prospect_key,
+        region=request.wanted_region,
+        country=request.wanted_country,
+    )
+
+
+def _day(instant: datetime | None) -> date | None:
+    return instant.date() if instant else None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def candidates_for(*, session: Session, need: Need, policy: Policy, today: date) -> list[Candidate]:
+    """Advocates that fit on industry and size, with their usage, aggregated in SQL."""
+    industries = {need.industry, *policy.industry_adjacency.get(need.industry, ())}
+    employees = max(need.employees, 1)
+    advocates = queries.fitting_advocates(
+        session=session,
+        industries=industries,
+        min_employees=-(-employees // SIZE_RATIO_POOR),
+        max_employees=employees * SIZE_RATIO_POOR,
+    )
+    window = queries.UsageWindow(
+        quarter_start=_start_of(quarter_start(today)),
+        since_90=_start_of(today - timedelta(days=90)),
+        since_180=_start_of(today - timedelta(days=180)),
+        since_360=_start_of(today - timedelta(days=360)),
+    )
+    usage = queries.usage_by_advocate(
+        session=session,
+        advocate_ids=[a.id for a in advocates],
+        window=window,
+        prospect_key=need.prospect_key,
+        request_id=need.request_id,
+    )
+    return [candidate_of(a, usage.get(a.id)) for a in advocates]
+
+
+def candidate_of(advocate: Advocate, row: object | None) -> Candidate:
+    if row is None:
+        found = Usage()
+    else:
+        found = Usage(
+            total=int(row.total),
+            this_quarter=int(row.this_quarter),
+            last_asked=_day(row.last_asked),
+            last_used=_day(row.last_used),
+            recent_90d=int(row.recent_90d),
+            passes_recent=int(row.passes_recent),
+            passes_before=int(row.passes_before),
+            reply_hours_recent=float(row.reply_recent) / 3600 if row.reply_recent is not None else None,
+            reply_hours_before=float(row.reply_before) / 3600 if row.reply_before is not None else None,
+            asked_for_prospect=bool(row.asked_for_prospect),
+            pending_elsewhere=bool(row.pending),
+        )
+    return Candidate(
+        advocate_id=advocate.id,
+        name=advocate.name,
+        title=advocate.title,
+        role_level=advocate.role_level,
+        company=advocate.company,
+        industry=advocate.industry,
+        employees=advocate.employees,
+        region=advocate.region,
+        country=advocate.country,
+        use_cases=tuple(advocate.use_cases),
+        kinds=tuple(advocate.kinds),
+        tier=advocate.tier,
+        status=advocate.status,
+        break_until=advocate.break_until,
+        account_trouble=advocate.account_trouble,
+        sentiment=advocate.sentiment,
+        usage=found,
+    )
+
+
+def ranked_for(
+    *, session: Session, request: ReferenceRequest, policy: Policy, today: date
+) -> list[Assessment]:
+    need = need_of(request)
+    return rank(
+        need=need,
+        candidates=candidates_for(session=session, need=need, policy=policy, today=today),
+        policy=policy,
+        today=today,
+    )
+
+
+def good_enough(assessment: Assessment) -> bool:
+    return not assessment.excluded and assessment.grade is not Grade.POOR
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The result of picking an advocate: `advocate` is the one now picked for the request, by anyone."""
+
+    won: bool
+    advocate: Advocate | None
+
+
+def choose(
+    *, session: Session, request: ReferenceRequest, advocate: Advocate, actor_id: str, now: datetime
+) -> Pick:
+    """Record CS's pick. One open pick per request, decided by a conditional update."""
+    won = queries.transition_request(
+        session=session,
+        request_id=request.id,
+        from_status=RequestStatus.APPROVED,
+        to_status=RequestStatus.APPROVED,
+        changes={"active_advocate_id": advocate.id},
+        now=now,
+        extra_condition=ReferenceRequest.active_advocate_id.is_(None),
+    )
+    if not won:
+        session.refresh(request)
+        current = session.get(Advocate, request.active_advocate_id) if request.active_advocate_id else None
+        return Pick(won=False, advocate=current)
+    try:
+        with session.begin_nested():
+            session.add(
+                Engagement(
+                    advocate_id=advocate.id,
+                    request_id=request.id,
+                    kind=request.wanted_kind,
+                    status=EngagementStatus.CHOSEN,
+                    prospect_company=request.prospect_company,
+                    prospect_key=request.prospect_key,
+                    prospect_industry=request.prospect_industry,
+                    deal_arr=request.deal_arr,
+                    chosen_by=actor_id,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        raise AlreadyEngaged(advocate.name, request.id) from None
+    queries.add_event(
+        session=session,
+        request_id=request.id,
+        at=now,
+        actor_id=actor_id,
+        action="advocate_chosen",
+        detail={"advocate_id": advocate.id},
+    )
+    return Pick(won=True, advocate=advocate)
+
+
+class AlreadyEngaged(RefdeskError):
+    def __init__(self, name: str, request_id: int) -> None:
+        super().__init__(f"{name} was already asked for request #{request_id}: pick someone else.")
+
+
+def no_match_reasons(ranked: list[Assessment]) -> list[str]:
+    """Why nobody reached Good, in words a rep understands, most common reason first."""
+    if not ranked:
+        return ["No advocate in the pool works in or near this industry at a similar company size."]
+    counts: dict[str, int] = {}
+    for assessment in ranked:
+        if assessment.excluded:
+            for exclusion in assessment.exclusions:
+                counts[exclusion.code] = counts.get(exclusion.code, 0) + 1
+        else:
+            for dimension in assessment.dimensions:
+                if dimension.grade is Grade.POOR:
+                    counts[f"poor {dimension.name}"] = counts.get(f"poor {dimension.name}", 0) + 1
+    reasons = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        what = _REASON_WORDS.get(code, code.replace("_", " "))
+        reasons.append(f"{count} advocate{'' if count == 1 else 's'}: {what}")
+    return reasons[:5]
+
+
+_REASON_WORDS = {
+    "cap": "reached their quarterly limit",
+    "min_gap": "were asked too recently",
+    "consecutive_week": "were asked last week",
+    "recent_use": "gave a reference in the last 30 days",
+    "break": "are on a break",
+    "retired": "retired",
+    "account_trouble": "have open trouble with their account",
+    "fatigue": "show signs of fatigue and are resting",
+    "same_prospect": "were already asked for this prospect",
+    "pending": "are busy with another request",
+    "kind": "don't do this kind of reference",
+    "strategic": "are kept for larger deals",
+    "poor use case": "know a different use case",
+    "poor role": "are too junior for the contact",
+    "poor sentiment": "had recent problems",
+    "poor last used": "were used recently",
+    "poor industry": "work in a different industry",
+    "poor company size": "work at companies of a very different size",
+}

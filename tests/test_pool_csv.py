@@ -1,0 +1,210 @@
+"""Importing and exporting the advocate pool and its history: all or nothing, errors that say where."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import pool_csv
+from store.models import Advocate, Engagement
+
+POOL = Path(__file__).parent / "fixtures" / "pool.csv"
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def load(database, text: str):
+    with database.unit_of_work() as session:
+        return pool_csv.import_advocates(session=session, source=io.StringIO(text), now=NOW)
+
+
+def advocates(database) -> dict[str, Advocate]:
+    with database.unit_of_work() as session:
+        return {a.email: a for a in session.scalars(select(Advocate))}
+
+
+def test_a_pool_imports_with_every_column(database):
+    result = load(database, POOL.read_text())
+    assert (result.created, result.updated) == (8, 0)
+    dana = advocates(database)["dana@northwind.example"]
+    assert dana.use_cases == ["job scheduling", "cloud migration"]
+    assert dana.kinds == ["call", "email", "case_study"]
+    assert (dana.tier, dana.role_level, dana.employees, dana.slack_user_id) == (
+        "standard",
+        "vp",
+        900,
+        "U0DANA",
+    )
+    mia = advocates(database)["mia@litware.example"]
+    assert mia.status == "break" and mia.break_until.isoformat() == "2027-02-01"
+    assert advocates(database)["jonas@adatum.example"].account_trouble is True
+
+
+def test_reimporting_updates_by_email(database):
+    load(database, POOL.read_text())
+    changed = POOL.read_text().replace(
+        "Dana Whitfield,dana@northwind.example,VP Engineering",
+        "Dana Whitfield,DANA@northwind.example,SVP Engineering",
+    )
+    result = load(database, changed)
+    assert (result.created, result.updated) == (0, 8)
+    assert advocates(database)["dana@northwind.example"].title == "SVP Engineering"
+    assert len(advocates(database)) == 8
+
+
+def test_labels_are_accepted_for_choices(database):
+    text = POOL.read_text().replace(
+        ",vp,Northwind Systems,software,", ",VP,Northwind Systems,Software & internet,"
+    )
+    load(database, text)
+    dana = advocates(database)["dana@northwind.example"]
+    assert (dana.role_level, dana.industry) == ("vp", "software")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (",900,", ",lots,", "line 2, column employees: 'lots' is not a positive whole number"),
+        (
+            ",standard,U0DANA",
+            ",gold,U0DANA",
+            "line 2, column tier: 'gold' is not one of strategic, standard, new",
+        ),
+        ("call;email;case_study", "call;podcast", "line 2, column kinds: 'podcast' not one of"),
+        (
+            "dana@northwind.example",
+            "dana-at-northwind",
+            "line 2, column email: 'dana-at-northwind' is not an email",
+        ),
+        (",software,900,", ",crypto,900,", "line 2, column industry: 'crypto' is not one of"),
+        (
+            "2027-02-01",
+            "next spring",
+            "line 6, column break_until: 'next spring' is not a date like 2026-03-31",
+        ),
+        (",U0DANA,U0CS1,", ",dana,U0CS1,", "line 2, column slack_user_id: 'dana' is not a Slack member ID"),
+        (",U0DANA,U0CS1,", ",,,", "line 2, column owner_slack_user_id: is empty, and so is slack_user_id"),
+        (
+            "ravi@contoso.example",
+            "dana@northwind.example",
+            "line 3, column email: dana@northwind.example is already on line 2",
+        ),
+        (",no,2024-03-01", ",maybe,2024-03-01", "line 2, column account_trouble: 'maybe' is not yes or no"),
+    ],
+)
+def test_one_bad_row_imports_nothing_and_says_where(database, old, new, expected):
+    load(database, POOL.read_text())
+    before = {e: (a.title, a.employees) for e, a in advocates(database).items()}
+    bad = POOL.read_text().replace(old, new, 1).replace("VP Engineering", "Changed", 1)
+    with pytest.raises(pool_csv.ImportRefused) as refused:
+        load(
+            database,
+            bad + "New Person,new@x.example,CEO,c_level,X,software,10,,,a,call,new,U0NEW,,active,,no,,\n",
+        )
+    assert expected in str(refused.value)
+    assert {e: (a.title, a.employees) for e, a in advocates(database).items()} == before
+
+
+def test_a_wrong_header_is_refused_before_any_row(database):
+    with pytest.raises(pool_csv.ImportRefused, match="missing employees; unknown staff"):
+        load(database, POOL.read_text().replace("employees", "staff", 1))
+
+
+def test_export_writes_what_import_reads(database):
+    load(database, POOL.read_text())
+    sink = io.StringIO()
+    with database.unit_of_work() as session:
+        assert pool_csv.export_advocates(session=session, sink=sink) == 8
+    exported = sink.getvalue()
+    assert exported.splitlines()[0] == ",".join(pool_csv.ADVOCATE_COLUMNS)
+    assert load(database, exported).updated == 8
+    snapshot = {
+        e: (a.use_cases, a.kinds, a.break_until, a.account_trouble) for e, a in advocates(database).items()
+    }
+    load(database, exported)
+    assert {
+        e: (a.use_cases, a.kinds, a.break_until, a.account_trouble) for e, a in advocates(database).items()
+    } == snapshot
+
+
+HISTORY = """advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr
+dana@northwind.example,2026-10-20,Globex,software,call,won,140000
+dana@northwind.example,2026-06-01,Initech,software,call,lost,
+ravi@contoso.example,2026-11-02,Hooli,software,executive,open,900000
+"""
+
+
+def history(database, text: str):
+    with database.unit_of_work() as session:
+        return pool_csv.import_history(session=session, source=io.StringIO(text), now=NOW)
+
+
+def test_history_counts_past_references_once(database):
+    load(database, POOL.read_text())
+    assert history(database, HISTORY).created == 3
+    again = history(database, HISTORY)
+    assert (again.created, again.skipped) == (0, 3)
+    with database.unit_of_work() as session:
+        rows = list(session.scalars(select(Engagement).order_by(Engagement.id)))
+    assert [(r.status, r.outcome, r.prospect_key) for r in rows] == [
+        ("held", "won", "globex"),
+        ("held", "lost", "initech"),
+        ("held", None, "hooli"),
+    ]
+
+
+def test_history_for_someone_not_in_the_pool_imports_nothing(database):
+    load(database, POOL.read_text())
+    bad = HISTORY + "ghost@nowhere.example,2026-01-01,Acme,software,call,won,1\n"
+    with pytest.raises(
+        pool_csv.ImportRefused,
+        match="line 5, column advocate_email: ghost@nowhere.example is not in the pool",
+    ):
+        history(database, bad)
+    with database.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(Engagement)) == 0
+
+
+def test_history_in_the_future_is_refused(database):
+    load(database, POOL.read_text())
+    with pytest.raises(pool_csv.ImportRefused, match="2027-01-01 is in the future"):
+        history(database, HISTORY.replace("2026-11-02", "2027-01-01"))
+
+
+def test_the_cli_reports_import_errors_in_one_place(tmp_path):
+    bad = tmp_path / "pool.csv"
+    bad.write_text(POOL.read_text().replace(",900,", ",-4,"))
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "advocates", "import", str(bad)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "nothing was imported" in result.stderr and "line 2, column employees" in result.stderr
+    good = subprocess.run(
+        [sys.executable, "-m", "bot", "advocates", "import", str(POOL)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert good.returncode == 0 and "8 advocates added" in good.stdout
+    exported = subprocess.run(
+        [sys.executable, "-m", "bot", "advocates", "export"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert exported.stdout.count("\n") == 9

@@ -1,0 +1,180 @@
+"""Approval posts a ranked, explained shortlist in the card's thread; CS pages it, picks, or says no match."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot import pool_csv
+from modals.ids import Action
+from store import queries
+from store.models import Engagement
+from tests.conftest import CS_CHANNEL, OUTSIDER, REP
+
+POOL = Path(__file__).parent / "fixtures" / "pool.csv"
+HEADER = "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"
+
+
+def seed(harness, history: str = "") -> None:
+    with harness.db.unit_of_work() as session:
+        pool_csv.import_advocates(
+            session=session, source=io.StringIO(POOL.read_text()), now=harness.clock.now()
+        )
+        if history:
+            pool_csv.import_history(
+                session=session, source=io.StringIO(HEADER + history), now=harness.clock.now()
+            )
+
+
+def approve(harness, **changes) -> tuple[int, dict]:
+    request_id = harness.file_request(**changes)
+    harness.click(Action.APPROVE, request_id, user="U0CS1")
+    [shortlist] = harness.thread_replies()[-1:]
+    return request_id, shortlist
+
+
+def names_in(blocks: list[dict]) -> list[str]:
+    return [
+        b["text"]["text"].split("*")[1]
+        for b in blocks
+        if b.get("block_id", "").startswith("shortlist_advocate_")
+    ]
+
+
+def excluded_in(blocks: list[dict]) -> dict[str, str]:
+    found = {}
+    for block in blocks:
+        if block.get("block_id", "").startswith("shortlist_excluded_"):
+            text = block["text"]["text"]
+            found[text.split("*")[1]] = text.split("\n", 1)[1]
+    return found
+
+
+def test_approval_posts_a_ranked_explained_shortlist_in_the_cards_thread(harness):
+    seed(harness)
+    request_id, shortlist = approve(harness)
+    with harness.db.unit_of_work() as session:
+        card_ts = queries.get_request(session=session, request_id=request_id).card_ts
+    assert shortlist["channel"] == CS_CHANNEL and shortlist["thread_ts"] == card_ts
+    blocks = shortlist["blocks"]
+    assert names_in(blocks) == ["Dana Whitfield", "Lena Vogel"]
+    text = str(blocks)
+    assert "*Excellent*" in text and "*Good*" in text
+    assert "Exact industry" in text and "0 of 2 this quarter (standard)" in text and "never asked" in text
+    asks = [b["accessory"] for b in blocks if "accessory" in b]
+    assert [a["text"]["text"] for a in asks] == ["Ask Dana Whitfield", "Ask Lena Vogel"]
+    # Protected and poorly matched advocates are never on the first page.
+    for name in ("Mia Chen", "Jonas Berg", "Ravi Menon", "Tom Okafor", "Priya Shah"):
+        assert name not in text
+
+
+def test_show_more_lists_who_is_excluded_and_why(harness):
+    seed(harness)
+    request_id, _ = approve(harness)
+    harness.click(Action.SHOW_MORE, f"{request_id}:2", user="U0CS2", message_ts="1700000000.000500")
+    [update] = [u for u in harness.slack.of("chat.update") if u["ts"] == "1700000000.000500"]
+    excluded = excluded_in(update["blocks"])
+    assert "On a break" in excluded["Mia Chen"] or "break" in excluded["Mia Chen"].lower()
+    assert "trouble" in excluded["Jonas Berg"].lower()
+    assert "larger deals" in excluded["Ravi Menon"].lower() or "strategic" in excluded["Ravi Menon"].lower()
+    assert "poor match" in excluded["Tom Okafor"]
+    back = [e for b in update["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [e["value"] for e in back] == [f"{request_id}:1"]
+
+
+def test_usage_from_history_counts_toward_caps_and_recency(harness):
+    seed(
+        harness,
+        "dana@northwind.example,2026-10-05,Globex,software,call,won,1\n"
+        "dana@northwind.example,2026-10-20,Initech,software,call,lost,1\n"
+        "lena@fabrikam.example,2026-09-01,Hooli,media,call,won,1\n",
+    )
+    request_id, shortlist = approve(harness)
+    assert names_in(shortlist["blocks"]) == ["Lena Vogel"]
+    assert "1 ever" in str(shortlist["blocks"]) and "last asked 80 days ago" in str(shortlist["blocks"])
+    harness.click(Action.SHOW_MORE, f"{request_id}:2", user="U0CS1", message_ts="1700000000.000501")
+    [update] = [u for u in harness.slack.of("chat.update") if u["ts"] == "1700000000.000501"]
+    assert "2 of 2" in excluded_in(update["blocks"])["Dana Whitfield"]
+
+
+def test_the_same_prospect_is_not_given_the_same_advocate_twice(harness):
+    seed(harness, "dana@northwind.example,2026-03-01,Acme Corp,software,call,lost,1\n")
+    _, shortlist = approve(harness)
+    assert names_in(shortlist["blocks"]) == ["Lena Vogel"]
+
+
+def test_ask_records_the_pick_once_and_removes_the_buttons(harness):
+    seed(harness)
+    request_id, shortlist = approve(harness)
+    dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
+    harness.click(Action.ASK, dana, user="U0CS2", message_ts="1700000000.000600")
+    harness.click(Action.ASK, dana, user="U0CS3", message_ts="1700000000.000600")
+    with harness.db.unit_of_work() as session:
+        engagements = list(session.scalars(select(Engagement).where(Engagement.request_id == request_id)))
+        request = queries.get_request(session=session, request_id=request_id)
+    assert [(e.status, e.chosen_by) for e in engagements] == [("chosen", "U0CS2")]
+    assert request.active_advocate_id == engagements[0].advocate_id
+    [update] = [u for u in harness.slack.of("chat.update") if u["ts"] == "1700000000.000600"]
+    assert "<@U0CS2> picked *Dana Whitfield*" in str(update["blocks"])
+    assert not any("accessory" in b for b in update["blocks"])
+    assert "Dana Whitfield is already picked" in harness.ephemerals_to("U0CS3")[0]
+
+
+def test_a_picked_advocate_is_busy_for_other_requests(harness):
+    seed(harness)
+    first, shortlist = approve(harness)
+    dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
+    harness.click(Action.ASK, dana, user="U0CS1")
+    _, second = approve(harness, prospect_company="Globex")
+    assert names_in(second["blocks"]) == ["Lena Vogel"]
+
+
+def test_only_cs_can_ask(harness):
+    seed(harness)
+    request_id, shortlist = approve(harness)
+    dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
+    harness.click(Action.ASK, dana, user=OUTSIDER)
+    assert "Only the CS team" in harness.ephemerals_to(OUTSIDER)[0]
+    with harness.db.unit_of_work() as session:
+        assert queries.get_request(session=session, request_id=request_id).active_advocate_id is None
+
+
+def test_no_good_match_says_so_and_tells_the_rep_why(harness):
+    seed(harness)
+    request_id, shortlist = approve(
+        harness, wanted_industry="public_sector", prospect_industry="public_sector"
+    )
+    text = str(shortlist["blocks"])
+    assert "No advocate reaches Good" in text
+    [button] = [
+        e
+        for b in shortlist["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == Action.NO_MATCH
+    ]
+    harness.click(Action.NO_MATCH, button["value"], user="U0CS1", message_ts="1700000000.000700")
+    harness.click(Action.NO_MATCH, button["value"], user="U0CS2", message_ts="1700000000.000700")
+    with harness.db.unit_of_work() as session:
+        assert queries.get_request(session=session, request_id=request_id).status == "no_match"
+    told = [m for m in harness.dms_to(REP) if "No good match" in m["text"]]
+    assert len(told) == 1
+    assert "No advocate in the pool works in or near this industry" in told[0]["blocks"][0]["text"]["text"]
+    card = [u for u in harness.slack.of("chat.update") if "no good match" in str(u["blocks"])]
+    assert card, "the card shows the outcome"
+    assert "already no match" in harness.ephemerals_to("U0CS2")[0]
+
+
+def test_poor_matches_are_explained_to_the_rep(harness):
+    seed(harness)
+    request_id, shortlist = approve(
+        harness, wanted_use_case="Quantum chemistry simulations", wanted_role_level="c_level"
+    )
+    assert names_in(shortlist["blocks"]) == []
+    excluded = excluded_in(shortlist["blocks"])
+    assert "Dana Whitfield" in excluded and "poor match" in excluded["Dana Whitfield"]
+    harness.click(Action.NO_MATCH, str(request_id), user="U0CS1")
+    told = [m for m in harness.dms_to(REP) if "No good match" in m["text"]][0]["blocks"][0]["text"]["text"]
+    assert "know a different use case" in told
