@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
@@ -188,64 +188,72 @@ class AdvocateRow:
     values: dict[str, Any]
 
 
+def check_advocate(cells: Mapping[str, str], *, line: int = 0) -> tuple[AdvocateRow | None, list[RowError]]:
+    """One advocate's cells (CSV row or modal) checked: the row, or the problems, each with its column."""
+    errors: list[RowError] = []
+    row = _Row(line, dict(cells), errors)
+    email = row.text("email", required=True, limit=254).casefold()
+    if email and not _EMAIL.match(email):
+        row.fail("email", f"{email!r} is not an email address")
+    kinds = [_choice(AdvocateKind, k) for k in row.items("kinds")]
+    if not kinds:
+        row.fail("kinds", "is empty: list what they agreed to, e.g. call;case_study")
+    elif None in kinds:
+        bad = [k for k in row.items("kinds") if _choice(AdvocateKind, k) is None]
+        row.fail(
+            "kinds", f"{', '.join(map(repr, bad))} not one of {', '.join(k.value for k in AdvocateKind)}"
+        )
+    status = row.enum("status", [s.value for s in AdvocateStatus], default=AdvocateStatus.ACTIVE)
+    break_until = row.day("break_until", required=status == AdvocateStatus.BREAK)
+    slack_user_id = row.user_id("slack_user_id")
+    owner = row.user_id("owner_slack_user_id")
+    if not slack_user_id and not owner and not any("slack" in e.column for e in errors):
+        row.fail(
+            "owner_slack_user_id", "is empty, and so is slack_user_id: refdesk needs one way to reach them"
+        )
+    values = dict(
+        name=row.text("name", required=True),
+        title=row.text("title"),
+        role_level=getattr(row.pick("role_level", RoleLevel), "value", None),
+        company=row.text("company", required=True),
+        industry=getattr(row.pick("industry", Industry), "value", None),
+        employees=row.number("employees"),
+        region=row.text("region", limit=80) or None,
+        country=row.text("country", limit=80) or None,
+        use_cases=[u.casefold() for u in row.items("use_cases")],
+        kinds=[k.value for k in kinds if k is not None],
+        tier=row.enum("tier", [t.value for t in Tier]),
+        slack_user_id=slack_user_id,
+        owner_slack_user_id=owner,
+        status=status,
+        break_until=break_until,
+        account_trouble=row.flag("account_trouble"),
+        joined_on=row.day("joined_on"),
+        notes=row.text("notes", limit=5000),
+    )
+    return (None if errors else AdvocateRow(email=email, values=values)), errors
+
+
 def parse_advocates(source: TextIO) -> list[AdvocateRow]:
     """Every row checked; ImportRefused with all problems (the first MAX_REPORTED) when any row is bad."""
     errors: list[RowError] = []
     rows: list[AdvocateRow] = []
     seen: dict[str, int] = {}
     for line, cells in _read(source, ADVOCATE_COLUMNS, frozenset({"notes", "joined_on"})):
-        row = _Row(line, cells, errors)
         if "__extra__" in cells:
-            row.fail("(row)", "has more cells than the header has columns")
+            errors.append(RowError(line, "(row)", "has more cells than the header has columns"))
             continue
-        email = row.text("email", required=True, limit=254).casefold()
-        if email and not _EMAIL.match(email):
-            row.fail("email", f"{email!r} is not an email address")
-        elif email in seen:
-            row.fail("email", f"{email} is already on line {seen[email]}")
-        seen.setdefault(email, line)
-        kinds = [_choice(AdvocateKind, k) for k in row.items("kinds")]
-        if not kinds:
-            row.fail("kinds", "is empty: list what they agreed to, e.g. call;case_study")
-        elif None in kinds:
-            bad = [k for k in row.items("kinds") if _choice(AdvocateKind, k) is None]
-            row.fail(
-                "kinds", f"{', '.join(map(repr, bad))} not one of {', '.join(k.value for k in AdvocateKind)}"
+        checked, problems = check_advocate(cells, line=line)
+        errors.extend(problems)
+        if checked is None:
+            continue
+        if checked.email in seen:
+            errors.append(
+                RowError(line, "email", f"{checked.email} is already on line {seen[checked.email]}")
             )
-        status = row.enum("status", [s.value for s in AdvocateStatus], default=AdvocateStatus.ACTIVE)
-        break_until = row.day("break_until", required=status == AdvocateStatus.BREAK)
-        slack_user_id = row.user_id("slack_user_id")
-        owner = row.user_id("owner_slack_user_id")
-        if (
-            not slack_user_id
-            and not owner
-            and not any(e.line == line and "slack" in e.column for e in errors)
-        ):
-            row.fail(
-                "owner_slack_user_id",
-                "is empty, and so is slack_user_id: refdesk needs one way to reach them",
-            )
-        values = dict(
-            name=row.text("name", required=True),
-            title=row.text("title"),
-            role_level=getattr(row.pick("role_level", RoleLevel), "value", None),
-            company=row.text("company", required=True),
-            industry=getattr(row.pick("industry", Industry), "value", None),
-            employees=row.number("employees"),
-            region=row.text("region", limit=80) or None,
-            country=row.text("country", limit=80) or None,
-            use_cases=[u.casefold() for u in row.items("use_cases")],
-            kinds=[k.value for k in kinds if k is not None],
-            tier=row.enum("tier", [t.value for t in Tier]),
-            slack_user_id=slack_user_id,
-            owner_slack_user_id=owner,
-            status=status,
-            break_until=break_until,
-            account_trouble=row.flag("account_trouble"),
-            joined_on=row.day("joined_on"),
-            notes=row.text("notes", limit=5000),
-        )
-        rows.append(AdvocateRow(email=email, values=values))
+            continue
+        seen[checked.email] = line
+        rows.append(checked)
     if errors:
         raise ImportRefused(errors[:MAX_REPORTED], total=len(errors))
     return rows

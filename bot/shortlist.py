@@ -75,6 +75,15 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
+def usage_window(today: date) -> queries.UsageWindow:
+    return queries.UsageWindow(
+        quarter_start=_start_of(quarter_start(today)),
+        since_90=_start_of(today - timedelta(days=90)),
+        since_180=_start_of(today - timedelta(days=180)),
+        since_360=_start_of(today - timedelta(days=360)),
+    )
+
+
 def candidates_for(*, session: Session, need: Need, policy: Policy, today: date) -> list[Candidate]:
     """Advocates that fit on industry and size, with their usage, aggregated in SQL."""
     industries = {need.industry, *policy.industry_adjacency.get(need.industry, ())}
@@ -85,16 +94,10 @@ def candidates_for(*, session: Session, need: Need, policy: Policy, today: date)
         min_employees=-(-employees // SIZE_RATIO_POOR),
         max_employees=employees * SIZE_RATIO_POOR,
     )
-    window = queries.UsageWindow(
-        quarter_start=_start_of(quarter_start(today)),
-        since_90=_start_of(today - timedelta(days=90)),
-        since_180=_start_of(today - timedelta(days=180)),
-        since_360=_start_of(today - timedelta(days=360)),
-    )
     usage = queries.usage_by_advocate(
         session=session,
         advocate_ids=[a.id for a in advocates],
-        window=window,
+        window=usage_window(today),
         prospect_key=need.prospect_key,
         request_id=need.request_id,
     )

@@ -2,13 +2,14 @@
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors, events, shortlist, views
+from handlers import actions, advocates, commands, errors, events, shortlist, views
 
 
 def register_listeners(app: App) -> None:
     commands.register(app)
     actions.register(app)
     shortlist.register(app)
+    advocates.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.deps import deps_of
 from bot.text import render
+from handlers.advocates import show_pool
 from modals.rep_views import LIST_LIMIT, build_request_list
 from modals.request_form import build_request_modal
 from store import queries
@@ -31,6 +32,16 @@ def handle_reference_command(
         return
     ack()
     user_id = command["user_id"]
+    if word.split(" ")[0] == "advocates":
+        page = word.split(" ")[1] if " " in word else "1"
+        show_pool(
+            deps=deps,
+            client=client,
+            user_id=user_id,
+            respond=respond,
+            page=int(page) if page.isdigit() else 1,
+        )
+        return
     if word == "list":
         with deps.db.unit_of_work() as session:
             requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)

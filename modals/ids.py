@@ -8,6 +8,8 @@ from enum import StrEnum
 class Callback(StrEnum):
     REQUEST_FORM = "request_form"
     DECLINE_FORM = "decline_form"
+    ADVOCATE_FORM = "advocate_form"
+    BREAK_FORM = "advocate_break_form"
 
 
 class Action(StrEnum):
@@ -17,6 +19,9 @@ class Action(StrEnum):
     ASK = "shortlist_ask"
     SHOW_MORE = "shortlist_page"
     NO_MATCH = "shortlist_no_match"
+    POOL_PAGE = "pool_page"
+    POOL_ADD = "pool_add"
+    POOL_MENU = "pool_menu"
 
 
 class Block(StrEnum):
@@ -59,6 +64,10 @@ class Block(StrEnum):
     SHORTLIST_NO_MATCH = "shortlist_no_match"
     SHORTLIST_ADVOCATE = "shortlist_advocate"  # + "_<advocate id>"
     SHORTLIST_EXCLUDED = "shortlist_excluded"  # + "_<advocate id>"
+    POOL_ADVOCATE = "pool_advocate"  # + "_<advocate id>"
+    POOL_NAV = "pool_nav"
+    BREAK_UNTIL = "break_until"
+    BREAK_NOTE = "break_note"
 
 
 VALUE = "value"

@@ -1,0 +1,210 @@
+"""`/reference advocates`: CS manages the pool from Slack."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from bot import pool
+from bot.deps import Deps, deps_of
+from bot.pool_csv import check_advocate
+from bot.vocabulary import AdvocateStatus
+from handlers.replies import tell
+from modals.advocates import (
+    advocate_cells,
+    build_advocate_modal,
+    build_break_modal,
+    build_pool_list,
+    metadata,
+)
+from modals.ids import Action, Callback
+from modals.ids import Block as BlockId
+from store.models import Advocate
+
+NOT_CS_POOL = "Only the CS team can see and change the advocate pool."
+_EMPTY = {
+    "kinds": "Tick at least one kind of reference they agreed to.",
+    "owner_slack_user_id": "Choose the account's CS owner, or their own Slack account above: refdesk needs one way to reach them.",
+}
+
+
+def register(app: App) -> None:
+    app.action(Action.POOL_PAGE)(handle_pool_page)
+    app.action(Action.POOL_ADD)(handle_pool_add)
+    app.action(Action.POOL_MENU)(handle_pool_menu)
+    app.view(Callback.ADVOCATE_FORM)(handle_advocate_submission)
+    app.view(Callback.BREAK_FORM)(handle_break_submission)
+
+
+def _pool_blocks(deps: Deps, page: int) -> list:
+    today = deps.clock.now().date()
+    with deps.db.unit_of_work() as session:
+        found = pool.pool_page(session=session, page=page, policy=deps.policy, today=today)
+        return build_pool_list(pool=found, today=today)
+
+
+def show_pool(*, deps: Deps, client: WebClient, user_id: str, respond: Respond, page: int) -> None:
+    """The slash command's answer: the pool, to CS only."""
+    if not deps.cs_team.is_cs(client, user_id):
+        respond(text=NOT_CS_POOL, response_type="ephemeral")
+        return
+    respond(text="Advocate pool", blocks=_pool_blocks(deps, page), response_type="ephemeral")
+
+
+def _refresh_list(deps: Deps, context: dict[str, Any]) -> None:
+    """Redraw the ephemeral list a modal was opened from (Slack allows a few uses of its response_url)."""
+    url = context.get("response_url")
+    if url:
+        WebhookClient(url).send(
+            text="Advocate pool",
+            blocks=_pool_blocks(deps, int(context.get("page") or 1)),
+            replace_original=True,
+            response_type="ephemeral",
+        )
+
+
+def _cs_only(deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond) -> bool:
+    if deps.cs_team.is_cs(client, body["user"]["id"]):
+        return True
+    tell(client=client, body=body, respond=respond, text=NOT_CS_POOL)
+    return False
+
+
+def handle_pool_page(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    if _cs_only(deps, client, body, respond):
+        page = int(body["actions"][0]["value"])
+        respond(
+            text="Advocate pool",
+            blocks=_pool_blocks(deps, page),
+            replace_original=True,
+            response_type="ephemeral",
+        )
+
+
+def _list_context(body: dict[str, Any], page: int) -> dict[str, Any]:
+    return {"response_url": body.get("response_url"), "page": page}
+
+
+def handle_pool_add(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    if _cs_only(deps, client, body, respond):
+        page = int(body["actions"][0]["value"])
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=build_advocate_modal(advocate=None, context=_list_context(body, page)),
+        )
+
+
+def handle_pool_menu(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    if not _cs_only(deps, client, body, respond):
+        return
+    verb, raw_id, raw_page = (body["actions"][0]["selected_option"]["value"].split(":") + ["", ""])[:3]
+    page = int(raw_page) if raw_page.isdigit() else 1
+    now = deps.clock.now()
+    with deps.db.unit_of_work() as session:
+        advocate = session.get(Advocate, int(raw_id))
+        if advocate is None:
+            tell(client=client, body=body, respond=respond, text="That advocate is no longer in the pool.")
+            return
+        if verb == "edit":
+            view = build_advocate_modal(advocate=advocate, context=_list_context(body, page))
+        elif verb == "break":
+            view = build_break_modal(advocate=advocate, context=_list_context(body, page))
+        else:
+            status = AdvocateStatus.RETIRED if verb == "retire" else AdvocateStatus.ACTIVE
+            pool.set_status(
+                session=session,
+                advocate_id=advocate.id,
+                status=status,
+                now=now,
+                note=f"{status.label} by <@{body['user']['id']}>",
+            )
+            view = None
+    if view is not None:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    else:
+        respond(
+            text="Advocate pool",
+            blocks=_pool_blocks(deps, page),
+            replace_original=True,
+            response_type="ephemeral",
+        )
+
+
+def handle_advocate_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    if not deps.cs_team.is_cs(client, body["user"]["id"]):
+        ack(response_action="errors", errors={"name": NOT_CS_POOL})
+        return
+    meta = metadata(view)
+    advocate_id = meta.get("advocate_id")
+    with deps.db.unit_of_work() as session:
+        existing = session.get(Advocate, advocate_id) if advocate_id else None
+        cells = advocate_cells(view["state"]["values"], existing)
+        row, problems = check_advocate(cells)
+        errors = {}
+        for problem in problems:
+            block = problem.column if problem.column in view["state"]["values"] else "name"
+            if problem.message.startswith("is empty"):
+                message = _EMPTY.get(problem.column, "Please fill this in.")
+            else:
+                message = problem.message[0].upper() + problem.message[1:]
+            errors.setdefault(block, message)
+        if row is not None:
+            try:
+                pool.save_advocate(session=session, advocate_id=advocate_id, row=row, now=deps.clock.now())
+            except pool.EmailTaken as taken:
+                errors["email"] = str(taken)
+        if errors:
+            session.rollback()
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    _refresh_list(deps, meta)
+
+
+def handle_break_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    values = view["state"]["values"]
+    raw = (values.get(BlockId.BREAK_UNTIL, {}).get("value") or {}).get("selected_date")
+    note = ((values.get(BlockId.BREAK_NOTE, {}).get("value") or {}).get("value") or "").strip()
+    today = deps.clock.now().date()
+    until = date.fromisoformat(raw) if raw else None
+    if until is None or until <= today:
+        ack(response_action="errors", errors={BlockId.BREAK_UNTIL: "Please pick a date after today."})
+        return
+    if not deps.cs_team.is_cs(client, body["user"]["id"]):
+        ack(response_action="errors", errors={BlockId.BREAK_UNTIL: NOT_CS_POOL})
+        return
+    meta = metadata(view)
+    with deps.db.unit_of_work() as session:
+        pool.set_status(
+            session=session,
+            advocate_id=int(meta.get("advocate_id") or 0),
+            status=AdvocateStatus.BREAK,
+            until=until,
+            now=deps.clock.now(),
+            note=f"break until {until.isoformat()}" + (f": {note}" if note else ""),
+        )
+    ack()
+    _refresh_list(deps, meta)

@@ -1,0 +1,294 @@
+"""Pool management for CS: the paged list, the add/edit modal, and the break modal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    OverflowMenuElement,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.pool import PoolEntry, PoolPage
+from bot.text import day, escape, truncate
+from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, RoleLevel, Tier
+from modals.ids import VALUE, Action, Callback
+from modals.ids import Block as BlockId
+from store.models import Advocate
+
+ACCOUNT_TROUBLE = "trouble"
+
+# The form's inputs are named after the CSV columns, so import and modal share one validation.
+_TEXT_FIELDS = {
+    "name": ("Name", 200, False),
+    "email": ("Email", 254, False),
+    "title": ("Title", 200, True),
+    "company": ("Company", 200, False),
+    "region": ("Region (state, metro or area)", 80, True),
+    "country": ("Country", 80, True),
+    "use_cases": ("Use cases (separate with ;)", 2000, False),
+    "notes": ("Notes", 3000, True),
+}
+
+
+def _label(choices: type[Choice], value: str | None) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return value or "—"
+
+
+def _status_line(entry: PoolEntry, today: date) -> str:
+    advocate = entry.advocate
+    usage = entry.candidate.usage
+    if advocate.status == AdvocateStatus.RETIRED:
+        state = ":zzz: retired"
+    elif advocate.status == AdvocateStatus.BREAK and (
+        advocate.break_until is None or advocate.break_until > today
+    ):
+        state = (
+            f":palm_tree: on a break until {day(advocate.break_until)}"
+            if advocate.break_until
+            else ":palm_tree: on a break"
+        )
+    elif entry.next_eligible is None:
+        state = ":no_entry: not eligible until CS clears it"
+    elif entry.next_eligible > today:
+        state = f":hourglass: next eligible {day(entry.next_eligible)}"
+    else:
+        state = ":white_check_mark: eligible now"
+    last = f"last asked {day(usage.last_asked)}" if usage.last_asked else "never asked"
+    trouble = " · :warning: account trouble" if advocate.account_trouble else ""
+    return f"{usage.this_quarter} this quarter · {usage.total} ever · {last} · {state}{trouble}"
+
+
+def _menu(advocate: Advocate, page: int) -> OverflowMenuElement:
+    """Values are "verb:advocate id:page", so the list can be redrawn at the page it was on."""
+    options = [Option(value=f"edit:{advocate.id}:{page}", text="Edit")]
+    if advocate.status == AdvocateStatus.ACTIVE:
+        options.append(Option(value=f"break:{advocate.id}:{page}", text="Give a break until…"))
+    else:
+        options.append(Option(value=f"reactivate:{advocate.id}:{page}", text="Make active again"))
+    if advocate.status != AdvocateStatus.RETIRED:
+        options.append(Option(value=f"retire:{advocate.id}:{page}", text="Retire"))
+    return OverflowMenuElement(action_id=Action.POOL_MENU, options=options)
+
+
+def build_pool_list(*, pool: PoolPage, today: date) -> list[Block]:
+    """`/reference advocates`: one page of the pool with usage and eligibility."""
+    blocks: list[Block] = [
+        HeaderBlock(text=f"Advocate pool · {pool.total} advocate{'' if pool.total == 1 else 's'}"),
+    ]
+    if not pool.entries:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="The pool is empty. Add advocates here, or import your spreadsheet with "
+                    "`refdesk advocates import FILE.csv`."
+                )
+            )
+        )
+    for entry in pool.entries:
+        a = entry.advocate
+        title = f"{escape(a.title)}, " if a.title else ""
+        blocks.append(
+            SectionBlock(
+                block_id=f"{BlockId.POOL_ADVOCATE}_{a.id}",
+                text=MarkdownTextObject(
+                    text=truncate(
+                        f"*{escape(a.name)}* — {title}{escape(a.company)}\n{_label(Industry, a.industry)} · "
+                        f"{a.employees:,} employees · {_label(Tier, a.tier)}",
+                        3000,
+                    )
+                ),
+                accessory=_menu(a, pool.page),
+            )
+        )
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text=truncate(_status_line(entry, today), 3000))])
+        )
+    buttons = [
+        ButtonElement(text="Add advocate", action_id=Action.POOL_ADD, value=str(pool.page), style="primary")
+    ]
+    if pool.page > 1:
+        buttons.append(ButtonElement(text="◀ Previous", action_id=Action.POOL_PAGE, value=str(pool.page - 1)))
+    if pool.page < pool.pages:
+        buttons.append(ButtonElement(text="Next ▶", action_id=Action.POOL_PAGE, value=str(pool.page + 1)))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Page {pool.page} of {pool.pages}")]))
+    blocks.append(ActionsBlock(block_id=BlockId.POOL_NAV, elements=buttons))
+    return blocks
+
+
+def _text_input(column: str, initial: str | None) -> InputBlock:
+    label, limit, optional = _TEXT_FIELDS[column]
+    return InputBlock(
+        block_id=column,
+        label=label,
+        optional=optional,
+        element=PlainTextInputElement(
+            action_id=VALUE, max_length=limit, initial_value=initial or None, multiline=column == "notes"
+        ),
+    )
+
+
+def _select(column: str, label: str, choices: type[Choice], initial: str | None) -> InputBlock:
+    options = [Option(value=c.value, text=c.label) for c in choices]
+    chosen = next((o for o in options if o.value == initial), None)
+    return InputBlock(
+        block_id=column,
+        label=label,
+        element=StaticSelectElement(
+            action_id=VALUE, options=options, initial_option=chosen, placeholder="Choose one"
+        ),
+    )
+
+
+def _user(column: str, label: str, initial: str | None) -> InputBlock:
+    return InputBlock(
+        block_id=column,
+        label=label,
+        optional=True,
+        element=UserSelectElement(
+            action_id=VALUE, initial_user=initial or None, placeholder="Choose a person"
+        ),
+    )
+
+
+def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any]) -> View:
+    """Add (advocate None) or edit one advocate; `context` rides along in private_metadata."""
+    a = advocate
+    kinds = [Option(value=k.value, text=k.label) for k in AdvocateKind]
+    trouble = Option(value=ACCOUNT_TROUBLE, text="Open technical or onboarding trouble on the account")
+    blocks: list[Block] = [
+        _text_input("name", a.name if a else None),
+        _text_input("email", a.email if a else None),
+        _text_input("title", a.title if a else None),
+        _select("role_level", "Role level", RoleLevel, a.role_level if a else None),
+        _text_input("company", a.company if a else None),
+        _select("industry", "Industry", Industry, a.industry if a else None),
+        InputBlock(
+            block_id="employees",
+            label="Company employees",
+            element=NumberInputElement(
+                action_id=VALUE,
+                is_decimal_allowed=False,
+                min_value="1",
+                initial_value=str(a.employees) if a else None,
+            ),
+        ),
+        _text_input("country", a.country if a else None),
+        _text_input("region", a.region if a else None),
+        _text_input("use_cases", ";".join(a.use_cases) if a else None),
+        InputBlock(
+            block_id="kinds",
+            label="Willing to do",
+            element=CheckboxesElement(
+                action_id=VALUE,
+                options=kinds,
+                initial_options=[o for o in kinds if a and o.value in a.kinds] or None,
+            ),
+        ),
+        _select("tier", "Tier", Tier, a.tier if a else Tier.NEW),
+        _user("slack_user_id", "Their Slack account (Slack Connect), if any", a.slack_user_id if a else None),
+        _user("owner_slack_user_id", "Account's CS owner", a.owner_slack_user_id if a else None),
+        InputBlock(
+            block_id="account_trouble",
+            label="Account health",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=VALUE,
+                options=[trouble],
+                initial_options=[trouble] if a and a.account_trouble else None,
+            ),
+        ),
+        _text_input("notes", a.notes if a else None),
+    ]
+    return View(
+        type="modal",
+        callback_id=Callback.ADVOCATE_FORM,
+        title="Edit advocate" if a else "Add advocate",
+        submit="Save",
+        close="Cancel",
+        blocks=blocks,
+        private_metadata=json.dumps({**context, "advocate_id": a.id if a else None}),
+    )
+
+
+def advocate_cells(values: Mapping[str, Mapping[str, Any]], advocate: Advocate | None) -> dict[str, str]:
+    """The modal's state as the CSV cells the pool's validation reads."""
+
+    def state(column: str) -> dict[str, Any]:
+        return dict(values.get(column, {}).get(VALUE) or {})
+
+    cells = {column: (state(column).get("value") or "") for column in _TEXT_FIELDS}
+    cells["employees"] = state("employees").get("value") or ""
+    for column in ("role_level", "industry", "tier"):
+        cells[column] = (state(column).get("selected_option") or {}).get("value", "")
+    cells["kinds"] = ";".join(o["value"] for o in state("kinds").get("selected_options") or [])
+    cells["slack_user_id"] = state("slack_user_id").get("selected_user") or ""
+    cells["owner_slack_user_id"] = state("owner_slack_user_id").get("selected_user") or ""
+    troubled = [o["value"] for o in state("account_trouble").get("selected_options") or []]
+    cells["account_trouble"] = "yes" if ACCOUNT_TROUBLE in troubled else "no"
+    # Status and dates are not on this form: an edit keeps them.
+    cells["status"] = advocate.status if advocate else AdvocateStatus.ACTIVE.value
+    cells["break_until"] = advocate.break_until.isoformat() if advocate and advocate.break_until else ""
+    cells["joined_on"] = advocate.joined_on.isoformat() if advocate and advocate.joined_on else ""
+    return cells
+
+
+def build_break_modal(*, advocate: Advocate, context: Mapping[str, Any]) -> View:
+    return View(
+        type="modal",
+        callback_id=Callback.BREAK_FORM,
+        title="Give a break",
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({**context, "advocate_id": advocate.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=truncate(
+                        f"*{escape(advocate.name)}* ({escape(advocate.company)}) won't be asked until the date below.",
+                        3000,
+                    )
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.BREAK_UNTIL,
+                label="Back on",
+                element=DatePickerElement(action_id=VALUE, placeholder="Pick a date"),
+            ),
+            InputBlock(
+                block_id=BlockId.BREAK_NOTE,
+                label="Why (kept in their notes)",
+                optional=True,
+                element=PlainTextInputElement(action_id=VALUE, max_length=300),
+            ),
+        ],
+    )
+
+
+def metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        loaded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}

@@ -1,0 +1,172 @@
+"""The usage the protection rules read is aggregated in SQL; it must equal counting by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+
+from bot.matching import Usage
+from bot.shortlist import candidate_of, usage_window
+from store import queries
+from store.models import COUNTED, OPEN, Advocate, Engagement, ReferenceRequest
+
+TODAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
+STATUSES = ["chosen", "asked", "accepted", "scheduled", "held", "passed", "expired", "cancelled"]
+
+engagement = st.fixed_dictionaries(
+    {
+        "advocate": st.integers(1, 3),
+        "status": st.sampled_from(STATUSES),
+        "days_ago": st.one_of(st.none(), st.integers(0, 420)),
+        "held_after": st.one_of(st.none(), st.integers(0, 20)),
+        "reply_hours": st.one_of(st.none(), st.integers(1, 200)),
+        "prospect": st.sampled_from(["acme corp", "globex"]),
+        "request": st.sampled_from([None, 1, 2]),
+    }
+)
+
+
+def by_hand(rows: list[dict], advocate: int) -> Usage:
+    mine = [r for r in rows if r["advocate"] == advocate]
+    window = usage_window(TODAY)
+
+    def asked(r):
+        return (
+            None
+            if r["days_ago"] is None
+            else datetime.combine(TODAY, datetime.min.time(), UTC)
+            + timedelta(hours=12)
+            - timedelta(days=r["days_ago"])
+        )
+
+    counted = [r for r in mine if r["status"] in COUNTED]
+    used = [(r["held"] or asked(r)) for r in counted if (r["held"] or asked(r)) is not None]
+
+    def avg(rows):
+        values = [r["reply_hours"] * 3600 for r in rows if r["reply_hours"] is not None]
+        return sum(values) / len(values) / 3600 if values else None
+
+    recent = [r for r in mine if asked(r) and asked(r) >= window.since_180]
+    before = [r for r in mine if asked(r) and window.since_360 <= asked(r) < window.since_180]
+    return Usage(
+        total=len(counted),
+        this_quarter=sum(1 for r in counted if asked(r) and asked(r) >= window.quarter_start),
+        last_asked=max((asked(r).date() for r in mine if asked(r)), default=None),
+        last_used=max(used).date() if used else None,
+        recent_90d=sum(1 for r in counted if asked(r) and asked(r) >= window.since_90),
+        passes_recent=sum(1 for r in recent if r["status"] == "passed"),
+        passes_before=sum(1 for r in before if r["status"] == "passed"),
+        reply_hours_recent=avg(recent),
+        reply_hours_before=avg(before),
+        asked_for_prospect=any(r["prospect"] == "acme corp" for r in mine),
+        pending_elsewhere=any(r["status"] in OPEN and r["request"] != 1 for r in mine),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(engagement, max_size=25))
+def test_sql_usage_equals_counting_by_hand(database, rows):
+    with database.unit_of_work() as session:
+        session.execute(delete(Engagement))
+        session.execute(delete(ReferenceRequest))
+        session.execute(delete(Advocate))
+        for n in (1, 2, 3):
+            session.add(
+                Advocate(
+                    id=n,
+                    email=f"a{n}@x.example",
+                    name=f"A{n}",
+                    role_level="vp",
+                    company="X",
+                    industry="software",
+                    employees=100,
+                    use_cases=[],
+                    kinds=["call"],
+                    tier="standard",
+                    owner_slack_user_id="U0CS1",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        session.flush()
+        for n in (1, 2):
+            session.add(
+                ReferenceRequest(
+                    id=n,
+                    created_at=NOW,
+                    updated_at=NOW,
+                    source_view_id=f"V{n}",
+                    requester_id="U1",
+                    rep_id="U1",
+                    prospect_company="Acme",
+                    prospect_key="acme corp",
+                    prospect_industry="software",
+                    prospect_employees=100,
+                    deal_arr=100_000,
+                    close_date=TODAY,
+                    deal_stage="proposal",
+                    contact_role="CTO",
+                    contact_concerns="x",
+                    wanted_industry="software",
+                    wanted_size_band="51-200",
+                    wanted_role_level="vp",
+                    wanted_use_case="x",
+                    wanted_kind="call",
+                    urgency="flexible",
+                    why_now="x",
+                    tried=["demo"],
+                    goal="x",
+                )
+            )
+        session.flush()
+        seen = set()
+        for row in rows:
+            if row["request"] is not None and (row["request"], row["advocate"]) in seen:
+                row["request"] = None
+            seen.add((row["request"], row["advocate"]))
+            asked = (
+                None
+                if row["days_ago"] is None
+                else datetime.combine(TODAY, datetime.min.time(), UTC)
+                + timedelta(hours=12)
+                - timedelta(days=row["days_ago"])
+            )
+            row["held"] = (
+                asked + timedelta(days=row["held_after"]) if asked and row["held_after"] is not None else None
+            )
+            session.add(
+                Engagement(
+                    advocate_id=row["advocate"],
+                    request_id=row["request"],
+                    kind="call",
+                    status=row["status"],
+                    prospect_key=row["prospect"],
+                    asked_at=asked,
+                    held_at=row["held"],
+                    reply_seconds=None if row["reply_hours"] is None else row["reply_hours"] * 3600,
+                    created_at=NOW,
+                )
+            )
+        session.flush()
+        found = queries.usage_by_advocate(
+            session=session,
+            advocate_ids=[1, 2, 3],
+            window=usage_window(TODAY),
+            prospect_key="acme corp",
+            request_id=1,
+        )
+        for n in (1, 2, 3):
+            got = candidate_of(session.get(Advocate, n), found.get(n)).usage
+            expected = by_hand(rows, n)
+            # Averages are compared with a tolerance: the databases compute them in floating point.
+            for name in ("reply_hours_recent", "reply_hours_before"):
+                mine, theirs = getattr(got, name), getattr(expected, name)
+                assert (mine is None) == (theirs is None) and (mine is None or abs(mine - theirs) < 1e-6)
+            assert replace(got, reply_hours_recent=None, reply_hours_before=None) == replace(
+                expected, reply_hours_recent=None, reply_hours_before=None
+            )
