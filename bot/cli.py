@@ -63,6 +63,9 @@ def cmd_run(_: argparse.Namespace) -> None:
     app = build_app(settings, db)
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.scheduler import start_scheduler
+
+    start_scheduler(settings=settings, db=db)
     logging.getLogger("refdesk").info("refdesk is connecting to Slack over Socket Mode")
     SocketModeHandler(app, settings.slack_app_token).start()
 
@@ -74,7 +77,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
     app = build_app(settings, db)
     import uvicorn
 
+    from bot.scheduler import start_scheduler
     from bot.web import RefdeskASGI
+
+    start_scheduler(settings=settings, db=db)
 
     uvicorn.run(
         RefdeskASGI(app, db),
@@ -145,6 +151,30 @@ def cmd_history_import(args: argparse.Namespace) -> None:
     print(f"{args.file}: {result.created} past references added, {result.skipped} already known")
 
 
+def cmd_dispatch(args: argparse.Namespace) -> None:
+    """One dispatcher pass, now or as if at --now: catch up after an outage; safe to repeat."""
+    from datetime import UTC, datetime
+
+    from bot.clock import FrozenClock, SystemClock
+    from bot.scheduler import make_dispatcher
+
+    settings = load_settings(require=("SLACK_BOT_TOKEN", "CS_CHANNEL_ID"))
+    configure_logging(settings.log_level)
+    db = open_database(settings)
+    if args.now:
+        try:
+            instant = datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+        except ValueError:
+            raise StartupError(
+                f"--now {args.now!r} is not an ISO instant like 2026-12-01T09:30:00Z"
+            ) from None
+        clock = FrozenClock(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
+    else:
+        clock = SystemClock()
+    result = make_dispatcher(settings=settings, db=db, clock=clock).run_pass()
+    print(f"dispatch at {clock.now().isoformat()}: {result}")
+
+
 def _read_file(path: str) -> bytes:
     try:
         with open(path, "rb") as source:
@@ -186,6 +216,10 @@ def parser() -> argparse.ArgumentParser:
     exp = advocate_commands.add_parser("export", help="write the pool as CSV, in the import format")
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
     exp.set_defaults(func=cmd_advocates_export)
+
+    dispatch = commands.add_parser("dispatch", help="send the scheduled messages that are due (one pass)")
+    dispatch.add_argument("--now", help="run as if at this instant, e.g. 2026-12-01T09:30:00Z")
+    dispatch.set_defaults(func=cmd_dispatch)
 
     history = commands.add_parser("history", help="past references")
     history_commands = history.add_subparsers(

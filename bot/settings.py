@@ -67,6 +67,7 @@ class Settings:
     strategic_min_deal_arr: int = 250_000
     # "software:telecom|media;healthcare:life_sciences" adds to the default industry adjacency
     industry_adjacency: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    dispatch_interval_seconds: int = 5
 
 
 def _where(name: str) -> str:
@@ -183,6 +184,7 @@ def load_settings(
         fatigue_threshold=_int(env, "FATIGUE_THRESHOLD", 3, minimum=1),
         strategic_min_deal_arr=_int(env, "STRATEGIC_MIN_DEAL_ARR", 250_000),
         industry_adjacency=_adjacency(env.get("INDUSTRY_ADJACENCY", "")),
+        dispatch_interval_seconds=_int(env, "DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
     )
 
 

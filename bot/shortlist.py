@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.errors import RefdeskError
 from bot.matching import (
     DEFAULT_CAPS,
     DEFAULT_INDUSTRY_ADJACENCY,
@@ -24,7 +21,7 @@ from bot.matching import (
 )
 from bot.settings import Settings
 from store import queries
-from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
+from store.models import Advocate, ReferenceRequest
 
 SIZE_RATIO_POOR = 5  # the matrix's "more than 5× apart": such advocates can never be shortlisted
 
@@ -156,65 +153,6 @@ def ranked_for(
 
 def good_enough(assessment: Assessment) -> bool:
     return not assessment.excluded and assessment.grade is not Grade.POOR
-
-
-@dataclass(frozen=True)
-class Pick:
-    """The result of picking an advocate: `advocate` is the one now picked for the request, by anyone."""
-
-    won: bool
-    advocate: Advocate | None
-
-
-def choose(
-    *, session: Session, request: ReferenceRequest, advocate: Advocate, actor_id: str, now: datetime
-) -> Pick:
-    """Record CS's pick. One open pick per request, decided by a conditional update."""
-    won = queries.transition_request(
-        session=session,
-        request_id=request.id,
-        from_status=RequestStatus.APPROVED,
-        to_status=RequestStatus.APPROVED,
-        changes={"active_advocate_id": advocate.id},
-        now=now,
-        extra_condition=ReferenceRequest.active_advocate_id.is_(None),
-    )
-    if not won:
-        session.refresh(request)
-        current = session.get(Advocate, request.active_advocate_id) if request.active_advocate_id else None
-        return Pick(won=False, advocate=current)
-    try:
-        with session.begin_nested():
-            session.add(
-                Engagement(
-                    advocate_id=advocate.id,
-                    request_id=request.id,
-                    kind=request.wanted_kind,
-                    status=EngagementStatus.CHOSEN,
-                    prospect_company=request.prospect_company,
-                    prospect_key=request.prospect_key,
-                    prospect_industry=request.prospect_industry,
-                    deal_arr=request.deal_arr,
-                    chosen_by=actor_id,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        raise AlreadyEngaged(advocate.name, request.id) from None
-    queries.add_event(
-        session=session,
-        request_id=request.id,
-        at=now,
-        actor_id=actor_id,
-        action="advocate_chosen",
-        detail={"advocate_id": advocate.id},
-    )
-    return Pick(won=True, advocate=advocate)
-
-
-class AlreadyEngaged(RefdeskError):
-    def __init__(self, name: str, request_id: int) -> None:
-        super().__init__(f"{name} was already asked for request #{request_id}: pick someone else.")
 
 
 def no_match_reasons(ranked: list[Assessment]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, advocates, commands, errors, events, shortlist, views
+from handlers import actions, advocates, commands, errors, events, outreach, shortlist, views
 
 
 def register_listeners(app: App) -> None:
@@ -10,6 +10,7 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     shortlist.register(app)
     advocates.register(app)
+    outreach.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

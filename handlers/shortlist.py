@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import shortlist, workflow
+from bot import outreach, shortlist, workflow
 from bot.deps import Deps, deps_of
 from bot.text import render
 from handlers.announce import update_card
+from handlers.outreach import send_ask
 from handlers.replies import NOT_CS, dm, tell
 from modals.ids import Action
 from modals.rep_views import build_text_message
@@ -43,7 +44,7 @@ def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[str, l
             advocate = session.get(Advocate, request.active_advocate_id)
             chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
             who = f"<@{chosen.chosen_by}>" if chosen and chosen.chosen_by else "CS"
-            picked = f":raised_hand: {who} picked *{advocate.name if advocate else 'an advocate'}* for this request."
+            picked = f":raised_hand: {who} asked *{advocate.name if advocate else 'an advocate'}* for this request."
         if request.status == RequestStatus.NO_MATCH:
             closed = f":no_entry_sign: No good match: <@{request.decided_by}> told the rep why."
     blocks = build_shortlist(
@@ -126,7 +127,7 @@ def handle_ask(
                 client=client,
                 body=body,
                 respond=respond,
-                text=f"{picked.name} is already picked for request #{request.id}. Nothing changed.",
+                text=f"{picked.name} is already being asked for request #{request.id}. Nothing changed.",
             )
             return
         ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
@@ -140,21 +141,23 @@ def handle_ask(
                 text=f"{assessment.candidate.name if assessment else 'That advocate'} can't be asked now: {why}.",
             )
             return
-        advocate = session.get(Advocate, advocate_id)
-        pick = shortlist.choose(
-            session=session, request=request, advocate=advocate, actor_id=user_id, now=deps.clock.now()
+        step = outreach.ask(
+            session=session,
+            request=request,
+            advocate=session.get(Advocate, advocate_id),
+            actor_id=user_id,
+            now=deps.clock.now(),
         )
-        request = queries.get_request(session=session, request_id=request.id)
-    if not pick.won:
-        name = pick.advocate.name if pick.advocate else "another advocate"
+    if not step.won:
         tell(
             client=client,
             body=body,
             respond=respond,
-            text=f"{name} is already picked for request #{request.id}. Nothing changed.",
+            text=f"{step.advocate.name} is already being asked for request #{request.id}. Nothing changed.",
         )
         return
-    _refresh(client, body, deps, request, page=page)
+    _refresh(client, body, deps, step.request, page=page)
+    send_ask(client=client, deps=deps, step=step, actor_id=user_id)
 
 
 def handle_no_match(

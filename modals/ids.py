@@ -10,6 +10,7 @@ class Callback(StrEnum):
     DECLINE_FORM = "decline_form"
     ADVOCATE_FORM = "advocate_form"
     BREAK_FORM = "advocate_break_form"
+    TIMES_FORM = "call_times_form"
 
 
 class Action(StrEnum):
@@ -22,6 +23,11 @@ class Action(StrEnum):
     POOL_PAGE = "pool_page"
     POOL_ADD = "pool_add"
     POOL_MENU = "pool_menu"
+    ASK_YES = "ask_yes"
+    ASK_NO = "ask_no"
+    PICK_TIME = "call_pick_time"
+    RESCHEDULE = "call_reschedule"
+    CANCEL_CALL = "call_cancel"
 
 
 class Block(StrEnum):
@@ -68,6 +74,13 @@ class Block(StrEnum):
     POOL_NAV = "pool_nav"
     BREAK_UNTIL = "break_until"
     BREAK_NOTE = "break_note"
+    ASK_ANSWER = "ask_answer"
+    TIME_1 = "time_1"
+    TIME_2 = "time_2"
+    TIME_3 = "time_3"
+    CALL_FORMAT = "call_format"
+    TIME_PICK = "time_pick"
+    CALL_ACTIONS = "call_actions"
 
 
 VALUE = "value"

@@ -173,7 +173,6 @@ class Advocate(Base):
 
 
 class EngagementStatus(StrEnum):
-    CHOSEN = "chosen"  # CS picked this advocate from the shortlist; not asked yet
     ASKED = "asked"
     ACCEPTED = "accepted"
     SCHEDULED = "scheduled"
@@ -192,7 +191,6 @@ COUNTED = (
 )
 # Engagements that tie the advocate up until they end.
 OPEN = (
-    EngagementStatus.CHOSEN,
     EngagementStatus.ASKED,
     EngagementStatus.ACCEPTED,
     EngagementStatus.SCHEDULED,
@@ -221,8 +219,49 @@ class Engagement(Base):
     chosen_by: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(20), default="refdesk")
     created_at: Mapped[datetime]
+    # Outreach and scheduling (refdesk engagements only)
+    asked_via: Mapped[str | None] = mapped_column(String(32))  # the advocate's Slack id, or their CS owner's
+    ask_channel: Mapped[str | None] = mapped_column(String(32))
+    ask_ts: Mapped[str | None] = mapped_column(String(32))
+    proposed_times: Mapped[list[str]] = mapped_column(default=list)  # ISO instants the advocate offered
+    call_at: Mapped[datetime | None]
+    call_format: Mapped[str | None] = mapped_column(String(20))  # call / video
+    call_minutes: Mapped[int | None] = mapped_column(Integer)
+    ended_reason: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),
         Index("ix_engagements_advocate_asked", "advocate_id", "asked_at"),
     )
+
+
+class NudgeStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Nudge(Base):
+    """A scheduled message (the outbox): sent once by whichever dispatcher claims it."""
+
+    __tablename__ = "nudges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # What makes it unique: planning the same message twice finds the existing row.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(32))
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("reference_requests.id"))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default=NudgeStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_nudges_due", "status", "due_at"),)

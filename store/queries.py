@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,8 @@ from store.models import (
     Advocate,
     Engagement,
     EngagementStatus,
+    Nudge,
+    NudgeStatus,
     ReferenceRequest,
     RequestEvent,
     RequestStatus,
@@ -164,3 +166,66 @@ def open_engagement_for_request(*, session: Session, request_id: int) -> Engagem
         Engagement.request_id == request_id, Engagement.status.in_([s.value for s in OPEN])
     )
     return session.scalars(statement).first()
+
+
+def plan_nudges(
+    *,
+    session: Session,
+    planned: Iterable[Any],
+    engagement_id: int | None,
+    request_id: int | None,
+    now: datetime,
+) -> None:
+    """Insert each planned nudge once; planning again moves a pending one to its new time."""
+    for item in planned:
+        existing = session.scalars(select(Nudge).where(Nudge.key == item.key)).first()
+        if existing is None:
+            session.add(
+                Nudge(
+                    key=item.key,
+                    kind=item.kind,
+                    recipient=item.recipient,
+                    due_at=item.due_at,
+                    engagement_id=engagement_id,
+                    request_id=request_id,
+                    created_at=now,
+                )
+            )
+        elif existing.status in (NudgeStatus.PENDING, NudgeStatus.CANCELLED):
+            existing.due_at, existing.recipient, existing.status = (
+                item.due_at,
+                item.recipient,
+                NudgeStatus.PENDING,
+            )
+    session.flush()
+
+
+def cancel_nudges(*, session: Session, engagement_id: int, kinds: Collection[str] | None = None) -> int:
+    """Cancel an engagement's nudges that have not gone out; returns how many."""
+    statement = (
+        update(Nudge)
+        .where(Nudge.engagement_id == engagement_id, Nudge.status == NudgeStatus.PENDING)
+        .values(status=NudgeStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    if kinds is not None:
+        statement = statement.where(Nudge.kind.in_(list(kinds)))
+    return session.execute(statement).rowcount
+
+
+def transition_engagement(
+    *,
+    session: Session,
+    engagement_id: int,
+    from_statuses: Collection[str],
+    to_status: str,
+    changes: dict[str, Any],
+) -> bool:
+    """Move an engagement on only from the statuses given; True when this call won."""
+    statement = (
+        update(Engagement)
+        .where(Engagement.id == engagement_id, Engagement.status.in_(list(from_statuses)))
+        .values(status=to_status, **changes)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1

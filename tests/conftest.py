@@ -40,7 +40,9 @@ def fresh_database_url(tmp_path: Any) -> tuple[str, dict[str, Any], str | None]:
         schema = f"t_{uuid.uuid4().hex[:12]}"
         with make_engine(PG_URL).begin() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        return PG_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}, schema
+        # The schema rides in the URL, so a subprocess given the URL finds the same tables.
+        separator = "&" if "?" in PG_URL else "?"
+        return f"{PG_URL}{separator}options=-csearch_path%3D{schema}", {}, schema
     return f"sqlite:///{tmp_path / 'refdesk.db'}", {}, None
 
 

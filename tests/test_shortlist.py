@@ -105,7 +105,7 @@ def test_the_same_prospect_is_not_given_the_same_advocate_twice(harness):
     assert names_in(shortlist["blocks"]) == ["Lena Vogel"]
 
 
-def test_ask_records_the_pick_once_and_removes_the_buttons(harness):
+def test_ask_happens_once_and_removes_the_buttons(harness):
     seed(harness)
     request_id, shortlist = approve(harness)
     dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
@@ -114,12 +114,12 @@ def test_ask_records_the_pick_once_and_removes_the_buttons(harness):
     with harness.db.unit_of_work() as session:
         engagements = list(session.scalars(select(Engagement).where(Engagement.request_id == request_id)))
         request = queries.get_request(session=session, request_id=request_id)
-    assert [(e.status, e.chosen_by) for e in engagements] == [("chosen", "U0CS2")]
+    assert [(e.status, e.chosen_by) for e in engagements] == [("asked", "U0CS2")]
     assert request.active_advocate_id == engagements[0].advocate_id
     [update] = [u for u in harness.slack.of("chat.update") if u["ts"] == "1700000000.000600"]
-    assert "<@U0CS2> picked *Dana Whitfield*" in str(update["blocks"])
+    assert "<@U0CS2> asked *Dana Whitfield*" in str(update["blocks"])
     assert not any("accessory" in b for b in update["blocks"])
-    assert "Dana Whitfield is already picked" in harness.ephemerals_to("U0CS3")[0]
+    assert "Dana Whitfield is already being asked" in harness.ephemerals_to("U0CS3")[0]
 
 
 def test_a_picked_advocate_is_busy_for_other_requests(harness):

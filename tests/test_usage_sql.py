@@ -16,7 +16,7 @@ from store.models import COUNTED, OPEN, Advocate, Engagement, ReferenceRequest
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
-STATUSES = ["chosen", "asked", "accepted", "scheduled", "held", "passed", "expired", "cancelled"]
+STATUSES = ["asked", "accepted", "scheduled", "held", "passed", "expired", "cancelled"]
 
 engagement = st.fixed_dictionaries(
     {

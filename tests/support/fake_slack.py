@@ -171,6 +171,14 @@ class FakeSlack:
                 "members": page,
                 "response_metadata": {"next_cursor": str(start + self.members_page_size) if more else ""},
             }
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):08d}"
+            port = self._server.server_address[1]
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files or []]}
         if method == "users.info":
             user = str(params.get("user"))
             return {"ok": True, "user": {"id": user, "tz": self.user_tz.get(user, "UTC")}}
@@ -199,6 +207,18 @@ class FakeSlack:
                 for key in JSON_FIELDS:
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
+                if url.path.startswith("/upload/"):
+                    with fake._lock:
+                        fake.calls.append(
+                            Call(
+                                "file_upload",
+                                {"file_id": url.path.rsplit("/", 1)[1], "content": raw},
+                                dict(self.headers),
+                            )
+                        )
+                    self.send_response(200)
+                    self._send_json('{"ok": true}')
+                    return
                 if url.path.startswith("/response/"):
                     method = "response_url"
                     params["_path"] = url.path

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.clock import FrozenClock
+from bot.dispatcher import PassResult
 from modals.ids import Action, Block, Callback
 from store.db import Database
 from tests.conftest import CS_CHANNEL, REP, ErrorLog, TrackingExecutor
@@ -54,6 +56,14 @@ class Harness:
 
     def settle(self) -> None:
         self.executor.wait_idle()
+
+    def dispatch(self, at: datetime) -> PassResult:
+        """One dispatcher pass as if at `at`, against the same fake Slack."""
+        from bot.scheduler import make_dispatcher
+        from tests.conftest import make_settings
+
+        self.clock.set(at)
+        return make_dispatcher(settings=make_settings(self.slack), db=self.db, clock=self.clock).run_pass()
 
     # --- slash commands --------------------------------------------------------------------------
     def command(self, text: str = "", *, user: str = REP, **kwargs: Any) -> Reply:

@@ -153,6 +153,8 @@ def state_values(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any
             value = {"type": kind, "selected_options": [options.get(a, {"value": a}) for a in (answer or [])]}
         elif kind == "datepicker":
             value = {"type": kind, "selected_date": answer}
+        elif kind == "datetimepicker":
+            value = {"type": kind, "selected_date_time": None if answer is None else int(answer.timestamp())}
         elif kind == "users_select":
             value = {"type": kind, "selected_user": answer}
         else:

@@ -1,0 +1,337 @@
+"""The ask and the scheduling: Yes / Not this time, times, the rep's pick, reschedule and cancel."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import outreach
+from bot.calendar import invite
+from bot.deps import Deps, deps_of
+from handlers.replies import tell
+from modals import outreach as views
+from modals.ids import Action, Callback
+from modals.ids import Block as BlockId
+from store.models import EngagementStatus, ReferenceRequest
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App) -> None:
+    app.action(Action.ASK_YES)(handle_ask_yes)
+    app.action(Action.ASK_NO)(handle_ask_no)
+    app.view(Callback.TIMES_FORM)(handle_times_submission)
+    app.action(re.compile(rf"^{Action.PICK_TIME}_\d$"))(handle_pick_time)
+    app.action(Action.RESCHEDULE)(handle_reschedule)
+    app.action(Action.CANCEL_CALL)(handle_cancel_call)
+
+
+def note_in_thread(*, client: WebClient, request: ReferenceRequest, text: str) -> None:
+    """Keep CS's thread under the approval card current."""
+    if request.card_channel and request.card_ts:
+        client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=text)
+
+
+def send_ask(*, client: WebClient, deps: Deps, step: outreach.Step, actor_id: str) -> None:
+    """The ask goes to the advocate on Slack, or as a ready-to-send draft to their CS owner."""
+    request, advocate, engagement = step.request, step.advocate, step.engagement
+    if advocate.slack_user_id:
+        text, blocks = views.build_ask(request=request, advocate=advocate, engagement=engagement)
+        how = "by DM"
+    else:
+        text, blocks = views.build_owner_draft(request=request, advocate=advocate, engagement=engagement)
+        how = f"through their CS owner <@{advocate.owner_slack_user_id}>"
+    posted = client.chat_postMessage(channel=engagement.asked_via, text=text, blocks=blocks)
+    with deps.db.unit_of_work() as session:
+        outreach.record_ask_message(
+            session=session, engagement_id=engagement.id, channel=posted["channel"], ts=posted["ts"]
+        )
+    note_in_thread(
+        client=client,
+        request=request,
+        text=f":outbox_tray: <@{actor_id}> asked *{advocate.name}* {how}. Waiting for their answer.",
+    )
+
+
+def _engagement_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int(str(body["actions"][0]["value"]).split(":")[0])
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def _load(deps: Deps, engagement_id: int | None) -> outreach.Step | None:
+    if engagement_id is None:
+        return None
+    with deps.db.unit_of_work() as session:
+        return outreach.load(session=session, engagement_id=engagement_id)
+
+
+def _may_answer(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
+    """The person the ask went to answers; CS may record an answer for them."""
+    return user_id == step.engagement.asked_via or deps.cs_team.is_cs(client, user_id)
+
+
+def _may_plan(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
+    people = {step.engagement.asked_via, step.request.rep_id, step.request.requester_id}
+    return user_id in people or deps.cs_team.is_cs(client, user_id)
+
+
+def _gone(client: WebClient, body: dict[str, Any], respond: Respond) -> None:
+    tell(client=client, body=body, respond=respond, text="I can't find that reference any more.")
+
+
+def handle_ask_yes(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    step = _load(deps, _engagement_id(body))
+    if step is None:
+        _gone(client, body, respond)
+        return
+    if not _may_answer(deps, client, body["user"]["id"], step):
+        tell(client=client, body=body, respond=respond, text="This ask was sent to someone else.")
+        return
+    if step.engagement.status != EngagementStatus.ASKED:
+        tell(client=client, body=body, respond=respond, text="This ask was already answered. Thank you!")
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=views.build_times_modal(
+            engagement=step.engagement, advocate=step.advocate, request=step.request, rescheduling=False
+        ),
+    )
+
+
+def handle_ask_no(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    step = _load(deps, _engagement_id(body))
+    if step is None:
+        _gone(client, body, respond)
+        return
+    if not _may_answer(deps, client, user_id, step):
+        tell(client=client, body=body, respond=respond, text="This ask was sent to someone else.")
+        return
+    with deps.db.unit_of_work() as session:
+        step = outreach.decline_ask(
+            session=session, engagement_id=step.engagement.id, actor_id=user_id, now=deps.clock.now()
+        )
+    if not step.won:
+        tell(client=client, body=body, respond=respond, text="This ask was already answered. Thank you!")
+        return
+    thanks = views.render_for("ask_passed", step.request, step.advocate, step.engagement)
+    if step.engagement.ask_channel and step.engagement.ask_ts:
+        client.chat_update(
+            channel=step.engagement.ask_channel,
+            ts=step.engagement.ask_ts,
+            text=thanks,
+            blocks=views.build_answered(thanks),
+        )
+    note_in_thread(
+        client=client,
+        request=step.request,
+        text=f":leftwards_arrow_with_hook: *{step.advocate.name}* said not this time. "
+        "The shortlist below is up to date: ask the next candidate.",
+    )
+    from handlers.shortlist import post_shortlist
+
+    post_shortlist(client=client, deps=deps, request=step.request)
+
+
+def handle_times_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    now = deps.clock.now()
+    parsed = views.parse_times(view["state"]["values"], now=now)
+    if isinstance(parsed, dict):
+        ack(response_action="errors", errors=parsed)
+        return
+    step = _load(deps, views.engagement_id_of(view))
+    if step is None or not _may_plan(deps, client, user_id, step):
+        ack(response_action="errors", errors={BlockId.TIME_1: "This reference is no longer yours to plan."})
+        return
+    times, call_format = parsed
+    was_scheduled = step.engagement.status == EngagementStatus.SCHEDULED
+    with deps.db.unit_of_work() as session:
+        step = outreach.propose_times(
+            session=session,
+            engagement_id=step.engagement.id,
+            times=times,
+            call_format=call_format,
+            actor_id=user_id,
+            now=now,
+        )
+    if not step.won:
+        ack(response_action="errors", errors={BlockId.TIME_1: "This reference was cancelled or has ended."})
+        return
+    ack()
+    if step.engagement.ask_channel and step.engagement.ask_ts and not was_scheduled:
+        answered = (
+            f":white_check_mark: Thank you! I've passed your times to <@{step.request.rep_id}>, "
+            "who will confirm one with the prospect. You'll get an invite."
+        )
+        client.chat_update(
+            channel=step.engagement.ask_channel,
+            ts=step.engagement.ask_ts,
+            text=answered,
+            blocks=views.build_answered(answered),
+        )
+    text, blocks = views.build_times_for_rep(
+        request=step.request, advocate=step.advocate, engagement=step.engagement
+    )
+    client.chat_postMessage(channel=step.request.rep_id, text=text, blocks=blocks)
+    verb = "offered new times" if was_scheduled else "said yes"
+    note_in_thread(
+        client=client,
+        request=step.request,
+        text=f":white_check_mark: *{step.advocate.name}* {verb}; <@{step.request.rep_id}> is picking a time.",
+    )
+
+
+def handle_pick_time(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    step = _load(deps, _engagement_id(body))
+    if step is None:
+        _gone(client, body, respond)
+        return
+    if user_id not in (step.request.rep_id, step.request.requester_id) and not deps.cs_team.is_cs(
+        client, user_id
+    ):
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text=f"Only <@{step.request.rep_id}>, the rep, picks the time.",
+        )
+        return
+    call_at = datetime.fromisoformat(body["actions"][0]["value"].split(":", 1)[1])
+    now = deps.clock.now()
+    with deps.db.unit_of_work() as session:
+        step = outreach.pick_time(
+            session=session, engagement_id=step.engagement.id, call_at=call_at, actor_id=user_id, now=now
+        )
+    if not step.won:
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text="That time is no longer open: the call was already confirmed, moved or cancelled.",
+        )
+        return
+    container = body.get("container") or {}
+    if container.get("channel_id") and container.get("message_ts"):
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=f"Confirmed: {views.when(call_at)}",
+            blocks=views.build_status_line(f":white_check_mark: You picked {views.when(call_at)}."),
+        )
+    confirm(client=client, deps=deps, step=step)
+    note_in_thread(
+        client=client,
+        request=step.request,
+        text=f":calendar: Call scheduled: *{step.advocate.name}* × {step.request.prospect_company}, "
+        f"{views.when(call_at)}.",
+    )
+
+
+def confirm(*, client: WebClient, deps: Deps, step: outreach.Step) -> None:
+    """Both sides get the confirmation and the calendar invite."""
+    text, blocks = views.build_confirmation(
+        request=step.request, advocate=step.advocate, engagement=step.engagement
+    )
+    ics = invite(
+        request=step.request, advocate=step.advocate, engagement=step.engagement, now=deps.clock.now()
+    )
+    for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
+        posted = client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        client.files_upload_v2(
+            channel=posted["channel"],
+            thread_ts=posted["ts"],
+            content=ics,
+            filename="reference-call.ics",
+            title="Calendar invite",
+        )
+
+
+def handle_reschedule(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    step = _load(deps, _engagement_id(body))
+    if step is None:
+        _gone(client, body, respond)
+        return
+    if not _may_plan(deps, client, body["user"]["id"], step):
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text="Only the advocate, the rep or CS can move this call.",
+        )
+        return
+    if step.engagement.status not in (EngagementStatus.SCHEDULED, EngagementStatus.ACCEPTED):
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text="This call can't be moved any more: it was cancelled or has happened.",
+        )
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=views.build_times_modal(
+            engagement=step.engagement, advocate=step.advocate, request=step.request, rescheduling=True
+        ),
+    )
+
+
+def handle_cancel_call(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    step = _load(deps, _engagement_id(body))
+    if step is None:
+        _gone(client, body, respond)
+        return
+    if not _may_plan(deps, client, user_id, step):
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text="Only the advocate, the rep or CS can cancel this call.",
+        )
+        return
+    with deps.db.unit_of_work() as session:
+        step = outreach.cancel_call(
+            session=session, engagement_id=step.engagement.id, actor_id=user_id, now=deps.clock.now()
+        )
+    if not step.won:
+        tell(client=client, body=body, respond=respond, text="This call was already cancelled or has ended.")
+        return
+    text = (
+        f":heavy_multiplication_x: The reference call between *{step.advocate.name}* and "
+        f"{step.request.prospect_company} is cancelled (by <@{user_id}>). Nothing more will be sent about it."
+    )
+    for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
+        client.chat_postMessage(channel=user, text=text)
+    note_in_thread(client=client, request=step.request, text=text + " The request can ask someone else.")

@@ -1,0 +1,57 @@
+"""The scheduled messages' text and blocks, one builder for every kind of nudge."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
+from bot.nudges import NudgeKind
+from bot.text import truncate
+from modals.outreach import render_for
+from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest
+
+_TEMPLATE = {
+    NudgeKind.ASK_REMINDER: "ask_reminder",
+    NudgeKind.PREP_ADVOCATE: "prep_advocate",
+    NudgeKind.PREP_REP: "prep_rep",
+    NudgeKind.REMINDER: "reminder",
+    NudgeKind.THANKS: "thanks",
+    NudgeKind.REP_CHECKIN: "rep_checkin",
+    NudgeKind.FEEDBACK: "feedback",
+    NudgeKind.DEAL_OUTCOME: "deal_outcome",
+}
+# A nudge still makes sense only while its engagement is in one of these states.
+_WHILE = {
+    NudgeKind.ASK_REMINDER: (EngagementStatus.ASKED,),
+    NudgeKind.PREP_ADVOCATE: (EngagementStatus.SCHEDULED,),
+    NudgeKind.PREP_REP: (EngagementStatus.SCHEDULED,),
+    NudgeKind.REMINDER: (EngagementStatus.SCHEDULED,),
+    NudgeKind.THANKS: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.REP_CHECKIN: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.FEEDBACK: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.DEAL_OUTCOME: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+}
+# Sent to the advocate; when they are not on Slack their CS owner gets it to pass on.
+FOR_ADVOCATE = frozenset(
+    {
+        NudgeKind.ASK_REMINDER,
+        NudgeKind.PREP_ADVOCATE,
+        NudgeKind.REMINDER,
+        NudgeKind.THANKS,
+        NudgeKind.FEEDBACK,
+    }
+)
+
+
+def still_relevant(kind: str, engagement: Engagement) -> bool:
+    return engagement.status in _WHILE.get(NudgeKind(kind), ())
+
+
+def build_nudge(
+    *, kind: str, request: ReferenceRequest, advocate: Advocate, engagement: Engagement
+) -> tuple[str, list[Block]]:
+    """(notification text, blocks) for one nudge."""
+    nudge = NudgeKind(kind)
+    text = render_for(_TEMPLATE[nudge], request, advocate, engagement)
+    if nudge in FOR_ADVOCATE and not advocate.slack_user_id:
+        text = render_for("owner_forward", request, advocate, engagement, body=text)
+    return text.splitlines()[0][:150], [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]

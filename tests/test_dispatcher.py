@@ -1,0 +1,265 @@
+"""The dispatcher against Slack's bad days, crashes and a second replica: every nudge sent, once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select, update
+
+from bot.nudges import NudgeKind
+from store.models import Advocate, Engagement, Nudge, ReferenceRequest
+from tests.conftest import CS_CHANNEL, SIGNING_SECRET
+from tests.test_outreach import schedule
+
+NOW = datetime(2026, 12, 2, 17, 25, tzinfo=UTC)  # a Wednesday, in working hours in UTC
+
+
+def thanks_row(harness) -> Nudge:
+    with harness.db.unit_of_work() as session:
+        return session.scalars(select(Nudge).where(Nudge.kind == NudgeKind.THANKS)).one()
+
+
+def due_now(harness) -> None:
+    """Everything before the thanks is sent already; the thanks is due."""
+    schedule(harness)
+    harness.dispatch(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    harness.slack.clear()
+
+
+def test_a_rate_limit_defers_the_message_and_it_goes_once(harness):
+    due_now(harness)
+    harness.slack.fail("chat.postMessage", status=429, retry_after=30)
+    first = harness.dispatch(NOW)
+    assert (first.sent, first.deferred) == (0, 1)
+    assert harness.dispatch(NOW + timedelta(seconds=10)).claimed == 0  # Retry-After not over yet
+    assert harness.dispatch(NOW + timedelta(seconds=31)).sent == 1
+    assert len(harness.slack.of("chat.postMessage")) == 1
+    assert thanks_row(harness).attempts == 1  # being told to wait is not a failed attempt
+
+
+def test_server_errors_back_off_exponentially_then_succeed(harness):
+    due_now(harness)
+    harness.slack.fail("chat.postMessage", status=500, times=2)
+    assert harness.dispatch(NOW).retried == 1
+    assert harness.dispatch(NOW + timedelta(seconds=29)).claimed == 0
+    assert harness.dispatch(NOW + timedelta(seconds=31)).retried == 1  # second failure: wait 60 s more
+    assert harness.dispatch(NOW + timedelta(seconds=80)).claimed == 0
+    assert harness.dispatch(NOW + timedelta(seconds=92)).sent == 1
+    row = thanks_row(harness)
+    assert (row.status, row.attempts, len(harness.slack.of("chat.postMessage"))) == ("sent", 3, 1)
+
+
+def test_after_the_last_attempt_it_fails_and_cs_is_told(harness):
+    due_now(harness)
+    harness.slack.fail("chat.postMessage", status=503, times=5)
+    at = NOW
+    for _ in range(5):
+        harness.dispatch(at)
+        at += timedelta(minutes=10)
+    row = thanks_row(harness)
+    assert (row.status, row.attempts) == ("failed", 5)
+    told = [m for m in harness.slack.of("chat.postMessage") if m["channel"] == CS_CHANNEL]
+    assert len(told) == 1 and "couldn't send the *thanks* message to <@U0DANA>" in told[0]["text"]
+    assert harness.dispatch(at + timedelta(hours=1)).claimed == 0  # a failed row stays failed
+    harness.expect_errors = True
+
+
+def test_a_permanent_slack_error_fails_at_once_and_tells_cs(harness):
+    due_now(harness)
+    harness.slack.fail("chat.postMessage", error="user_not_found")
+    result = harness.dispatch(NOW)
+    assert result.failed == 1 and thanks_row(harness).last_error == "user_not_found"
+    assert "user_not_found" in harness.slack.of("chat.postMessage")[-1]["text"]
+    harness.expect_errors = True
+
+
+def test_a_row_whose_dispatcher_died_is_reclaimed_after_its_lease(harness):
+    due_now(harness)
+    with harness.db.unit_of_work() as session:
+        session.execute(
+            update(Nudge)
+            .where(Nudge.kind == NudgeKind.THANKS)
+            .values(status="sending", claimed_by="dead:1", lease_until=NOW + timedelta(minutes=1), attempts=1)
+        )
+    assert harness.dispatch(NOW).claimed == 0  # its lease still runs
+    assert harness.dispatch(NOW + timedelta(minutes=2)).sent == 1
+    assert len(harness.slack.of("chat.postMessage")) == 1
+
+
+# --- several processes --------------------------------------------------------------------------------------
+
+
+def seed_due_nudges(db, count: int) -> None:
+    """`count` due thank-yous, each for its own engagement, so each message is recognisable at the fake."""
+    now = NOW - timedelta(hours=1)
+    with db.unit_of_work() as session:
+        advocates = [
+            dict(
+                id=n,
+                email=f"a{n}@x.example",
+                name=f"A{n:04d} Person",
+                role_level="vp",
+                company="X",
+                industry="software",
+                employees=100,
+                use_cases=[],
+                kinds=["call"],
+                tier="standard",
+                slack_user_id=f"U{n:06d}",
+                status="active",
+                account_trouble=False,
+                notes="",
+                created_at=now,
+                updated_at=now,
+            )
+            for n in range(1, count + 1)
+        ]
+        session.execute(insert(Advocate), advocates)
+        session.execute(
+            insert(ReferenceRequest),
+            [
+                dict(
+                    id=1,
+                    status="approved",
+                    created_at=now,
+                    updated_at=now,
+                    source_view_id="V1",
+                    requester_id="U0REP",
+                    rep_id="U0REP",
+                    prospect_company="Acme",
+                    prospect_key="acme",
+                    prospect_industry="software",
+                    prospect_employees=100,
+                    deal_arr=100_000,
+                    close_date=date(2027, 1, 1),
+                    deal_stage="proposal",
+                    contact_role="CTO",
+                    contact_concerns="x",
+                    wanted_industry="software",
+                    wanted_size_band="51-200",
+                    wanted_role_level="vp",
+                    wanted_use_case="x",
+                    wanted_kind="call",
+                    urgency="flexible",
+                    why_now="x",
+                    tried=["demo"],
+                    goal="x",
+                    background="",
+                    prior_references=0,
+                )
+            ],
+        )
+        session.execute(
+            insert(Engagement),
+            [
+                dict(
+                    id=n,
+                    advocate_id=n,
+                    request_id=1,
+                    kind="call",
+                    status="scheduled",
+                    prospect_key="acme",
+                    prospect_company="Acme",
+                    call_at=now - timedelta(hours=1),
+                    call_minutes=20,
+                    source="refdesk",
+                    proposed_times=[],
+                    created_at=now,
+                )
+                for n in range(1, count + 1)
+            ],
+        )
+        session.execute(
+            insert(Nudge),
+            [
+                dict(
+                    key=f"t{n}",
+                    kind="thanks",
+                    recipient=f"U{n:06d}",
+                    engagement_id=n,
+                    request_id=1,
+                    due_at=now,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                )
+                for n in range(1, count + 1)
+            ],
+        )
+
+
+def dispatch_env(harness) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        CS_CHANNEL_ID=CS_CHANNEL,
+        SLACK_API_URL=harness.slack.base_url,
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+@pytest.fixture
+def migrated_url(harness) -> str:
+    """The test's database URL, stamped as migrated so `refdesk dispatch` accepts it as it is."""
+    from alembic import command
+
+    command.stamp(harness.db.alembic_config(), "head")
+    return harness.db.engine.url.render_as_string(hide_password=False)
+
+
+def start_dispatch(env: dict[str, str], at: datetime) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "dispatch", "--now", at.isoformat()],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def per_recipient(harness) -> Counter:
+    return Counter(m["channel"] for m in harness.slack.of("chat.postMessage"))
+
+
+def test_two_dispatchers_send_a_thousand_nudges_exactly_once(harness, migrated_url):
+    seed_due_nudges(harness.db, 1000)
+    env = {**dispatch_env(harness), "DATABASE_URL": migrated_url}
+    processes = [start_dispatch(env, NOW) for _ in range(2)]
+    outputs = [p.communicate(timeout=240) for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    counts = per_recipient(harness)
+    assert len(counts) == 1000 and set(counts.values()) == {1}
+    claimed = [int(out.split("claimed ")[1].split(":")[0]) for out, _ in outputs]
+    assert sum(claimed) == 1000 and all(c > 0 for c in claimed), claimed  # both really worked
+    with harness.db.unit_of_work() as session:
+        assert {n.status for n in session.scalars(select(Nudge))} == {"sent"}
+
+
+def test_a_dispatcher_killed_mid_pass_loses_nothing(harness, migrated_url):
+    seed_due_nudges(harness.db, 300)
+    env = {**dispatch_env(harness), "DATABASE_URL": migrated_url}
+    victim = start_dispatch(env, NOW)
+    deadline = time.monotonic() + 60
+    while len(harness.slack.of("chat.postMessage")) < 50:
+        assert time.monotonic() < deadline and victim.poll() is None, "the dispatcher never got going"
+        time.sleep(0.005)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=10)
+    sent_before = len(per_recipient(harness))
+    assert sent_before < 300, "killed too late to prove anything"
+    survivor = start_dispatch(env, NOW + timedelta(minutes=5))  # after the dead claimer's lease
+    out, err = survivor.communicate(timeout=240)
+    assert survivor.returncode == 0, err
+    counts = per_recipient(harness)
+    assert len(counts) == 300  # everything got sent
+    twice = [r for r, n in counts.items() if n > 1]
+    assert len(twice) <= 1, twice  # at most the one message in flight when the process died
