@@ -263,3 +263,18 @@ def test_a_dispatcher_killed_mid_pass_loses_nothing(harness, migrated_url):
     assert len(counts) == 300  # everything got sent
     twice = [r for r, n in counts.items() if n > 1]
     assert len(twice) <= 1, twice  # at most the one message in flight when the process died
+
+
+def test_dispatch_now_from_the_command_line_sends_the_prep_once(harness, migrated_url):
+    schedule(harness)
+    harness.slack.clear()
+    env = {**dispatch_env(harness), "DATABASE_URL": migrated_url}
+    prep_time = datetime(2026, 11, 30, 16, 5, tzinfo=UTC)
+    for _ in range(2):
+        process = start_dispatch(env, prep_time)
+        out, err = process.communicate(timeout=60)
+        assert process.returncode == 0, err
+    assert "claimed 0" in out  # the second run found nothing new
+    sent = harness.slack.of("chat.postMessage")
+    assert sorted(m["channel"] for m in sent) == ["U0DANA", "U0REP"]
+    assert "Your reference call is" in sent[0]["text"] or "Your reference call is" in sent[1]["text"]
