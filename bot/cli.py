@@ -175,6 +175,34 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
     print(f"dispatch at {clock.now().isoformat()}: {result}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from bot.clock import SystemClock
+    from bot.metrics import Period
+    from bot.report import build_report, write_csv, write_html
+    from bot.shortlist import policy_from
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    db = open_database(settings)
+    try:
+        period = Period.parse(args.quarter) if args.quarter else Period.quarter(SystemClock().now().date())
+    except ValueError as error:
+        raise StartupError(str(error)) from None
+    with db.unit_of_work() as session:
+        report = build_report(
+            session=session, period=period, policy=policy_from(settings), today=SystemClock().now().date()
+        )
+    output = args.output or f"refdesk-{period.label}.{args.format}"
+    with open(output, "w", newline="", encoding="utf-8") as sink:
+        if args.format == "csv":
+            write_csv(report, sink)
+        else:
+            from bot.chart import quarter_chart
+
+            write_html(report, sink, chart_png=quarter_chart(report))
+    print(f"wrote {output}")
+
+
 def _read_file(path: str) -> bytes:
     try:
         with open(path, "rb") as source:
@@ -220,6 +248,12 @@ def parser() -> argparse.ArgumentParser:
     dispatch = commands.add_parser("dispatch", help="send the scheduled messages that are due (one pass)")
     dispatch.add_argument("--now", help="run as if at this instant, e.g. 2026-12-01T09:30:00Z")
     dispatch.set_defaults(func=cmd_dispatch)
+
+    report = commands.add_parser("report", help="write a quarter's report (CSV or HTML with a chart)")
+    report.add_argument("--quarter", help="e.g. 2026Q4 (default: this quarter)")
+    report.add_argument("--format", choices=("csv", "html"), default="html")
+    report.add_argument("--output", "-o", help="file to write (default: refdesk-<quarter>.<format>)")
+    report.set_defaults(func=cmd_report)
 
     history = commands.add_parser("history", help="past references")
     history_commands = history.add_subparsers(

@@ -14,12 +14,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
 
-from bot import outreach
+from bot import followup, outreach
 from bot.clock import Clock
-from bot.nudges import INTERNAL, NudgeKind, send_at
-from modals.nudges import build_nudge, still_relevant
+from bot.compose import Composed, compose
+from bot.matching import Policy
+from bot.nudges import INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from store.db import Database
-from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
+from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus
 
 log = logging.getLogger(__name__)
 UTC_ZONE = ZoneInfo("UTC")
@@ -48,6 +49,8 @@ class Dispatcher:
     client: WebClient
     clock: Clock
     cs_channel_id: str
+    policy: Policy = field(default_factory=Policy)
+    appreciation_threshold: int = 3
     lease: timedelta = timedelta(minutes=2)
     batch: int = 500
     max_attempts: int = 5
@@ -59,6 +62,8 @@ class Dispatcher:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
         result = PassResult()
         started = self.clock.now()
+        with self.db.unit_of_work() as session:
+            followup.plan_quarter(session=session, now=started, cs_channel=self.cs_channel_id)
         while True:
             now = self.clock.now()
             claimed = self._claim(now, result)
@@ -147,19 +152,16 @@ class Dispatcher:
     ) -> None:
         with self.db.unit_of_work() as session:
             nudge = session.get(Nudge, nudge_id)
-            engagement = session.get(Engagement, nudge.engagement_id) if nudge.engagement_id else None
-            request = session.get(ReferenceRequest, nudge.request_id) if nudge.request_id else None
-            advocate = session.get(Advocate, engagement.advocate_id) if engagement else None
-        if engagement is None or request is None or advocate is None:
-            self._finish(
-                nudge_id, token, result, status=NudgeStatus.CANCELLED, last_error="nothing to send about"
+            internal = nudge.kind in INTERNAL
+            composed = (
+                None
+                if internal
+                else compose(session=session, nudge=nudge, policy=self.policy, today=now.date())
             )
-            result.cancelled += 1
-            return
-        if nudge.kind in INTERNAL:
+        if internal:
             self._run_internal(nudge, token, now, result)
             return
-        if not still_relevant(nudge.kind, engagement):
+        if composed is None:
             self._finish(
                 nudge_id, token, result, status=NudgeStatus.CANCELLED, last_error="no longer relevant"
             )
@@ -169,30 +171,35 @@ class Dispatcher:
             self._release(nudge_id, token, result, due_at=now + timedelta(seconds=1), count_attempt=False)
             result.deferred += 1
             return
-        window = send_at(
-            due=nudge.due_at,
-            kind=NudgeKind(nudge.kind),
-            zone=self._zone(nudge.recipient),
-            call_at=engagement.call_at,
-        )
+        kind = NudgeKind(nudge.kind)
+        zone = UTC_ZONE if kind in TO_CHANNEL else self._zone(nudge.recipient)
+        window = send_at(due=nudge.due_at, kind=kind, zone=zone, call_at=composed.call_at)
         if window > now:
             self._release(nudge_id, token, result, due_at=window, count_attempt=False)
             result.deferred += 1
             return
-        text, blocks = build_nudge(kind=nudge.kind, request=request, advocate=advocate, engagement=engagement)
         try:
-            self.client.chat_postMessage(channel=nudge.recipient, text=text, blocks=blocks)
+            self._send(nudge.recipient, composed)
         except SlackApiError as error:
-            self._after_slack_error(nudge, token, now, error, result, slowed, request)
+            self._after_slack_error(nudge, token, now, error, result, slowed, composed.thread)
             return
         except OSError as error:  # the network: try again later, like a 5xx
-            self._retry_or_fail(nudge, token, now, f"network: {error}", result, request)
+            self._retry_or_fail(nudge, token, now, f"network: {error}", result, composed.thread)
             return
         # The one window where a message can go twice: sent above, and the process dies before this line.
         self._finish(nudge_id, token, result, status=NudgeStatus.SENT, sent_at=now, last_error=None)
         result.sent += 1
-        if nudge.kind == NudgeKind.THANKS:
-            self._mark_held(engagement.id)
+        if kind == NudgeKind.THANKS and composed.engagement_id is not None:
+            self._mark_held(composed.engagement_id, now)
+
+    def _send(self, recipient: str, composed: Composed) -> None:
+        if composed.attachment is None:
+            self.client.chat_postMessage(channel=recipient, text=composed.text, blocks=composed.blocks)
+            return
+        content, filename = composed.attachment
+        self.client.files_upload_v2(
+            channel=recipient, content=content, filename=filename, initial_comment=composed.text
+        )
 
     def _after_slack_error(
         self,
@@ -202,21 +209,19 @@ class Dispatcher:
         error: SlackApiError,
         result: PassResult,
         slowed: set[str],
-        request: ReferenceRequest,
+        thread: tuple[str, str] | None,
     ) -> None:
         status = error.response.status_code
         if status == 429:
-            wait = int(
-                error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1)) or 1
-            )
+            headers = error.response.headers or {}
+            wait = int(headers.get("Retry-After") or headers.get("retry-after") or 1)
             slowed.add(nudge.recipient)
             self._release(nudge.id, token, result, due_at=now + timedelta(seconds=wait), count_attempt=False)
             result.deferred += 1
         elif status >= 500:
-            self._retry_or_fail(nudge, token, now, f"Slack answered {status}", result, request)
+            self._retry_or_fail(nudge, token, now, f"Slack answered {status}", result, thread)
         else:
-            reason = str(error.response.get("error"))
-            self._fail(nudge, token, reason, result, request)
+            self._fail(nudge, token, str(error.response.get("error")), result, thread)
 
     def _retry_or_fail(
         self,
@@ -225,11 +230,11 @@ class Dispatcher:
         now: datetime,
         reason: str,
         result: PassResult,
-        request: ReferenceRequest,
+        thread: tuple[str, str] | None,
     ) -> None:
         attempts = nudge.attempts  # read after the claim, which counted this attempt
         if attempts >= self.max_attempts:
-            self._fail(nudge, token, reason, result, request)
+            self._fail(nudge, token, reason, result, thread)
             return
         delay = self.backoff * (2 ** (attempts - 1))
         self._finish(
@@ -245,21 +250,20 @@ class Dispatcher:
         result.retried += 1
 
     def _fail(
-        self, nudge: Nudge, token: str, reason: str, result: PassResult, request: ReferenceRequest
+        self, nudge: Nudge, token: str, reason: str, result: PassResult, thread: tuple[str, str] | None
     ) -> None:
         if not self._finish(nudge.id, token, result, status=NudgeStatus.FAILED, last_error=reason[:500]):
             return
         result.failed += 1
         log.error("nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
+        where = f" for request #{nudge.request_id}" if nudge.request_id else ""
         text = (
-            f":warning: I couldn't send the *{nudge.kind.replace('_', ' ')}* message to <@{nudge.recipient}> "
-            f"for request #{request.id} (Slack said `{reason}`). Please follow up by hand."
+            f":warning: I couldn't send the *{nudge.kind.replace('_', ' ')}* message to <@{nudge.recipient}>"
+            f"{where} (Slack said `{reason}`). Please follow up by hand."
         )
         try:
-            if request.card_channel and request.card_ts:
-                self.client.chat_postMessage(
-                    channel=request.card_channel, thread_ts=request.card_ts, text=text
-                )
+            if thread is not None:
+                self.client.chat_postMessage(channel=thread[0], thread_ts=thread[1], text=text)
             else:
                 self.client.chat_postMessage(channel=self.cs_channel_id, text=text)
         except SlackApiError:
@@ -269,29 +273,39 @@ class Dispatcher:
         """ASK_EXPIRY: the ask lapses and CS hears it in the request's thread."""
         with self.db.unit_of_work() as session:
             step = outreach.expire_ask(session=session, engagement_id=nudge.engagement_id, now=now)
-        if step.won:
-            request = step.request
+        request = step.request
+        thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
+        if step.won and thread is not None:
             text = (
                 f":hourglass: *{step.advocate.name}* didn't answer in 4 business days, so the ask lapsed "
                 "(it doesn't count against them). Ask the next candidate from the shortlist."
             )
             try:
-                if request.card_channel and request.card_ts:
-                    self.client.chat_postMessage(
-                        channel=request.card_channel, thread_ts=request.card_ts, text=text
-                    )
+                self.client.chat_postMessage(channel=thread[0], thread_ts=thread[1], text=text)
             except SlackApiError as error:
-                self._retry_or_fail(nudge, token, now, str(error.response.get("error")), result, request)
+                self._retry_or_fail(nudge, token, now, str(error.response.get("error")), result, thread)
                 return
         self._finish(nudge.id, token, result, status=NudgeStatus.SENT, sent_at=now)
         result.sent += 1
 
-    def _mark_held(self, engagement_id: int) -> None:
+    def _mark_held(self, engagement_id: int, now: datetime) -> None:
         """Thanks went out after the call: it counts as held unless the rep later says it didn't happen."""
         with self.db.unit_of_work() as session:
-            session.execute(
-                update(Engagement)
-                .where(Engagement.id == engagement_id, Engagement.status == EngagementStatus.SCHEDULED)
-                .values(status=EngagementStatus.HELD, held_at=Engagement.call_at)
-                .execution_options(synchronize_session=False)
+            held = (
+                session.execute(
+                    update(Engagement)
+                    .where(Engagement.id == engagement_id, Engagement.status == EngagementStatus.SCHEDULED)
+                    .values(status=EngagementStatus.HELD, held_at=Engagement.call_at)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                == 1
             )
+            if held:
+                engagement = session.get(Engagement, engagement_id)
+                followup.plan_appreciation(
+                    session=session,
+                    advocate_id=engagement.advocate_id,
+                    threshold=self.appreciation_threshold,
+                    cs_channel=self.cs_channel_id,
+                    now=now,
+                )

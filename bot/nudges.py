@@ -18,12 +18,17 @@ class NudgeKind(StrEnum):
     REP_CHECKIN = "rep_checkin"  # the rep, 24 hours after: check in with the prospect
     FEEDBACK = "feedback"  # the advocate, 48 hours after
     DEAL_OUTCOME = "deal_outcome"  # the rep, on the expected close date
+    APPRECIATION = "appreciation"  # CS: this advocate gave 3 references in 12 months; send a gift or a note
+    QUARTER_SUMMARY = "quarter_summary"  # each advocate who helped: their quarter, in numbers
+    QUARTER_REPORT = "quarter_report"  # CS: the quarter's report and chart
 
 
 # Nudges about a call: outside working hours they still go out on the call's own day.
 ABOUT_THE_CALL = frozenset({NudgeKind.PREP_ADVOCATE, NudgeKind.PREP_REP, NudgeKind.REMINDER})
 # refdesk acts on these itself; they reach nobody's working hours.
 INTERNAL = frozenset({NudgeKind.ASK_EXPIRY})
+# Posts in the CS channel: a channel has no working hours of its own.
+TO_CHANNEL = frozenset({NudgeKind.APPRECIATION, NudgeKind.QUARTER_REPORT})
 
 REMINDER_BUSINESS_DAYS = 2
 EXPIRY_BUSINESS_DAYS = 4
@@ -132,7 +137,7 @@ def next_working_start(instant: datetime, zone: ZoneInfo) -> datetime:
 
 def send_at(*, due: datetime, kind: NudgeKind, zone: ZoneInfo, call_at: datetime | None) -> datetime:
     """When a due nudge may go out: now-ish in working hours, or on the day of the call it is about."""
-    if kind in INTERNAL:
+    if kind in INTERNAL or kind in TO_CHANNEL:
         return due
     about_today = kind in ABOUT_THE_CALL and call_at is not None
     if about_today and due.astimezone(zone).date() == call_at.astimezone(zone).date():

@@ -122,7 +122,7 @@ def record_ask_message(*, session: Session, engagement_id: int, channel: str, ts
         engagement.ask_channel, engagement.ask_ts = channel, ts
 
 
-def _free_request(session: Session, engagement: Engagement, now: datetime) -> None:
+def free_request(session: Session, engagement: Engagement, now: datetime) -> None:
     """The request may ask someone else: its one open engagement has ended."""
     queries.transition_request(
         session=session,
@@ -155,7 +155,7 @@ def decline_ask(*, session: Session, engagement_id: int, actor_id: str, now: dat
     )
     if won:
         queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        _free_request(session, engagement, now)
+        free_request(session, engagement, now)
         queries.add_event(
             session=session,
             request_id=engagement.request_id,
@@ -257,7 +257,7 @@ def cancel_call(*, session: Session, engagement_id: int, actor_id: str, now: dat
     )
     if won:
         queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        _free_request(session, engagement, now)
+        free_request(session, engagement, now)
         queries.add_event(
             session=session,
             request_id=engagement.request_id,
@@ -281,7 +281,7 @@ def expire_ask(*, session: Session, engagement_id: int, now: datetime) -> Step:
     )
     if won:
         queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        _free_request(session, engagement, now)
+        free_request(session, engagement, now)
         queries.add_event(
             session=session,
             request_id=engagement.request_id,

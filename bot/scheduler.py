@@ -10,6 +10,7 @@ from bot.app import make_client
 from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.settings import Settings
+from bot.shortlist import policy_from
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,8 @@ def make_dispatcher(*, settings: Settings, db: Database, clock: Clock | None = N
         client=make_client(settings, retries=False),
         clock=clock or SystemClock(),
         cs_channel_id=settings.cs_channel_id,
+        policy=policy_from(settings),
+        appreciation_threshold=settings.appreciation_threshold,
     )
 
 

@@ -68,6 +68,9 @@ class Settings:
     # "software:telecom|media;healthcare:life_sciences" adds to the default industry adjacency
     industry_adjacency: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dispatch_interval_seconds: int = 5
+    # Appreciation (PROGRAM.md, "Appreciation")
+    appreciation_threshold: int = 3
+    big_win_arr: int = 250_000
 
 
 def _where(name: str) -> str:
@@ -185,6 +188,8 @@ def load_settings(
         strategic_min_deal_arr=_int(env, "STRATEGIC_MIN_DEAL_ARR", 250_000),
         industry_adjacency=_adjacency(env.get("INDUSTRY_ADJACENCY", "")),
         dispatch_interval_seconds=_int(env, "DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
+        appreciation_threshold=_int(env, "APPRECIATION_THRESHOLD", 3, minimum=1),
+        big_win_arr=_int(env, "BIG_WIN_ARR", 250_000),
     )
 
 

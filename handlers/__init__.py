@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from handlers import actions, advocates, commands, errors, events, outreach, shortlist, views
+from handlers import actions, advocates, commands, errors, events, followup, outreach, shortlist, views
 
 
 def register_listeners(app: App) -> None:
@@ -11,6 +11,7 @@ def register_listeners(app: App) -> None:
     shortlist.register(app)
     advocates.register(app)
     outreach.register(app)
+    followup.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

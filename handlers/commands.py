@@ -7,7 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.deps import deps_of
+from bot.deps import Deps, deps_of
+from bot.metrics import Period
+from bot.report import build_report, stats_text
 from bot.text import render
 from handlers.advocates import show_pool
 from modals.rep_views import LIST_LIMIT, build_request_list
@@ -19,6 +21,20 @@ COMMAND = "/reference"
 
 def register(app: App) -> None:
     app.command(COMMAND)(handle_reference_command)
+
+
+def show_stats(*, deps: Deps, client: WebClient, user_id: str, respond: Respond) -> None:
+    """The quarter so far, for CS (reps see their own requests in /reference list)."""
+    if not deps.cs_team.is_cs(client, user_id):
+        respond(
+            text="The program's stats are for the CS team. `/reference list` shows your own requests.",
+            response_type="ephemeral",
+        )
+        return
+    today = deps.clock.now().date()
+    with deps.db.unit_of_work() as session:
+        report = build_report(session=session, period=Period.quarter(today), policy=deps.policy, today=today)
+    respond(text=stats_text(report), response_type="ephemeral")
 
 
 def handle_reference_command(
@@ -41,6 +57,9 @@ def handle_reference_command(
             respond=respond,
             page=int(page) if page.isdigit() else 1,
         )
+        return
+    if word == "stats":
+        show_stats(deps=deps, client=client, user_id=user_id, respond=respond)
         return
     if word == "list":
         with deps.db.unit_of_work() as session:

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot import dashboard
 from bot.deps import Deps, deps_of
-from modals.rep_views import LIST_LIMIT, build_home
-from store import queries
+from modals.home import REP_SHOWN, build_cs_home, build_rep_home
 
 
 def register(app: App) -> None:
@@ -17,9 +17,18 @@ def register(app: App) -> None:
 
 
 def publish_home(*, client: WebClient, deps: Deps, user_id: str) -> None:
+    """CS sees the program's dashboard; everyone else their own requests and what happens next."""
+    now = deps.clock.now()
+    cs = deps.cs_team.is_cs(client, user_id)
     with deps.db.unit_of_work() as session:
-        requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT)
-        view = build_home(requests=requests)
+        if cs:
+            view = build_cs_home(
+                dashboard=dashboard.cs_dashboard(session=session, now=now, policy=deps.policy)
+            )
+        else:
+            view = build_rep_home(
+                requests=dashboard.rep_requests(session=session, user_id=user_id, now=now, limit=REP_SHOWN)
+            )
     client.views_publish(user_id=user_id, view=view)
 
 

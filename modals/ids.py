@@ -11,6 +11,10 @@ class Callback(StrEnum):
     ADVOCATE_FORM = "advocate_form"
     BREAK_FORM = "advocate_break_form"
     TIMES_FORM = "call_times_form"
+    FEEDBACK_FORM = "feedback_form"
+    CHECKIN_FORM = "checkin_form"
+    NO_CALL_FORM = "no_call_form"
+    OUTCOME_FORM = "outcome_form"
 
 
 class Action(StrEnum):
@@ -28,6 +32,11 @@ class Action(StrEnum):
     PICK_TIME = "call_pick_time"
     RESCHEDULE = "call_reschedule"
     CANCEL_CALL = "call_cancel"
+    FEEDBACK_RATE = "feedback_rate"  # + "_great" / "_fine" / "_not_great"
+    FEEDBACK_MORE = "feedback_more"
+    CHECKIN_LOG = "checkin_log"
+    NO_CALL = "checkin_no_call"
+    OUTCOME = "deal_outcome"  # + "_won" / "_lost" / "_not_yet"
 
 
 class Block(StrEnum):
@@ -81,6 +90,21 @@ class Block(StrEnum):
     CALL_FORMAT = "call_format"
     TIME_PICK = "time_pick"
     CALL_ACTIONS = "call_actions"
+    FEEDBACK_ACTIONS = "feedback_actions"
+    FEEDBACK_RATING = "feedback_rating"
+    FEEDBACK_EXPERIENCE = "feedback_experience"
+    FEEDBACK_MATCH = "feedback_match"
+    FEEDBACK_PREPARED = "feedback_prepared"
+    FEEDBACK_ASKED = "feedback_asked"
+    FEEDBACK_CHANGE = "feedback_change"
+    CHECKIN_ACTIONS = "checkin_actions"
+    CHECKIN_HELPFUL = "checkin_helpful"
+    CHECKIN_CONCERNS = "checkin_concerns"
+    CHECKIN_LEARNED = "checkin_learned"
+    CHECKIN_SUGGESTIONS = "checkin_suggestions"
+    NO_CALL_CHOICE = "no_call_choice"
+    OUTCOME_ACTIONS = "outcome_actions"
+    OUTCOME_ARR = "outcome_arr"
 
 
 VALUE = "value"

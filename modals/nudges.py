@@ -6,6 +6,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.nudges import NudgeKind
 from bot.text import truncate
+from modals.followup import checkin_actions, feedback_actions, outcome_actions
 from modals.outreach import render_for
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest
 
@@ -54,4 +55,20 @@ def build_nudge(
     text = render_for(_TEMPLATE[nudge], request, advocate, engagement)
     if nudge in FOR_ADVOCATE and not advocate.slack_user_id:
         text = render_for("owner_forward", request, advocate, engagement, body=text)
-    return text.splitlines()[0][:150], [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]
+    actions = _ACTIONS.get(nudge)
+    if actions is not None:
+        blocks.append(actions(engagement.id))
+    return text.splitlines()[0][:150], blocks
+
+
+# Prompts that are answered with a click.
+_ACTIONS = {
+    NudgeKind.FEEDBACK: feedback_actions,
+    NudgeKind.REP_CHECKIN: checkin_actions,
+    NudgeKind.DEAL_OUTCOME: outcome_actions,
+}
+
+
+def build_text(text: str) -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]

@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    DividerBlock,
     HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.text import day, escape, money, render, truncate
 from bot.vocabulary import DealStage, DeclineReason, Industry, ReferenceKind, RoleLevel, SizeBand
@@ -122,23 +120,3 @@ def build_request_list(*, requests: Sequence[ReferenceRequest]) -> list[Block]:
             )
         )
     return blocks
-
-
-def build_home(*, requests: Sequence[ReferenceRequest]) -> View:
-    """The Home tab as a rep sees it: their requests and what happens next."""
-    blocks: list[Block] = [
-        HeaderBlock(text="refdesk — customer references"),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text="Need a customer to talk to your prospect? Type `/reference` in any channel. "
-                "CS qualifies the request, finds the right advocate and walks everyone through the call."
-            )
-        ),
-        DividerBlock(),
-    ]
-    if requests:
-        blocks.append(HeaderBlock(text="Your requests"))
-        blocks.extend(_request_blocks(requests))
-    else:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="You have no requests yet.")]))
-    return View(type="home", blocks=blocks)

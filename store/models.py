@@ -113,6 +113,11 @@ class ReferenceRequest(Base):
     decided_at: Mapped[datetime | None]
     decline_reason: Mapped[str | None] = mapped_column(String(40))
     decline_note: Mapped[str | None] = mapped_column(Text)
+    # The deal's outcome, from the rep
+    outcome: Mapped[str | None] = mapped_column(String(20))  # won / lost
+    final_arr: Mapped[int | None] = mapped_column(BigInteger)
+    outcome_at: Mapped[datetime | None]
+    outcome_by: Mapped[str | None] = mapped_column(String(32))
 
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="save-update", passive_deletes=True
@@ -228,6 +233,12 @@ class Engagement(Base):
     call_format: Mapped[str | None] = mapped_column(String(20))  # call / video
     call_minutes: Mapped[int | None] = mapped_column(Integer)
     ended_reason: Mapped[str | None] = mapped_column(String(200))
+    # After the call
+    feedback_rating: Mapped[str | None] = mapped_column(String(20))  # great / fine / not_great
+    feedback: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the "Tell us more" answers
+    feedback_at: Mapped[datetime | None]
+    checkin: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the rep's check-in with the prospect
+    checkin_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),
@@ -263,5 +274,7 @@ class Nudge(Base):
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # What a nudge not tied to one engagement is about (an advocate's quarter, a report's quarter).
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ix_nudges_due", "status", "due_at"),)

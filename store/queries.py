@@ -175,6 +175,7 @@ def plan_nudges(
     engagement_id: int | None,
     request_id: int | None,
     now: datetime,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     """Insert each planned nudge once; planning again moves a pending one to its new time."""
     for item in planned:
@@ -189,6 +190,7 @@ def plan_nudges(
                     engagement_id=engagement_id,
                     request_id=request_id,
                     created_at=now,
+                    payload=payload or {},
                 )
             )
         elif existing.status in (NudgeStatus.PENDING, NudgeStatus.CANCELLED):

@@ -143,7 +143,7 @@ def test_yes_times_pick_confirmation_with_an_ics_invite(harness):
     assert {m["channel"] for m in confirmations} == {"U0DANA", REP}
     uploads = harness.slack.of("file_upload")
     assert len(uploads) == 2
-    ics = uploads[0]["content"]
+    ics = uploads[0]["content"].decode()
     assert "BEGIN:VCALENDAR" in ics and "DTSTART:20261202T160000Z" in ics and "Agenda" in ics
     completed = harness.slack.of("files.completeUploadExternal")
     assert {c["channel_id"] for c in completed} == {"D0DANA", "D0REP"}

@@ -197,7 +197,17 @@ class FakeSlack:
             def _handle(self) -> None:
                 url = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                data = self.rfile.read(length) if length else b""
+                if url.path.startswith("/upload/"):  # file contents: bytes, not text
+                    with fake._lock:
+                        file_id = url.path.rsplit("/", 1)[1]
+                        fake.calls.append(
+                            Call("file_upload", {"file_id": file_id, "content": data}, dict(self.headers))
+                        )
+                    self.send_response(200)
+                    self._send_json('{"ok": true}')
+                    return
+                raw = data.decode()
                 params: dict[str, Any] = dict(parse_qsl(url.query))
                 if raw:
                     if (self.headers.get("Content-Type") or "").startswith("application/json"):
@@ -207,18 +217,6 @@ class FakeSlack:
                 for key in JSON_FIELDS:
                     if isinstance(params.get(key), str):
                         params[key] = json.loads(params[key])
-                if url.path.startswith("/upload/"):
-                    with fake._lock:
-                        fake.calls.append(
-                            Call(
-                                "file_upload",
-                                {"file_id": url.path.rsplit("/", 1)[1], "content": raw},
-                                dict(self.headers),
-                            )
-                        )
-                    self.send_response(200)
-                    self._send_json('{"ok": true}')
-                    return
                 if url.path.startswith("/response/"):
                     method = "response_url"
                     params["_path"] = url.path

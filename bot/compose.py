@@ -1,0 +1,79 @@
+"""What each scheduled message says, composed from the store at send time (so it is never stale)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from slack_sdk.models.blocks import Block
+from sqlalchemy.orm import Session
+
+from bot import followup
+from bot.matching import Policy
+from bot.metrics import Period
+from bot.nudges import NudgeKind
+from bot.text import render
+from modals.nudges import build_nudge, build_text, still_relevant
+from store.models import Advocate, Engagement, Nudge, ReferenceRequest
+
+
+@dataclass(frozen=True)
+class Composed:
+    text: str
+    blocks: list[Block]
+    call_at: datetime | None = None
+    attachment: tuple[bytes, str] | None = None  # (content, file name), sent with the text as its comment
+    engagement_id: int | None = None
+    advocate_id: int | None = None
+    request_id: int | None = None
+    thread: tuple[str, str] | None = field(default=None)  # the request's card, where CS hears of failures
+
+
+def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> Composed | None:
+    """The message for `nudge`, or None when it no longer makes sense (answered, moved, cancelled)."""
+    kind = NudgeKind(nudge.kind)
+    payload = nudge.payload or {}
+    if kind == NudgeKind.APPRECIATION:
+        advocate = session.get(Advocate, payload.get("advocate_id"))
+        if advocate is None:
+            return None
+        text = render("appreciation", advocate=advocate, count=payload.get("count", 0))
+        return Composed(text=text.splitlines()[0][:150], blocks=build_text(text), advocate_id=advocate.id)
+    if kind == NudgeKind.QUARTER_SUMMARY:
+        advocate = session.get(Advocate, payload.get("advocate_id"))
+        if advocate is None:
+            return None
+        period = Period.parse(payload["quarter"])
+        summary = followup.quarter_summary(session=session, advocate_id=advocate.id, period=period)
+        text = render("quarter_summary", advocate=advocate, summary=summary, quarter=period.label)
+        return Composed(text=text.splitlines()[0][:150], blocks=build_text(text), advocate_id=advocate.id)
+    if kind == NudgeKind.QUARTER_REPORT:
+        from bot.chart import quarter_chart
+        from bot.report import build_report, stats_text
+
+        period = Period.parse(payload["quarter"])
+        report = build_report(session=session, period=period, policy=policy, today=today)
+        text = stats_text(report)
+        return Composed(
+            text=text[:3000],
+            blocks=build_text(text),
+            attachment=(quarter_chart(report), f"refdesk-{period.label}.png"),
+        )
+    engagement = session.get(Engagement, nudge.engagement_id) if nudge.engagement_id else None
+    request = session.get(ReferenceRequest, nudge.request_id) if nudge.request_id else None
+    advocate = session.get(Advocate, engagement.advocate_id) if engagement else None
+    if engagement is None or request is None or advocate is None or not still_relevant(kind, engagement):
+        return None
+    if kind == NudgeKind.DEAL_OUTCOME and request.outcome:
+        return None  # already told
+    text, blocks = build_nudge(kind=kind, request=request, advocate=advocate, engagement=engagement)
+    thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
+    return Composed(
+        text=text,
+        blocks=blocks,
+        call_at=engagement.call_at,
+        engagement_id=engagement.id,
+        advocate_id=advocate.id,
+        request_id=request.id,
+        thread=thread,
+    )

@@ -1,0 +1,121 @@
+"""What the Home tab shows: a rep's requests with their next step; CS's queue and the program's health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import metrics
+from bot.matching import Policy
+from bot.text import day, slack_date
+from bot.vocabulary import DeclineReason
+from store import queries
+from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
+
+QUEUE_SHOWN = 5
+POOL_SHOWN = 10
+REPS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class RepRequest:
+    request: ReferenceRequest
+    next_step: str
+    cancellable: bool
+
+
+def _reason(code: str | None) -> str:
+    try:
+        return DeclineReason(code).label
+    except ValueError:
+        return code or ""
+
+
+def next_step(
+    request: ReferenceRequest, engagement: Engagement | None, advocate: Advocate | None, now: datetime
+) -> str:
+    """Where a request stands, said as what happens next."""
+    status = request.status
+    if request.outcome == "won":
+        return ":trophy: Won — thank you for telling us"
+    if request.outcome == "lost":
+        return ":memo: Lost — recorded"
+    if status == RequestStatus.PENDING:
+        return ":hourglass_flowing_sand: Waiting for CS to approve"
+    if status == RequestStatus.DECLINED:
+        return f":no_entry_sign: Declined: {_reason(request.decline_reason)}"
+    if status == RequestStatus.CANCELLED:
+        return ":heavy_multiplication_x: Cancelled"
+    if status == RequestStatus.NO_MATCH:
+        return ":mag: No good match right now — CS sent you the reasons"
+    name = advocate.name if advocate else "the advocate"
+    if engagement is None or engagement.status in (
+        EngagementStatus.PASSED,
+        EngagementStatus.EXPIRED,
+        EngagementStatus.CANCELLED,
+    ):
+        return ":mag: Approved — CS is choosing an advocate"
+    if engagement.status == EngagementStatus.ASKED:
+        return f":outbox_tray: Waiting for {name} to answer"
+    if engagement.status == EngagementStatus.ACCEPTED:
+        return f":point_right: {name} said yes — pick a time in your DMs"
+    if engagement.status == EngagementStatus.SCHEDULED and engagement.call_at and engagement.call_at > now:
+        return f":calendar: Call with {name} {slack_date(engagement.call_at)}"
+    if engagement.checkin_at is None:
+        return ":speech_balloon: Check in with the prospect and log how it went"
+    return f":briefcase: Tell us the outcome when the deal closes (expected {day(request.close_date)})"
+
+
+def rep_requests(*, session: Session, user_id: str, now: datetime, limit: int) -> list[RepRequest]:
+    requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=limit)
+    latest: dict[int, tuple[Engagement, Advocate]] = {}
+    if requests:
+        rows = session.execute(
+            select(Engagement, Advocate)
+            .join(Advocate, Advocate.id == Engagement.advocate_id)
+            .where(Engagement.request_id.in_([r.id for r in requests]))
+            .order_by(Engagement.id)
+        ).all()
+        latest = {e.request_id: (e, a) for e, a in rows}
+    result = []
+    for request in requests:
+        engagement, advocate = latest.get(request.id, (None, None))
+        result.append(
+            RepRequest(
+                request,
+                next_step(request, engagement, advocate, now),
+                request.status == RequestStatus.PENDING,
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class CsDashboard:
+    period: metrics.Period
+    queue: metrics.Queue
+    program: list[metrics.Metric]
+    pool: metrics.PoolHealth
+    reps: list[metrics.RepRow]
+    industry_gaps: list[str]
+    use_case_gaps: list[str]
+    generated_at: datetime
+
+
+def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashboard:
+    today = now.date()
+    period = metrics.Period.quarter(today)
+    industries, use_cases = metrics.coverage_gaps(session=session, today=today)
+    return CsDashboard(
+        period=period,
+        queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),
+        program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
+        pool=metrics.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
+        reps=metrics.rep_stats(session=session, since=now - timedelta(days=365), limit=REPS_SHOWN),
+        industry_gaps=industries,
+        use_case_gaps=use_cases,
+        generated_at=now,
+    )

@@ -1,0 +1,312 @@
+"""After the call (PROGRAM.md): feedback and sentiment, the rep's check-in, the deal's outcome, appreciation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot import outreach
+from bot.metrics import Period
+from bot.nudges import NudgeKind, Planned
+from store import queries
+from store.models import (
+    Advocate,
+    Engagement,
+    EngagementStatus,
+    Nudge,
+    ReferenceRequest,
+)
+
+RATINGS = {"great": 1.0, "fine": 0.6, "not_great": 0.1}
+SENTIMENT_WINDOW = 5  # the advocate's last answers that make their sentiment
+ASK_AGAIN = timedelta(days=14)
+PLAN_QUARTER_WITHIN = timedelta(days=14)  # summaries are planned in the new quarter's first two weeks only
+AFTER_CALL = (EngagementStatus.SCHEDULED, EngagementStatus.HELD)
+
+
+def update_sentiment(*, session: Session, advocate_id: int) -> float | None:
+    """The mean of the advocate's most recent ratings: what the matching matrix reads as sentiment."""
+    recent = session.scalars(
+        select(Engagement.feedback_rating)
+        .where(Engagement.advocate_id == advocate_id, Engagement.feedback_rating.is_not(None))
+        .order_by(Engagement.feedback_at.desc(), Engagement.id.desc())
+        .limit(SENTIMENT_WINDOW)
+    ).all()
+    scores = [RATINGS[r] for r in recent if r in RATINGS]
+    sentiment = round(sum(scores) / len(scores), 3) if scores else None
+    advocate = session.get(Advocate, advocate_id)
+    if advocate is not None:
+        advocate.sentiment = sentiment
+    return sentiment
+
+
+def rate(
+    *, session: Session, engagement_id: int, rating: str | None, answers: dict[str, Any] | None, now: datetime
+) -> tuple[bool, outreach.Step]:
+    """Record the advocate's feedback. The first rating counts; "Tell us more" may add answers later."""
+    first = False
+    if rating is not None:
+        first = (
+            session.execute(
+                update(Engagement)
+                .where(
+                    Engagement.id == engagement_id,
+                    Engagement.feedback_rating.is_(None),
+                    Engagement.status.in_(AFTER_CALL),
+                )
+                .values(feedback_rating=rating, feedback_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            == 1
+        )
+    engagement = session.get(Engagement, engagement_id)
+    session.refresh(engagement)
+    if answers:
+        engagement.feedback = {**(engagement.feedback or {}), **answers}
+        engagement.feedback_at = engagement.feedback_at or now
+    update_sentiment(session=session, advocate_id=engagement.advocate_id)
+    return first, outreach._step(session, engagement_id, won=True)
+
+
+def log_checkin(
+    *, session: Session, engagement_id: int, answers: dict[str, Any], actor_id: str, now: datetime
+) -> outreach.Step:
+    won = (
+        session.execute(
+            update(Engagement)
+            .where(
+                Engagement.id == engagement_id,
+                Engagement.checkin_at.is_(None),
+                Engagement.status.in_(AFTER_CALL),
+            )
+            .values(checkin={**answers, "by": actor_id}, checkin_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    step = outreach._step(session, engagement_id, won)
+    if won:
+        queries.add_event(
+            session=session,
+            request_id=step.request.id,
+            at=now,
+            actor_id=actor_id,
+            action="checkin_logged",
+            detail={"engagement_id": engagement_id},
+        )
+    return step
+
+
+def call_did_not_happen(
+    *, session: Session, engagement_id: int, reschedule: bool, actor_id: str, now: datetime
+) -> outreach.Step:
+    """Reschedule (back to picking times) or cancel without counting it as a reference."""
+    changes: dict[str, Any] = {"call_at": None, "held_at": None}
+    if not reschedule:
+        changes["ended_reason"] = "the call didn't happen"
+    won = queries.transition_engagement(
+        session=session,
+        engagement_id=engagement_id,
+        from_statuses=AFTER_CALL,
+        to_status=EngagementStatus.ACCEPTED if reschedule else EngagementStatus.CANCELLED,
+        changes=changes,
+    )
+    step = outreach._step(session, engagement_id, won)
+    if won:
+        queries.cancel_nudges(session=session, engagement_id=engagement_id)
+        if not reschedule:
+            outreach.free_request(session, step.engagement, now)
+        queries.add_event(
+            session=session,
+            request_id=step.request.id,
+            at=now,
+            actor_id=actor_id,
+            action="call_missed",
+            detail={"engagement_id": engagement_id, "reschedule": reschedule},
+        )
+    return step
+
+
+@dataclass(frozen=True)
+class Outcome:
+    won: bool  # this call recorded it (False: it was already recorded)
+    request: ReferenceRequest
+    advocates: list[Advocate]  # everyone who gave a reference for the request
+
+
+def record_outcome(
+    *, session: Session, request_id: int, outcome: str, final_arr: int | None, actor_id: str, now: datetime
+) -> Outcome:
+    won = (
+        session.execute(
+            update(ReferenceRequest)
+            .where(ReferenceRequest.id == request_id, ReferenceRequest.outcome.is_(None))
+            .values(outcome=outcome, final_arr=final_arr, outcome_at=now, outcome_by=actor_id, updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+    request = session.get(ReferenceRequest, request_id)
+    session.refresh(request)
+    given = session.scalars(
+        select(Engagement).where(Engagement.request_id == request_id, Engagement.status.in_(AFTER_CALL))
+    ).all()
+    if won:
+        for engagement in given:
+            engagement.outcome = outcome
+            queries.cancel_nudges(
+                session=session, engagement_id=engagement.id, kinds=[NudgeKind.DEAL_OUTCOME]
+            )
+        queries.add_event(
+            session=session,
+            request_id=request_id,
+            at=now,
+            actor_id=actor_id,
+            action=f"deal_{outcome}",
+            detail={"final_arr": final_arr},
+        )
+    advocates = [session.get(Advocate, e.advocate_id) for e in given]
+    return Outcome(won=won, request=request, advocates=[a for a in advocates if a is not None])
+
+
+def ask_outcome_again(*, session: Session, engagement_id: int, now: datetime) -> datetime:
+    """ "Not yet": the outcome prompt comes back in two weeks."""
+    engagement = session.get(Engagement, engagement_id)
+    request = session.get(ReferenceRequest, engagement.request_id)
+    due = now + ASK_AGAIN
+    queries.plan_nudges(
+        session=session,
+        planned=[
+            Planned(
+                f"engagement:{engagement_id}:{NudgeKind.DEAL_OUTCOME}:again:{due:%Y%m%d}",
+                NudgeKind.DEAL_OUTCOME,
+                request.rep_id,
+                due,
+            )
+        ],
+        engagement_id=engagement_id,
+        request_id=request.id,
+        now=now,
+    )
+    return due
+
+
+def references_in_year(*, session: Session, advocate_id: int, today: date) -> int:
+    since = datetime.combine(today - timedelta(days=365), time(0), tzinfo=UTC)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Engagement)
+            .where(
+                Engagement.advocate_id == advocate_id,
+                Engagement.status == EngagementStatus.HELD,
+                Engagement.held_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def plan_appreciation(
+    *, session: Session, advocate_id: int, threshold: int, cs_channel: str, now: datetime
+) -> bool:
+    """Every `threshold` references in 12 months, CS is prompted to send a gift or an executive note."""
+    count = references_in_year(session=session, advocate_id=advocate_id, today=now.date())
+    if count == 0 or count % threshold:
+        return False
+    queries.plan_nudges(
+        session=session,
+        planned=[
+            Planned(f"appreciation:{advocate_id}:{now:%Y}:{count}", NudgeKind.APPRECIATION, cs_channel, now)
+        ],
+        engagement_id=None,
+        request_id=None,
+        now=now,
+        payload={"advocate_id": advocate_id, "count": count},
+    )
+    return True
+
+
+def _first_weekday(day: date) -> datetime:
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=UTC)
+
+
+def plan_quarter(*, session: Session, now: datetime, cs_channel: str) -> int:
+    """At a quarter's start: a summary DM for each advocate who helped last quarter, and CS's report."""
+    this_quarter = Period.quarter(now.date())
+    if now - this_quarter.start > PLAN_QUARTER_WITHIN:
+        return 0
+    last = Period.quarter(this_quarter.start.date() - timedelta(days=1))
+    report_key = f"quarter:{last.label}:report"
+    if session.scalar(select(Nudge.id).where(Nudge.key == report_key)) is not None:
+        return 0
+    due = _first_weekday(this_quarter.start.date())
+    helped = (
+        session.execute(
+            select(Engagement.advocate_id)
+            .where(
+                Engagement.status == EngagementStatus.HELD,
+                Engagement.held_at >= last.start,
+                Engagement.held_at < last.end,
+            )
+            .distinct()
+        )
+        .scalars()
+        .all()
+    )
+    planned = 0
+    for advocate_id in helped:
+        advocate = session.get(Advocate, advocate_id)
+        recipient = outreach.recipient_of(advocate) if advocate else ""
+        if not recipient:
+            continue
+        queries.plan_nudges(
+            session=session,
+            planned=[
+                Planned(
+                    f"quarter:{last.label}:advocate:{advocate_id}", NudgeKind.QUARTER_SUMMARY, recipient, due
+                )
+            ],
+            engagement_id=None,
+            request_id=None,
+            now=now,
+            payload={"quarter": last.label, "advocate_id": advocate_id},
+        )
+        planned += 1
+    queries.plan_nudges(
+        session=session,
+        planned=[Planned(report_key, NudgeKind.QUARTER_REPORT, cs_channel, due)],
+        engagement_id=None,
+        request_id=None,
+        now=now,
+        payload={"quarter": last.label},
+    )
+    return planned + 1
+
+
+@dataclass(frozen=True)
+class QuarterSummary:
+    references: int
+    won: int
+    won_arr: int
+
+
+def quarter_summary(*, session: Session, advocate_id: int, period: Period) -> QuarterSummary:
+    held = session.execute(
+        select(Engagement.request_id, ReferenceRequest.outcome, ReferenceRequest.final_arr)
+        .outerjoin(ReferenceRequest, ReferenceRequest.id == Engagement.request_id)
+        .where(
+            Engagement.advocate_id == advocate_id,
+            Engagement.status == EngagementStatus.HELD,
+            Engagement.held_at >= period.start,
+            Engagement.held_at < period.end,
+        )
+    ).all()
+    wins = [arr or 0 for _, outcome, arr in held if outcome == "won"]
+    return QuarterSummary(references=len(held), won=len(wins), won_arr=sum(wins))

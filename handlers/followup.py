@@ -1,0 +1,371 @@
+"""After the call: the advocate's feedback, the rep's check-in, and the deal's outcome."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot import followup, outreach
+from bot.deps import Deps, deps_of
+from bot.text import money
+from handlers.outreach import note_in_thread
+from handlers.replies import tell
+from modals import followup as views
+from modals.ids import Action, Callback
+from modals.ids import Block as BlockId
+from modals.nudges import build_text
+from modals.outreach import render_for
+
+RATING = re.compile(rf"^{Action.FEEDBACK_RATE}_(great|fine|not_great)$")
+OUTCOME = re.compile(rf"^{Action.OUTCOME}_(won|lost|not_yet)$")
+
+
+def register(app: App) -> None:
+    app.action(RATING)(handle_feedback_rating)
+    app.action(Action.FEEDBACK_MORE)(handle_feedback_more)
+    app.view(Callback.FEEDBACK_FORM)(handle_feedback_submission)
+    app.action(Action.CHECKIN_LOG)(handle_checkin_log)
+    app.view(Callback.CHECKIN_FORM)(handle_checkin_submission)
+    app.action(Action.NO_CALL)(handle_no_call)
+    app.view(Callback.NO_CALL_FORM)(handle_no_call_submission)
+    app.action(OUTCOME)(handle_outcome)
+    app.view(Callback.OUTCOME_FORM)(handle_outcome_submission)
+
+
+def _load(deps: Deps, raw: Any) -> outreach.Step | None:
+    try:
+        engagement_id = int(str(raw).split(":")[0])
+    except (TypeError, ValueError):
+        return None
+    with deps.db.unit_of_work() as session:
+        return outreach.load(session=session, engagement_id=engagement_id)
+
+
+def _is_advocate_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
+    return user_id == step.engagement.asked_via or deps.cs_team.is_cs(client, user_id)
+
+
+def _is_rep_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
+    return user_id in (step.request.rep_id, step.request.requester_id) or deps.cs_team.is_cs(client, user_id)
+
+
+def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
+    """The prompt keeps its words and loses its buttons, so nobody answers it twice."""
+    container = body.get("container") or {}
+    if container.get("channel_id") and container.get("message_ts"):
+        client.chat_update(
+            channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=build_text(text)
+        )
+
+
+def _after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: str) -> None:
+    if rating == "not_great":
+        note_in_thread(
+            client=client,
+            request=step.request,
+            text=(
+                f":rotating_light: *{step.advocate.name}* said the call with {step.request.prospect_company} was "
+                f"*not great*. Please reach out to them{' ' + f'(<@{step.advocate.owner_slack_user_id}>)' if step.advocate.owner_slack_user_id else ''}."
+            ),
+        )
+
+
+def handle_feedback_rating(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    step = _load(deps, body["actions"][0].get("value"))
+    rating = RATING.match(body["actions"][0]["action_id"]).group(1)
+    if step is None or not _is_advocate_side(deps, client, user_id, step):
+        tell(client=client, body=body, respond=respond, text="This question was for someone else.")
+        return
+    with deps.db.unit_of_work() as session:
+        first, step = followup.rate(
+            session=session,
+            engagement_id=step.engagement.id,
+            rating=rating,
+            answers=None,
+            now=deps.clock.now(),
+        )
+    if not first:
+        tell(client=client, body=body, respond=respond, text="You already told us — thank you!")
+        return
+    thanks = (
+        f":pray: Thank you! You said *{views.RATING_LABELS[rating]}*. "
+        "If you have a minute, “Tell us more” helps us ask better."
+    )
+    container = body.get("container") or {}
+    if container.get("channel_id") and container.get("message_ts"):
+        client.chat_update(
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=thanks,
+            blocks=[*build_text(thanks), views.more_only(step.engagement.id)],
+        )
+    _after_rating(client, deps, step, rating)
+
+
+def handle_feedback_more(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    step = _load(deps, body["actions"][0].get("value"))
+    if step is None or not _is_advocate_side(deps, client, body["user"]["id"], step):
+        tell(client=client, body=body, respond=respond, text="This question was for someone else.")
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=views.build_feedback_modal(engagement=step.engagement, request=step.request),
+    )
+
+
+def handle_feedback_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    parsed = views.parse_feedback(view["state"]["values"])
+    if isinstance(parsed, dict):
+        ack(response_action="errors", errors=parsed)
+        return
+    step = _load(deps, views.engagement_of(view))
+    if step is None or not _is_advocate_side(deps, client, body["user"]["id"], step):
+        ack(response_action="errors", errors={BlockId.FEEDBACK_RATING: "This question was for someone else."})
+        return
+    rating, answers = parsed
+    with deps.db.unit_of_work() as session:
+        first, step = followup.rate(
+            session=session,
+            engagement_id=step.engagement.id,
+            rating=rating,
+            answers=answers,
+            now=deps.clock.now(),
+        )
+    ack()
+    if first:
+        _after_rating(client, deps, step, rating)
+
+
+def handle_checkin_log(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    step = _load(deps, body["actions"][0].get("value"))
+    if step is None or not _is_rep_side(deps, client, body["user"]["id"], step):
+        tell(client=client, body=body, respond=respond, text="Only the rep logs this check-in.")
+        return
+    if step.engagement.checkin_at is not None:
+        tell(client=client, body=body, respond=respond, text="The check-in is already logged. Thank you!")
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=views.build_checkin_modal(engagement=step.engagement, request=step.request),
+    )
+
+
+def handle_checkin_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    answers = views.parse_checkin(view["state"]["values"])
+    errors = {}
+    if not answers["helpful"]:
+        errors[BlockId.CHECKIN_HELPFUL] = "Please choose an answer."
+    if not answers["concerns_addressed"]:
+        errors[BlockId.CHECKIN_CONCERNS] = "Please choose an answer."
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    user_id = body["user"]["id"]
+    step = _load(deps, views.engagement_of(view))
+    if step is None or not _is_rep_side(deps, client, user_id, step):
+        ack(response_action="errors", errors={BlockId.CHECKIN_HELPFUL: "Only the rep logs this check-in."})
+        return
+    with deps.db.unit_of_work() as session:
+        step = followup.log_checkin(
+            session=session,
+            engagement_id=step.engagement.id,
+            answers=answers,
+            actor_id=user_id,
+            now=deps.clock.now(),
+        )
+    ack()
+    if step.won:
+        note_in_thread(
+            client=client,
+            request=step.request,
+            text=(
+                f":speech_balloon: <@{user_id}> checked in with {step.request.prospect_company}: helpful? "
+                f"*{answers['helpful']}* · concerns addressed? *{answers['concerns_addressed']}*"
+            ),
+        )
+
+
+def handle_no_call(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    step = _load(deps, body["actions"][0].get("value"))
+    if step is None or not _is_rep_side(deps, client, body["user"]["id"], step):
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text="Only the rep or CS can say the call didn't happen.",
+        )
+        return
+    client.views_open(
+        trigger_id=body["trigger_id"],
+        view=views.build_no_call_modal(engagement=step.engagement, request=step.request),
+    )
+
+
+def handle_no_call_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    choice = views.choice(view["state"]["values"], BlockId.NO_CALL_CHOICE)
+    if choice not in ("reschedule", "cancel"):
+        ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "Please choose one."})
+        return
+    user_id = body["user"]["id"]
+    step = _load(deps, views.engagement_of(view))
+    if step is None or not _is_rep_side(deps, client, user_id, step):
+        ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "Only the rep or CS can change this."})
+        return
+    with deps.db.unit_of_work() as session:
+        step = followup.call_did_not_happen(
+            session=session,
+            engagement_id=step.engagement.id,
+            reschedule=choice == "reschedule",
+            actor_id=user_id,
+            now=deps.clock.now(),
+        )
+    if not step.won:
+        ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "This call was already changed."})
+        return
+    ack()
+    if choice == "reschedule":
+        text, blocks = views.build_new_times_request(request=step.request, engagement=step.engagement)
+        client.chat_postMessage(channel=step.engagement.asked_via, text=text, blocks=blocks)
+        note_in_thread(
+            client=client,
+            request=step.request,
+            text=(
+                f":repeat: The call with *{step.advocate.name}* didn't happen; <@{user_id}> asked them for new times."
+            ),
+        )
+    else:
+        note_in_thread(
+            client=client,
+            request=step.request,
+            text=(
+                f":heavy_multiplication_x: The call with *{step.advocate.name}* didn't happen and won't: cancelled by "
+                f"<@{user_id}>, not counted as a reference. The request can ask someone else."
+            ),
+        )
+
+
+def handle_outcome(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    user_id = body["user"]["id"]
+    step = _load(deps, body["actions"][0].get("value"))
+    verdict = OUTCOME.match(body["actions"][0]["action_id"]).group(1)
+    if step is None or not _is_rep_side(deps, client, user_id, step):
+        tell(client=client, body=body, respond=respond, text="Only the rep tells us how the deal went.")
+        return
+    if step.request.outcome:
+        tell(
+            client=client,
+            body=body,
+            respond=respond,
+            text=f"The outcome is already recorded: {step.request.outcome}. Thank you!",
+        )
+        return
+    if verdict == "won":
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=views.build_outcome_modal(engagement=step.engagement, request=step.request),
+        )
+        return
+    if verdict == "not_yet":
+        with deps.db.unit_of_work() as session:
+            due = followup.ask_outcome_again(
+                session=session, engagement_id=step.engagement.id, now=deps.clock.now()
+            )
+        _replace_prompt(client, body, f":hourglass: Noted — I'll ask again around {due:%d %b}.")
+        return
+    record(client=client, deps=deps, step=step, outcome="lost", final_arr=None, actor_id=user_id)
+    _replace_prompt(
+        client, body, f":memo: Recorded: {step.request.prospect_company} was lost. Thanks for telling us."
+    )
+
+
+def handle_outcome_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps = deps_of(context)
+    parsed = views.parse_arr(view["state"]["values"])
+    if isinstance(parsed, dict):
+        ack(response_action="errors", errors=parsed)
+        return
+    user_id = body["user"]["id"]
+    step = _load(deps, views.engagement_of(view))
+    if step is None or not _is_rep_side(deps, client, user_id, step):
+        ack(
+            response_action="errors", errors={BlockId.OUTCOME_ARR: "Only the rep tells us how the deal went."}
+        )
+        return
+    ack()
+    record(client=client, deps=deps, step=step, outcome="won", final_arr=parsed, actor_id=user_id)
+
+
+def record(
+    *, client: WebClient, deps: Deps, step: outreach.Step, outcome: str, final_arr: int | None, actor_id: str
+) -> None:
+    """Every advocate on the request hears the outcome; a big win alerts CS to send a gift."""
+    with deps.db.unit_of_work() as session:
+        result = followup.record_outcome(
+            session=session,
+            request_id=step.request.id,
+            outcome=outcome,
+            final_arr=final_arr,
+            actor_id=actor_id,
+            now=deps.clock.now(),
+        )
+    if not result.won:
+        return
+    for advocate in result.advocates:
+        recipient = outreach.recipient_of(advocate)
+        text = render_for(
+            "deal_won" if outcome == "won" else "deal_lost", result.request, advocate, step.engagement
+        )
+        if recipient:
+            client.chat_postMessage(
+                channel=recipient, text=text.splitlines()[0][:150], blocks=build_text(text)
+            )
+    summary = (
+        f":trophy: *{result.request.prospect_company} signed* ({money(final_arr)} ARR), reported by <@{actor_id}>."
+        if outcome == "won"
+        else f":memo: {result.request.prospect_company} was lost (reported by <@{actor_id}>)."
+    )
+    note_in_thread(client=client, request=result.request, text=summary)
+    if outcome == "won" and (final_arr or 0) >= deps.settings.big_win_arr:
+        names = ", ".join(a.name for a in result.advocates) or "the advocate"
+        client.chat_postMessage(
+            channel=deps.settings.cs_channel_id,
+            text=(
+                f":gift: A big win: {result.request.prospect_company} signed for {money(final_arr)} ARR. "
+                f"Please send {names} a gift or formal recognition."
+            ),
+        )

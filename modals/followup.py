@@ -1,0 +1,290 @@
+"""After the call: the feedback and check-in prompts' buttons and modals, and the outcome prompt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.text import escape, truncate
+from modals.ids import VALUE, Action, Callback
+from modals.ids import Block as BlockId
+from store.models import Engagement, ReferenceRequest
+
+RATING_LABELS = {"great": "Great", "fine": "Fine", "not_great": "Not great"}
+YES_PARTLY_NO = (("yes", "Yes"), ("partly", "Partly"), ("no", "No"))
+TEXT_LIMIT = 1000
+
+
+def feedback_actions(engagement_id: int) -> ActionsBlock:
+    value = str(engagement_id)
+    buttons = [
+        ButtonElement(text=label, action_id=f"{Action.FEEDBACK_RATE}_{rating}", value=value)
+        for rating, label in RATING_LABELS.items()
+    ]
+    buttons.append(ButtonElement(text="Tell us more", action_id=Action.FEEDBACK_MORE, value=value))
+    return ActionsBlock(block_id=BlockId.FEEDBACK_ACTIONS, elements=buttons)
+
+
+def more_only(engagement_id: int) -> ActionsBlock:
+    """After a rating: only the longer questions remain."""
+    return ActionsBlock(
+        block_id=BlockId.FEEDBACK_ACTIONS,
+        elements=[
+            ButtonElement(text="Tell us more", action_id=Action.FEEDBACK_MORE, value=str(engagement_id)),
+        ],
+    )
+
+
+def build_new_times_request(*, request: ReferenceRequest, engagement: Engagement) -> tuple[str, list[Any]]:
+    """The call didn't happen: the advocate is asked, gently, for new times."""
+    text = (
+        f":repeat: The reference call with *{escape(request.prospect_company)}* didn't happen after all. "
+        "If you're still happy to talk, could you offer a few new times? If not, that's completely fine."
+    )
+    return (
+        "Could you offer new times for the reference call?",
+        [
+            SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000))),
+            ActionsBlock(
+                block_id=BlockId.CALL_ACTIONS,
+                elements=[
+                    ButtonElement(
+                        text="Offer new times",
+                        action_id=Action.RESCHEDULE,
+                        value=str(engagement.id),
+                        style="primary",
+                    ),
+                    ButtonElement(
+                        text="Not this time", action_id=Action.CANCEL_CALL, value=str(engagement.id)
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def checkin_actions(engagement_id: int) -> ActionsBlock:
+    value = str(engagement_id)
+    return ActionsBlock(
+        block_id=BlockId.CHECKIN_ACTIONS,
+        elements=[
+            ButtonElement(
+                text="Log the check-in", action_id=Action.CHECKIN_LOG, value=value, style="primary"
+            ),
+            ButtonElement(text="The call didn't happen", action_id=Action.NO_CALL, value=value),
+        ],
+    )
+
+
+def outcome_actions(engagement_id: int) -> ActionsBlock:
+    value = str(engagement_id)
+    return ActionsBlock(
+        block_id=BlockId.OUTCOME_ACTIONS,
+        elements=[
+            ButtonElement(text="Won", action_id=f"{Action.OUTCOME}_won", value=value, style="primary"),
+            ButtonElement(text="Lost", action_id=f"{Action.OUTCOME}_lost", value=value),
+            ButtonElement(text="Not yet", action_id=f"{Action.OUTCOME}_not_yet", value=value),
+        ],
+    )
+
+
+def _radio(
+    block_id: str,
+    label: str,
+    options: tuple[tuple[str, str], ...],
+    *,
+    optional: bool = False,
+    initial: str | None = None,
+) -> InputBlock:
+    choices = [Option(value=v, text=t) for v, t in options]
+    chosen = next((o for o in choices if o.value == initial), None)
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        element=RadioButtonsElement(action_id=VALUE, options=choices, initial_option=chosen),
+    )
+
+
+def _text(block_id: str, label: str) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=True,
+        element=PlainTextInputElement(action_id=VALUE, multiline=True, max_length=TEXT_LIMIT),
+    )
+
+
+def _meta(engagement_id: int, **extra: Any) -> str:
+    return json.dumps({"engagement_id": engagement_id, **extra})
+
+
+def build_feedback_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+    return View(
+        type="modal",
+        callback_id=Callback.FEEDBACK_FORM,
+        title="How did it go?",
+        submit="Send",
+        close="Cancel",
+        private_metadata=_meta(engagement.id),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=truncate(
+                        f"Your call with *{escape(request.prospect_company)}*. Everything is optional except the first "
+                        "question; CS reads every answer.",
+                        3000,
+                    )
+                )
+            ),
+            _radio(
+                BlockId.FEEDBACK_RATING,
+                "How was it?",
+                tuple(RATING_LABELS.items()),
+                initial=engagement.feedback_rating,
+            ),
+            _radio(
+                BlockId.FEEDBACK_MATCH,
+                "Was the prospect a good match for your experience?",
+                YES_PARTLY_NO,
+                optional=True,
+            ),
+            _radio(BlockId.FEEDBACK_PREPARED, "Were you prepared enough?", YES_PARTLY_NO, optional=True),
+            _text(BlockId.FEEDBACK_ASKED, "What did they ask?"),
+            _text(BlockId.FEEDBACK_EXPERIENCE, "How was the experience for you?"),
+            _text(BlockId.FEEDBACK_CHANGE, "What should we change?"),
+        ],
+    )
+
+
+def build_checkin_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+    return View(
+        type="modal",
+        callback_id=Callback.CHECKIN_FORM,
+        title="Prospect check-in",
+        submit="Log it",
+        close="Cancel",
+        private_metadata=_meta(engagement.id),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=truncate(
+                        f"What did *{escape(request.prospect_company)}* say about the reference call?", 3000
+                    )
+                )
+            ),
+            _radio(BlockId.CHECKIN_HELPFUL, "Was it helpful?", YES_PARTLY_NO),
+            _radio(BlockId.CHECKIN_CONCERNS, "Were their concerns addressed?", YES_PARTLY_NO),
+            _text(BlockId.CHECKIN_LEARNED, "What did they learn?"),
+            _text(BlockId.CHECKIN_SUGGESTIONS, "Suggestions for next time"),
+        ],
+    )
+
+
+def build_no_call_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+    return View(
+        type="modal",
+        callback_id=Callback.NO_CALL_FORM,
+        title="The call didn't happen",
+        submit="Save",
+        close="Back",
+        private_metadata=_meta(engagement.id),
+        blocks=[
+            _radio(
+                BlockId.NO_CALL_CHOICE,
+                "What now?",
+                (
+                    ("reschedule", "Reschedule: ask the advocate for new times"),
+                    ("cancel", "Cancel: it won't happen (not counted as a reference)"),
+                ),
+            ),
+        ],
+    )
+
+
+def build_outcome_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+    return View(
+        type="modal",
+        callback_id=Callback.OUTCOME_FORM,
+        title="Deal won",
+        submit="Save",
+        close="Cancel",
+        private_metadata=_meta(engagement.id),
+        blocks=[
+            InputBlock(
+                block_id=BlockId.OUTCOME_ARR,
+                label="Final deal size (ARR, USD)",
+                element=NumberInputElement(
+                    action_id=VALUE,
+                    is_decimal_allowed=False,
+                    min_value="1",
+                    initial_value=str(request.deal_arr),
+                ),
+            ),
+        ],
+    )
+
+
+def engagement_of(view: Mapping[str, Any]) -> int | None:
+    try:
+        return int(json.loads(view.get("private_metadata") or "{}")["engagement_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _state(values: Mapping[str, Mapping[str, Any]], block_id: str) -> dict[str, Any]:
+    return dict(values.get(block_id, {}).get(VALUE) or {})
+
+
+def choice(values: Mapping[str, Mapping[str, Any]], block_id: str) -> str | None:
+    return (_state(values, block_id).get("selected_option") or {}).get("value")
+
+
+def text(values: Mapping[str, Mapping[str, Any]], block_id: str) -> str:
+    return (_state(values, block_id).get("value") or "").strip()[:TEXT_LIMIT]
+
+
+def parse_feedback(values: Mapping[str, Mapping[str, Any]]) -> tuple[str, dict[str, str]] | dict[str, str]:
+    rating = choice(values, BlockId.FEEDBACK_RATING)
+    if rating not in RATING_LABELS:
+        return {BlockId.FEEDBACK_RATING: "Please choose Great, Fine or Not great."}
+    answers = {
+        "good_match": choice(values, BlockId.FEEDBACK_MATCH) or "",
+        "prepared": choice(values, BlockId.FEEDBACK_PREPARED) or "",
+        "asked": text(values, BlockId.FEEDBACK_ASKED),
+        "experience": text(values, BlockId.FEEDBACK_EXPERIENCE),
+        "change": text(values, BlockId.FEEDBACK_CHANGE),
+    }
+    return rating, {k: v for k, v in answers.items() if v}
+
+
+def parse_checkin(values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """The answers; `errors` keys mark what is missing."""
+    answers = {
+        "helpful": choice(values, BlockId.CHECKIN_HELPFUL) or "",
+        "concerns_addressed": choice(values, BlockId.CHECKIN_CONCERNS) or "",
+        "learned": text(values, BlockId.CHECKIN_LEARNED),
+        "suggestions": text(values, BlockId.CHECKIN_SUGGESTIONS),
+    }
+    return answers
+
+
+def parse_arr(values: Mapping[str, Mapping[str, Any]]) -> int | dict[str, str]:
+    raw = (_state(values, BlockId.OUTCOME_ARR).get("value") or "").replace(",", "").strip()
+    if not raw.isdigit() or int(raw) <= 0:
+        return {BlockId.OUTCOME_ARR: "Please enter the final ARR as a positive whole number."}
+    return int(raw)

@@ -1,0 +1,117 @@
+"""App Home: a rep sees their requests and next steps; CS sees the queue and the program's health."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from modals.ids import Action
+from tests.conftest import REP
+from tests.support import payloads
+from tests.support.blockkit import assert_valid
+from tests.test_dispatcher import dispatch_env, migrated_url  # noqa: F401 - fixture
+from tests.test_outreach import ask_dana, schedule
+
+
+def home_of(harness, user: str) -> dict:
+    harness.sender.event(payloads.app_home_opened(user_id=user))
+    harness.settle()
+    published = [p for p in harness.slack.of("views.publish") if p["user_id"] == user][-1]
+    assert_valid(view=published["view"])
+    return published["view"]
+
+
+def text_of(view: dict) -> str:
+    return str(view["blocks"])
+
+
+def test_a_rep_sees_each_request_with_its_next_step(harness):
+    ask_dana(harness)
+    harness.file_request(prospect_company="Globex")
+    view = home_of(harness, REP)
+    assert "#2 · Globex" in text_of(view) and "Waiting for CS to approve" in text_of(view)
+    assert "#1 · Acme Corp" in text_of(view) and "Waiting for Dana Whitfield to answer" in text_of(view)
+    first = [b for b in view["blocks"] if b["type"] == "section"][1]
+    assert "Globex" in first["text"]["text"]  # newest first
+
+
+def test_cs_sees_the_queue_metrics_pool_reps_and_gaps(harness):
+    schedule(harness)
+    harness.file_request(prospect_company="Globex")
+    view = home_of(harness, "U0CS1")
+    headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
+    assert headers == [
+        "refdesk — reference program",
+        "Queue",
+        "Program health · 2026Q4",
+        "Pool health",
+        "Reps · last 12 months",
+        "Coverage gaps",
+    ]
+    text = text_of(view)
+    assert "Awaiting approval (1)" in text and "#2 Globex" in text
+    assert "Scheduled (1)" in text and "Acme Corp × Dana Whitfield" in text
+    for metric in (
+        "Approval rate",
+        "Request to reference",
+        "References per advocate",
+        "Advocate satisfaction",
+        "Prospect satisfaction",
+        "Active pool",
+    ):
+        assert metric in text
+    assert ":x: *Active pool*\\n6 (target 15+)" in text or ":x: *Active pool*\n6 (target 15+)" in text
+    assert "8 advocates · 6 can be asked" in text
+    assert "<@U0REP> — 2 requests" in text
+    assert "Industries with nobody who can be asked:" in text and "Healthcare" in text
+    assert len(view["blocks"]) <= 100
+
+
+def test_cs_home_changes_after_feedback(harness):
+    _, engagement_id = schedule(harness)
+    harness.dispatch(datetime(2026, 12, 4, 16, 25, tzinfo=UTC))
+    harness.clock.set(datetime(2026, 12, 5, 12, 0, tzinfo=UTC))
+    assert "Awaiting feedback (1)" in text_of(home_of(harness, "U0CS1"))
+    harness.click(f"{Action.FEEDBACK_RATE}_great", engagement_id, user="U0DANA", channel="D0DANA")
+    text = text_of(home_of(harness, "U0CS1"))
+    assert "Awaiting feedback (0)" in text and ":white_check_mark: *Advocate satisfaction*" in text
+
+
+def test_stats_for_cs_only(harness):
+    schedule(harness)
+    harness.command("stats", user="U0CS1")
+    [reply] = [p for p in harness.slack.of("response_url") if p["_path"].endswith("cmd-U0CS1")]
+    assert reply["response_type"] == "ephemeral" and "Approval rate" in reply["text"]
+    harness.command("stats", user=REP)
+    [refused] = [p for p in harness.slack.of("response_url") if p["_path"].endswith(f"cmd-{REP}")]
+    assert "for the CS team" in refused["text"]
+
+
+def test_report_command_writes_csv_and_html(harness, migrated_url, tmp_path):  # noqa: F811
+    schedule(harness)
+    env = {**dispatch_env(harness), "DATABASE_URL": migrated_url}
+    for fmt in ("csv", "html"):
+        out = tmp_path / f"r.{fmt}"
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "report",
+                "--quarter",
+                "2026Q4",
+                "--format",
+                fmt,
+                "--output",
+                str(out),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert out.exists() and out.stat().st_size > 100
+    assert "section,name,value,target,met" in (tmp_path / "r.csv").read_text()
+    assert "data:image/png;base64," in (tmp_path / "r.html").read_text()
