@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 
 from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, ReferenceKind, RoleLevel, Tier
@@ -244,8 +245,15 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65_536)
 def _words(text: str) -> frozenset[str]:
+    """Cached: the same tags and groups come back for every candidate of every request."""
     return frozenset(_stem(w) for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in _STOPWORDS)
+
+
+@lru_cache(maxsize=64)
+def _group_words(groups: tuple[frozenset[str], ...]) -> tuple[frozenset[str], ...]:
+    return tuple(_words(" ".join(sorted(group))) for group in groups)
 
 
 def _industry(need: Need, candidate: Candidate, policy: Policy) -> Graded:
@@ -272,7 +280,7 @@ def _size(need: Need, candidate: Candidate) -> Graded:
 
 def _use_case(need: Need, candidate: Candidate, policy: Policy) -> Graded:
     text, wanted = " ".join(need.use_case.casefold().split()), _words(need.use_case)
-    groups = [_words(" ".join(group)) for group in policy.use_case_groups]
+    groups = _group_words(policy.use_case_groups)
     related: str | None = None
     for tag in candidate.use_cases:
         words = _words(tag)
@@ -314,13 +322,19 @@ def _geography(need: Need, candidate: Candidate) -> Graded:
     return Grade.GOOD, "Different country" if need.country else "Different region"
 
 
+SENTIMENT_GOOD = 0.4
+SENTIMENT_EXCELLENT = 0.7
+
+
 def _sentiment(candidate: Candidate) -> Graded:
     s = candidate.sentiment
     if s is None:
         return Grade.GOOD, "No feedback yet"
-    if s >= 0.7:
+    if s >= SENTIMENT_EXCELLENT:
         return Grade.EXCELLENT, f"Positive feedback ({s:.2f})"
-    return (Grade.GOOD, f"Mixed feedback ({s:.2f})") if s >= 0.4 else (Grade.POOR, f"Low sentiment ({s:.2f})")
+    if s >= SENTIMENT_GOOD:
+        return Grade.GOOD, f"Mixed feedback ({s:.2f})"
+    return Grade.POOR, f"Low sentiment ({s:.2f})"
 
 
 def _last_used(candidate: Candidate, policy: Policy, today: date) -> Graded:
@@ -468,3 +482,26 @@ def rank(*, need: Need, candidates: Iterable[Candidate], policy: Policy, today: 
 def shortlist(ranked: Sequence[Assessment], limit: int = 5) -> list[Assessment]:
     """The first `limit` eligible advocates that reach at least "good"; empty means send the rep back."""
     return [a for a in ranked if not a.excluded and a.grade is not Grade.POOR][:limit]
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """What any advocate on a shortlist must have, so the store can skip the rest before ranking.
+
+    Every field is implied by the rules above: an advocate outside it is excluded or graded Poor.
+    """
+
+    role_levels: frozenset[str]
+    kinds: frozenset[str]
+    min_sentiment: float
+    strategic_allowed: bool
+
+
+def prefilter(*, need: Need, policy: Policy) -> Prefilter:
+    wanted = _ROLE_ORDER.get(need.role_level, 0)
+    return Prefilter(
+        role_levels=frozenset(level for level, rank in _ROLE_ORDER.items() if rank >= wanted - 1),
+        kinds=KIND_COVERAGE.get(need.kind, frozenset()),
+        min_sentiment=SENTIMENT_GOOD,
+        strategic_allowed=need.deal_arr >= policy.strategic_min_deal_arr,
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from bot.matching import (
@@ -16,6 +18,7 @@ from bot.matching import (
     Policy,
     Tier,
     Usage,
+    prefilter,
     quarter_start,
     rank,
 )
@@ -81,27 +84,57 @@ def usage_window(today: date) -> queries.UsageWindow:
     )
 
 
-def candidates_for(*, session: Session, need: Need, policy: Policy, today: date) -> list[Candidate]:
-    """Advocates that fit on industry and size, with their usage, aggregated in SQL."""
+def _start_after(today: date, days: int) -> datetime:
+    """The start of the day `days - 1` days ago: an instant before it is at least `days` days back."""
+    return _start_of(today - timedelta(days=days - 1))
+
+
+def candidates_for(
+    *, session: Session, need: Need, policy: Policy, today: date, strict: bool = False
+) -> list[Candidate]:
+    """Advocates that fit on industry and size, with their usage, aggregated in SQL.
+
+    `strict` keeps only those who could make the shortlist, protection limits applied in the query:
+    the first page needs nobody else. matching.rank still checks every rule on what comes back.
+    """
     industries = {need.industry, *policy.industry_adjacency.get(need.industry, ())}
     employees = max(need.employees, 1)
-    advocates = queries.fitting_advocates(
-        session=session,
+    bounds = dict(
         industries=industries,
         min_employees=-(-employees // SIZE_RATIO_POOR),
         max_employees=employees * SIZE_RATIO_POOR,
     )
+    window = usage_window(today)
+    if strict:
+        rows = queries.shortlistable(
+            session=session,
+            **bounds,
+            strict=prefilter(need=need, policy=policy),
+            today=today,
+            window=window,
+            limits=queries.Limits(
+                caps=dict(policy.caps),
+                asked_before=_start_after(today, policy.min_days_between_asks),
+                used_before=_start_after(today, policy.recent_use_days),
+                fatigue_threshold=policy.fatigue_threshold,
+            ),
+            prospect_key=need.prospect_key,
+            request_id=need.request_id,
+        )
+        return [candidate_of(advocate, usage) for advocate, usage in rows]
+    advocates = queries.fitting_advocates(session=session, **bounds)
     usage = queries.usage_by_advocate(
         session=session,
         advocate_ids=[a.id for a in advocates],
-        window=usage_window(today),
+        window=window,
         prospect_key=need.prospect_key,
         request_id=need.request_id,
     )
     return [candidate_of(a, usage.get(a.id)) for a in advocates]
 
 
-def candidate_of(advocate: Advocate, row: object | None) -> Candidate:
+def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate:
+    """`advocate` is a model or a row with its columns (the shortlist query reads only those)."""
     if row is None:
         found = Usage()
     else:
@@ -140,15 +173,12 @@ def candidate_of(advocate: Advocate, row: object | None) -> Candidate:
 
 
 def ranked_for(
-    *, session: Session, request: ReferenceRequest, policy: Policy, today: date
+    *, session: Session, request: ReferenceRequest, policy: Policy, today: date, strict: bool = False
 ) -> list[Assessment]:
+    """Every fitting advocate ranked; `strict` ranks only those who could be shortlisted (page 1)."""
     need = need_of(request)
-    return rank(
-        need=need,
-        candidates=candidates_for(session=session, need=need, policy=policy, today=today),
-        policy=policy,
-        today=today,
-    )
+    candidates = candidates_for(session=session, need=need, policy=policy, today=today, strict=strict)
+    return rank(need=need, candidates=candidates, policy=policy, today=today)
 
 
 def good_enough(assessment: Assessment) -> bool:

@@ -86,8 +86,9 @@ def handle_approve(
             text=already_decided(outcome.request if outcome else request),
         )
         return
-    announce_decision(client=client, deps=deps, request=outcome.request)
+    # The shortlist first: it is what CS waits for; the card and the rep's DM follow at once.
     post_shortlist(client=client, deps=deps, request=outcome.request)
+    announce_decision(client=client, deps=deps, request=outcome.request)
 
 
 def handle_decline_click(

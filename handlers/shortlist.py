@@ -38,7 +38,12 @@ def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[str, l
     """The shortlist page as it stands now: ranking, and what was already picked or closed."""
     today = deps.clock.now().date()
     with deps.db.unit_of_work() as session:
-        ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
+        # Page 1 needs only those who could be shortlisted; Show more (and an empty page 1) shows the rest.
+        ranked = shortlist.ranked_for(
+            session=session, request=request, policy=deps.policy, today=today, strict=page == 1
+        )
+        if page == 1 and not any(shortlist.good_enough(a) for a in ranked):
+            ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
         picked = closed = None
         if request.active_advocate_id:
             advocate = session.get(Advocate, request.active_advocate_id)

@@ -217,7 +217,7 @@ def build_shortlist(
     nav: list[ButtonElement] = []
     if page > 1:
         nav.append(ButtonElement(text="◀ Back", action_id=Action.SHOW_MORE, value=f"{request.id}:{page - 1}"))
-    if page < pages or (page == 1 and eligible and others):
+    if page < pages or (page == 1 and eligible):  # page 1 may be ranked without the excluded: always offer more
         nav.append(
             ButtonElement(text="Show more ▶", action_id=Action.SHOW_MORE, value=f"{request.id}:{page + 1}")
         )

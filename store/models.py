@@ -243,6 +243,17 @@ class Engagement(Base):
     __table_args__ = (
         UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),
         Index("ix_engagements_advocate_asked", "advocate_id", "asked_at"),
+        # Covers every column the usage aggregate reads, so it never visits the table.
+        Index(
+            "ix_engagements_usage",
+            "advocate_id",
+            "status",
+            "asked_at",
+            "held_at",
+            "prospect_key",
+            "request_id",
+            "reply_seconds",
+        ),
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import Row, String, and_, case, cast, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -95,16 +95,51 @@ def list_events(*, session: Session, request_id: int) -> list[RequestEvent]:
     return list(session.scalars(statement))
 
 
-def fitting_advocates(
-    *, session: Session, industries: Collection[str], min_employees: int, max_employees: int
-) -> list[Advocate]:
-    """Advocates who could grade better than Poor on industry and size; retired ones are gone for good."""
-    statement = select(Advocate).where(
-        Advocate.status != "retired",
+def _fit_conditions(
+    *, industries: Collection[str], min_employees: int, max_employees: int, strict: Any, today: date | None
+) -> list[Any]:
+    conditions: list[Any] = [
+        # "not retired", said so an index on (status, industry, employees) can serve it
+        Advocate.status.in_(("active", "break")),
         Advocate.industry.in_(list(industries)),
         Advocate.employees.between(min_employees, max_employees),
+    ]
+    if strict is not None:
+        kinds = [cast(Advocate.kinds, String).like(f'%"{kind}"%') for kind in sorted(strict.kinds)]
+        conditions += [
+            Advocate.role_level.in_(sorted(strict.role_levels)),
+            or_(*kinds) if kinds else false(),
+            or_(Advocate.sentiment.is_(None), Advocate.sentiment >= strict.min_sentiment),
+            Advocate.account_trouble.is_(False),
+            or_(Advocate.status == "active", and_(Advocate.status == "break", Advocate.break_until <= today)),
+        ]
+        if not strict.strategic_allowed:
+            conditions.append(Advocate.tier != "strategic")
+    return conditions
+
+
+def fitting_advocates(
+    *,
+    session: Session,
+    industries: Collection[str],
+    min_employees: int,
+    max_employees: int,
+    strict: Any = None,
+    today: date | None = None,
+) -> list[Advocate]:
+    """Advocates who could grade better than Poor on industry and size; retired ones are gone for good.
+
+    `strict` (a matching.Prefilter) also drops everyone the rules would exclude or grade Poor whatever
+    their history: wrong role level, unwilling, low sentiment, on a break, account trouble, strategic.
+    """
+    conditions = _fit_conditions(
+        industries=industries,
+        min_employees=min_employees,
+        max_employees=max_employees,
+        strict=strict,
+        today=today,
     )
-    return list(session.scalars(statement))
+    return list(session.scalars(select(Advocate).where(*conditions)))
 
 
 @dataclass(frozen=True)
@@ -115,6 +150,32 @@ class UsageWindow:
     since_90: datetime
     since_180: datetime
     since_360: datetime
+
+
+def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | None) -> list[Any]:
+    e = Engagement
+    counted = e.status.in_([s.value for s in COUNTED])
+    passed = e.status == EngagementStatus.PASSED
+    recent = e.asked_at >= window.since_180
+    before = (e.asked_at >= window.since_360) & (e.asked_at < window.since_180)
+    other_request = e.request_id.is_(None) | (e.request_id != (request_id or -1))
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return [
+        count(counted).label("total"),
+        count(counted & (e.asked_at >= window.quarter_start)).label("this_quarter"),
+        func.max(e.asked_at).label("last_asked"),
+        func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
+        count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
+        count(passed & recent).label("passes_recent"),
+        count(passed & before).label("passes_before"),
+        func.avg(case((recent, e.reply_seconds))).label("reply_recent"),
+        func.avg(case((before, e.reply_seconds))).label("reply_before"),
+        func.max(case((e.prospect_key == prospect_key, 1), else_=0)).label("asked_for_prospect"),
+        func.max(case((e.status.in_([s.value for s in OPEN]) & other_request, 1), else_=0)).label("pending"),
+    ]
 
 
 def usage_by_advocate(
@@ -128,37 +189,83 @@ def usage_by_advocate(
     """Every count the protection rules need, per advocate, in one aggregate query over engagements."""
     if not advocate_ids:
         return {}
-    e = Engagement
-    counted = e.status.in_([s.value for s in COUNTED])
-    passed = e.status == EngagementStatus.PASSED
-    recent = e.asked_at >= window.since_180
-    before = (e.asked_at >= window.since_360) & (e.asked_at < window.since_180)
-    other_request = e.request_id.is_(None) | (e.request_id != (request_id or -1))
-
-    def count(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     statement = (
         select(
-            e.advocate_id,
-            count(counted).label("total"),
-            count(counted & (e.asked_at >= window.quarter_start)).label("this_quarter"),
-            func.max(e.asked_at).label("last_asked"),
-            func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
-            count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
-            count(passed & recent).label("passes_recent"),
-            count(passed & before).label("passes_before"),
-            func.avg(case((recent, e.reply_seconds))).label("reply_recent"),
-            func.avg(case((before, e.reply_seconds))).label("reply_before"),
-            func.max(case((e.prospect_key == prospect_key, 1), else_=0)).label("asked_for_prospect"),
-            func.max(case((e.status.in_([s.value for s in OPEN]) & other_request, 1), else_=0)).label(
-                "pending"
-            ),
+            Engagement.advocate_id,
+            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
         )
-        .where(e.advocate_id.in_(list(advocate_ids)))
-        .group_by(e.advocate_id)
+        .where(Engagement.advocate_id.in_(list(advocate_ids)))
+        .group_by(Engagement.advocate_id)
     )
     return {row.advocate_id: row for row in session.execute(statement)}
+
+
+CANDIDATE_COLUMNS = (
+    Advocate.id, Advocate.name, Advocate.title, Advocate.role_level, Advocate.company, Advocate.industry,
+    Advocate.employees, Advocate.region, Advocate.country, Advocate.use_cases, Advocate.kinds, Advocate.tier,
+    Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The protection limits the store can apply itself (matching.py still checks every rule)."""
+
+    caps: dict[str, int]
+    asked_before: datetime  # the last ask must be earlier than this
+    used_before: datetime  # the last reference must be earlier than this
+    fatigue_threshold: int
+
+
+def shortlistable(
+    *,
+    session: Session,
+    industries: Collection[str],
+    min_employees: int,
+    max_employees: int,
+    strict: Any,
+    today: date,
+    window: UsageWindow,
+    limits: Limits,
+    prospect_key: str,
+    request_id: int | None,
+) -> list[tuple[Row[Any], Row[Any] | None]]:
+    """One query: the advocates who could make the shortlist, with their usage, protected ones left out."""
+    fits = _fit_conditions(
+        industries=industries,
+        min_employees=min_employees,
+        max_employees=max_employees,
+        strict=strict,
+        today=today,
+    )
+    usage = (
+        select(
+            Engagement.advocate_id.label("advocate_id"),
+            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
+        )
+        .where(Engagement.advocate_id.in_(select(Advocate.id).where(*fits)))
+        .group_by(Engagement.advocate_id)
+        .subquery()
+    )
+    cap = case(
+        *[(Advocate.tier == tier, limit) for tier, limit in limits.caps.items()],
+        else_=min(limits.caps.values()),
+    )
+    statement = (
+        select(*CANDIDATE_COLUMNS, usage)
+        .outerjoin(usage, usage.c.advocate_id == Advocate.id)
+        .where(
+            *fits,
+            func.coalesce(usage.c.this_quarter, 0) < cap,
+            or_(usage.c.last_asked.is_(None), usage.c.last_asked < limits.asked_before),
+            or_(usage.c.last_used.is_(None), usage.c.last_used < limits.used_before),
+            func.coalesce(usage.c.recent_90d, 0) <= limits.fatigue_threshold,
+            func.coalesce(usage.c.asked_for_prospect, 0) == 0,
+            func.coalesce(usage.c.pending, 0) == 0,
+        )
+    )
+    # Plain rows, not ORM objects: only what ranking reads, and nothing to track.
+    return [(row, row if row.advocate_id is not None else None) for row in session.execute(statement)]
 
 
 def open_engagement_for_request(*, session: Session, request_id: int) -> Engagement | None:

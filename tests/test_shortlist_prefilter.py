@@ -1,0 +1,134 @@
+"""The first page is ranked from a narrower query; it must show exactly what ranking everyone would."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+
+from bot import shortlist
+from bot.matching import Policy
+from store.models import Advocate, Engagement, ReferenceRequest
+
+TODAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
+INDUSTRIES = ["software", "telecom", "media", "retail"]
+ROLES = ["ic", "manager", "director", "vp", "c_level"]
+KINDS = ["call", "email", "site_visit", "executive", "quote"]
+
+advocate = st.fixed_dictionaries(
+    {
+        "industry": st.sampled_from(INDUSTRIES),
+        "employees": st.sampled_from([100, 300, 500, 900, 2000, 4500, 9000]),
+        "role_level": st.sampled_from(ROLES),
+        "kinds": st.lists(st.sampled_from(KINDS), min_size=1, max_size=3, unique=True),
+        "tier": st.sampled_from(["strategic", "standard", "new"]),
+        "status": st.sampled_from(["active", "active", "break", "retired"]),
+        "break_days": st.integers(-10, 10),
+        "trouble": st.booleans(),
+        "sentiment": st.one_of(st.none(), st.sampled_from([0.1, 0.39, 0.4, 0.7, 1.0])),
+        "use_cases": st.lists(
+            st.sampled_from(["job scheduling", "analytics", "cloud migration"]), max_size=2
+        ),
+    }
+)
+history = st.fixed_dictionaries(
+    {
+        "advocate": st.integers(0, 11),
+        "status": st.sampled_from(["asked", "accepted", "scheduled", "held", "passed", "expired"]),
+        "days_ago": st.integers(0, 200),
+        "prospect": st.sampled_from(["acme corp", "globex"]),
+    }
+)
+need = st.fixed_dictionaries(
+    {
+        "role": st.sampled_from(ROLES),
+        "kind": st.sampled_from(["call", "email", "site_visit", "executive"]),
+        "arr": st.sampled_from([60_000, 249_999, 250_000, 900_000]),
+    }
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    advocates=st.lists(advocate, min_size=1, max_size=12), past=st.lists(history, max_size=30), wanted=need
+)
+def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
+    with database.unit_of_work() as session:
+        for model in (Engagement, ReferenceRequest, Advocate):
+            session.execute(delete(model))
+        for n, a in enumerate(advocates):
+            session.add(
+                Advocate(
+                    id=n + 1,
+                    email=f"a{n}@x.example",
+                    name=f"A{n}",
+                    role_level=a["role_level"],
+                    company="X",
+                    industry=a["industry"],
+                    employees=a["employees"],
+                    use_cases=a["use_cases"],
+                    kinds=a["kinds"],
+                    tier=a["tier"],
+                    status=a["status"],
+                    break_until=TODAY + timedelta(days=a["break_days"]),
+                    account_trouble=a["trouble"],
+                    sentiment=a["sentiment"],
+                    owner_slack_user_id="U0CS1",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        request = ReferenceRequest(
+            id=1,
+            created_at=NOW,
+            updated_at=NOW,
+            source_view_id="V1",
+            requester_id="U1",
+            rep_id="U1",
+            prospect_company="Acme Corp",
+            prospect_key="acme corp",
+            prospect_industry="software",
+            prospect_employees=800,
+            deal_arr=wanted["arr"],
+            close_date=TODAY,
+            deal_stage="proposal",
+            contact_role="CTO",
+            contact_concerns="x",
+            wanted_industry="software",
+            wanted_size_band="201-1000",
+            wanted_role_level=wanted["role"],
+            wanted_use_case="Migrating off a legacy job scheduler",
+            wanted_kind=wanted["kind"],
+            urgency="flexible",
+            why_now="x",
+            tried=["demo"],
+            goal="x",
+            status="approved",
+        )
+        session.add(request)
+        session.flush()
+        for h in past:
+            if h["advocate"] < len(advocates):
+                asked = NOW - timedelta(days=h["days_ago"])
+                session.add(
+                    Engagement(
+                        advocate_id=h["advocate"] + 1,
+                        kind="call",
+                        status=h["status"],
+                        prospect_key=h["prospect"],
+                        asked_at=asked,
+                        created_at=NOW,
+                    )
+                )
+        session.flush()
+        policy = Policy()
+        strict = shortlist.ranked_for(
+            session=session, request=request, policy=policy, today=TODAY, strict=True
+        )
+        everyone = shortlist.ranked_for(session=session, request=request, policy=policy, today=TODAY)
+        page = [a.candidate.advocate_id for a in strict if shortlist.good_enough(a)]
+        assert page == [a.candidate.advocate_id for a in everyone if shortlist.good_enough(a)]
+        session.rollback()
