@@ -242,20 +242,20 @@ def approve(slack: FakeSlack, sender: SlackSender, request_id: int, card_ts: str
 
 @contextmanager
 def counting_candidates() -> Iterator[list[int]]:
-    """How many advocates each shortlist weighs: the length of what store.queries.fitting_advocates returns."""
+    """How many advocates each first page weighs: the rows store.queries.shortlistable returns."""
     seen: list[int] = []
-    fitting = queries.fitting_advocates
+    query = queries.shortlistable
 
-    def counted(**kwargs: Any) -> list[Advocate]:
-        found = fitting(**kwargs)
+    def counted(**kwargs: Any) -> list[Any]:
+        found = query(**kwargs)
         seen.append(len(found))
         return found
 
-    queries.fitting_advocates = counted
+    queries.shortlistable = counted
     try:
         yield seen
     finally:
-        queries.fitting_advocates = fitting
+        queries.shortlistable = query
 
 
 def percentile(ordered: list[float], p: float) -> float:
@@ -322,7 +322,7 @@ def report(
         f"  generation  {generated:.1f} s",
         f"  candidates  median {statistics.median(candidates):,.0f}, max {max(candidates):,} per shortlist"
         if candidates
-        else "  candidates  not seen (store.queries.fitting_advocates was never called)",
+        else "  candidates  not seen (store.queries.shortlistable was never called)",
         f"  latency ms  p50 {p50:.1f}  p95 {p95:.1f}  p99 {p99:.1f}  max {ordered[-1]:.1f}",
         f"  target      p95 < {TARGET_P95_MS:.0f} ms: {'PASS' if p95 < TARGET_P95_MS else 'FAIL'}",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -105,10 +106,29 @@ class CsDashboard:
     generated_at: datetime
 
 
+# Coverage changes when the pool does, not with every click: remembered briefly per process so the Home tab
+# stays fast on a large pool (every tag list of every advocate is read to compute it).
+GAPS_TTL = timedelta(minutes=2)
+_gaps: dict[str, tuple[datetime, tuple[list[str], list[str]]]] = {}
+_gaps_lock = threading.Lock()
+
+
+def coverage_gaps(*, session: Session, now: datetime) -> tuple[list[str], list[str]]:
+    key = str(session.get_bind().url)
+    with _gaps_lock:
+        cached = _gaps.get(key)
+        if cached and cached[0] <= now < cached[0] + GAPS_TTL:
+            return cached[1]
+    found = metrics.coverage_gaps(session=session, today=now.date())
+    with _gaps_lock:
+        _gaps[key] = (now, found)
+    return found
+
+
 def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashboard:
     today = now.date()
     period = metrics.Period.quarter(today)
-    industries, use_cases = metrics.coverage_gaps(session=session, today=today)
+    industries, use_cases = coverage_gaps(session=session, now=now)
     return CsDashboard(
         period=period,
         queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
 
 from bot import followup, outreach
 from bot.clock import Clock
@@ -52,7 +54,7 @@ class Dispatcher:
     policy: Policy = field(default_factory=Policy)
     appreciation_threshold: int = 3
     lease: timedelta = timedelta(minutes=2)
-    batch: int = 500
+    batch: int = 50  # small claims: a row waits for at most a batch's sends under one lease
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=30)
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -61,9 +63,10 @@ class Dispatcher:
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
         result = PassResult()
-        started = self.clock.now()
+        # Elapsed time is measured on the machine's own timer: the injected clock may stand still.
+        started = time.monotonic()
         with self.db.unit_of_work() as session:
-            followup.plan_quarter(session=session, now=started, cs_channel=self.cs_channel_id)
+            followup.plan_quarter(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
         while True:
             now = self.clock.now()
             claimed = self._claim(now, result)
@@ -73,7 +76,7 @@ class Dispatcher:
             slowed: set[str] = set()
             for nudge_id, token in claimed:
                 self._deliver(nudge_id, token, now, result, slowed)
-            if self.clock.now() - started > self.lease / 2:
+            if time.monotonic() - started > self.lease.total_seconds() / 2:
                 return result  # leave the rest to the next pass rather than outlive our own lease
 
     # --- claiming --------------------------------------------------------------------------------
@@ -100,15 +103,15 @@ class Dispatcher:
             .returning(Nudge.id)
             .execution_options(synchronize_session=False)
         )
-        started = self.clock.now()
+        started = time.monotonic()
         with self.db.unit_of_work() as session:
             ids = sorted(session.scalars(statement))
-        result.seconds_in_database += (self.clock.now() - started).total_seconds()
+        result.seconds_in_database += time.monotonic() - started
         return [(nudge_id, token) for nudge_id in ids]
 
     def _finish(self, nudge_id: int, token: str, result: PassResult, **values: object) -> bool:
         """Update a claimed row only if this pass still holds it (a reclaimed row is someone else's now)."""
-        started = self.clock.now()
+        started = time.monotonic()
         with self.db.unit_of_work() as session:
             done = (
                 session.execute(
@@ -121,7 +124,7 @@ class Dispatcher:
                 ).rowcount
                 == 1
             )
-        result.seconds_in_database += (self.clock.now() - started).total_seconds()
+        result.seconds_in_database += time.monotonic() - started
         return done
 
     def _release(
@@ -150,7 +153,13 @@ class Dispatcher:
     def _deliver(
         self, nudge_id: int, token: str, now: datetime, result: PassResult, slowed: set[str]
     ) -> None:
+        started = time.monotonic()
         with self.db.unit_of_work() as session:
+            # Renew the claim before sending: a row this pass no longer holds (its lease ran out and another
+            # dispatcher took it) is left alone, so a slow pass can never send what someone else sends.
+            if not self._renew(session, nudge_id, token, now):
+                result.seconds_in_database += time.monotonic() - started
+                return
             nudge = session.get(Nudge, nudge_id)
             internal = nudge.kind in INTERNAL
             composed = (
@@ -158,6 +167,7 @@ class Dispatcher:
                 if internal
                 else compose(session=session, nudge=nudge, policy=self.policy, today=now.date())
             )
+        result.seconds_in_database += time.monotonic() - started
         if internal:
             self._run_internal(nudge, token, now, result)
             return
@@ -191,6 +201,15 @@ class Dispatcher:
         result.sent += 1
         if kind == NudgeKind.THANKS and composed.engagement_id is not None:
             self._mark_held(composed.engagement_id, now)
+
+    def _renew(self, session: Session, nudge_id: int, token: str, now: datetime) -> bool:
+        renewed = session.execute(
+            update(Nudge)
+            .where(Nudge.id == nudge_id, Nudge.claimed_by == token, Nudge.status == NudgeStatus.SENDING)
+            .values(lease_until=max(now, self.clock.now()) + self.lease)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        return renewed == 1
 
     def _send(self, recipient: str, composed: Composed) -> None:
         if composed.attachment is None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.matching import Policy, next_quarter_start, quarter_start
@@ -183,8 +184,7 @@ class RepRow:
 
 def rep_stats(*, session: Session, since: datetime, limit: int) -> list[RepRow]:
     r = ReferenceRequest
-    with_reference = select(Engagement.request_id).where(Engagement.status.in_(GIVEN)).scalar_subquery()
-    had = r.id.in_(with_reference)
+    had = select(Engagement.id).where(Engagement.request_id == r.id, Engagement.status.in_(GIVEN)).exists()
     rows = session.execute(
         select(
             r.rep_id,
@@ -226,79 +226,94 @@ class PoolHealth:
 
 
 def pool_health(*, session: Session, today: date, policy: Policy, limit: int) -> PoolHealth:
-    """The pool at a glance, and the advocates that most need care, worst first."""
+    """The pool at a glance, and the advocates that most need care: fatigued, then account trouble, then the
+    lowest sentiment.
+
+    Only this quarter's and the last 90 days' engagements are aggregated (an index on asked_at finds
+    them); lifetime figures are read for the few advocates shown.
+    """
     e = Engagement
     counted = e.status.in_([s.value for s in COUNTED])
     q_start = day_start(quarter_start(today))
-    usage = (
+    since_90 = day_start(today - timedelta(days=90))
+    recent = (
         select(
             e.advocate_id.label("advocate_id"),
-            func.sum(case((counted, 1), else_=0)).label("total"),
-            func.sum(case((counted & (e.asked_at >= q_start), 1), else_=0)).label("this_quarter"),
-            func.sum(
-                case((counted & (e.asked_at >= day_start(today - timedelta(days=90))), 1), else_=0)
-            ).label("recent"),
-            func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
-            func.sum(case((e.outcome == "won", 1), else_=0)).label("won"),
-            func.sum(case((e.outcome.is_not(None), 1), else_=0)).label("closed"),
+            func.sum(case((e.asked_at >= q_start, 1), else_=0)).label("this_quarter"),
+            func.sum(case((e.asked_at >= since_90, 1), else_=0)).label("recent"),
         )
+        .where(counted, e.asked_at >= min(q_start, since_90))
         .group_by(e.advocate_id)
+        # Without statistics SQLite prefers the status index and reads the whole history; the date range
+        # is the selective part.
+        .with_hint(e, "INDEXED BY ix_engagements_asked", dialect_name="sqlite")
         .subquery()
     )
-    fatigued = func.coalesce(usage.c.recent, 0) > policy.fatigue_threshold
-    cap = case(*[(Advocate.tier == tier, limit_) for tier, limit_ in policy.caps.items()], else_=1)
-    at_cap = func.coalesce(usage.c.this_quarter, 0) >= cap
-    not_retired = Advocate.status != AdvocateStatus.RETIRED
-    size, active, tired, capped = session.execute(
-        select(
-            func.count(),
-            func.sum(case((_eligible_now(today), 1), else_=0)),
-            func.sum(case((fatigued & not_retired, 1), else_=0)),
-            func.sum(case((at_cap & not_retired, 1), else_=0)),
-        )
-        .select_from(Advocate)
-        .outerjoin(usage, usage.c.advocate_id == Advocate.id)
-    ).one()
-    rows = session.execute(
-        select(
-            Advocate,
-            usage.c.total,
-            usage.c.this_quarter,
-            usage.c.last_used,
-            usage.c.won,
-            usage.c.closed,
-            fatigued.label("fatigued"),
-        )
-        .outerjoin(usage, usage.c.advocate_id == Advocate.id)
-        .where(not_retired)
-        .order_by(
-            fatigued.desc(),
-            Advocate.account_trouble.desc(),
-            case((Advocate.sentiment.is_(None), 1), else_=0),
-            Advocate.sentiment.asc(),
-            func.coalesce(usage.c.this_quarter, 0).desc(),
-            Advocate.id,
-        )
-        .limit(limit)
+    active_rows = session.execute(
+        select(recent.c.advocate_id, recent.c.this_quarter, recent.c.recent, Advocate.tier)
+        .join(Advocate, Advocate.id == recent.c.advocate_id)
+        .where(Advocate.status != AdvocateStatus.RETIRED)
     ).all()
-    worst = [
-        PoolRow(
-            advocate,
-            int(total or 0),
-            int(quarter or 0),
-            last.date() if last else None,
-            _pct(int(won or 0), int(closed or 0)),
-            bool(flag),
-        )
-        for advocate, total, quarter, last, won, closed, flag in rows
-    ]
-    return PoolHealth(
-        size=int(size or 0),
-        active=int(active or 0),
-        fatigued=int(tired or 0),
-        at_cap=int(capped or 0),
-        worst=worst,
+    quarter = {row.advocate_id: int(row.this_quarter or 0) for row in active_rows}
+    tired = {row.advocate_id for row in active_rows if int(row.recent or 0) > policy.fatigue_threshold}
+    smallest = min(policy.caps.values())
+    capped = sum(
+        1 for row in active_rows if int(row.this_quarter or 0) >= policy.caps.get(row.tier, smallest)
     )
+    size = session.scalar(select(func.count()).select_from(Advocate)) or 0
+    active = active_pool(session=session, today=today)
+
+    order = (
+        Advocate.account_trouble.desc(),
+        case((Advocate.sentiment.is_(None), 1), else_=0),
+        Advocate.sentiment.asc(),
+        Advocate.id,
+    )
+    not_retired = Advocate.status != AdvocateStatus.RETIRED
+    first = list(
+        session.scalars(select(Advocate).where(Advocate.id.in_(tired)).order_by(*order).limit(limit))
+    )
+    rest = (
+        list(
+            session.scalars(
+                select(Advocate)
+                .where(not_retired, Advocate.id.not_in(tired))
+                .order_by(*order)
+                .limit(limit - len(first))
+            )
+        )
+        if len(first) < limit
+        else []
+    )
+    shown = [*first, *rest]
+    lifetime = {
+        row.advocate_id: row
+        for row in session.execute(
+            select(
+                e.advocate_id,
+                func.sum(case((counted, 1), else_=0)).label("total"),
+                func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
+                func.sum(case((e.outcome == "won", 1), else_=0)).label("won"),
+                func.sum(case((e.outcome.is_not(None), 1), else_=0)).label("closed"),
+            )
+            .where(e.advocate_id.in_([a.id for a in shown]))
+            .group_by(e.advocate_id)
+        )
+    }
+    worst = []
+    for advocate in shown:
+        life = lifetime.get(advocate.id)
+        worst.append(
+            PoolRow(
+                advocate,
+                int(life.total or 0) if life else 0,
+                quarter.get(advocate.id, 0),
+                life.last_used.date() if life and life.last_used else None,
+                _pct(int(life.won or 0), int(life.closed or 0)) if life else None,
+                advocate.id in tired,
+            )
+        )
+    return PoolHealth(size=int(size), active=int(active), fatigued=len(tired), at_cap=capped, worst=worst)
 
 
 @dataclass(frozen=True)
@@ -362,10 +377,13 @@ def coverage_gaps(*, session: Session, today: date) -> tuple[list[str], list[str
     eligible = _eligible_now(today)
     covered = set(session.scalars(select(Advocate.industry).where(eligible).distinct()))
     industries = [i.label for i in Industry if i.value not in covered and i is not Industry.OTHER]
+    # Distinct tag lists, as text: pools repeat the same few combinations, so this reads far fewer rows.
     tags: dict[str, bool] = {}
-    for use_cases, ok in session.execute(
-        select(Advocate.use_cases, eligible).where(Advocate.status != AdvocateStatus.RETIRED)
+    for raw, ok in session.execute(
+        select(cast(Advocate.use_cases, String), eligible)
+        .where(Advocate.status != AdvocateStatus.RETIRED)
+        .distinct()
     ):
-        for tag in use_cases or []:
+        for tag in json.loads(raw or "[]"):
             tags[tag] = tags.get(tag, False) or bool(ok)
     return industries, sorted(tag for tag, ok in tags.items() if not ok)

@@ -174,7 +174,11 @@ class Advocate(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_advocates_fit", "status", "industry", "employees"),)
+    __table_args__ = (
+        Index("ix_advocates_fit", "status", "industry", "employees"),
+        # Who can be asked today, counted and grouped by industry without reading whole rows.
+        Index("ix_advocates_eligibility", "status", "account_trouble", "break_until", "industry"),
+    )
 
 
 class EngagementStatus(StrEnum):
@@ -254,6 +258,11 @@ class Engagement(Base):
             "request_id",
             "reply_seconds",
         ),
+        # The dashboard's recent activity, queue and period metrics.
+        Index("ix_engagements_asked", "asked_at", "status", "advocate_id"),
+        Index("ix_engagements_status_call", "status", "call_at"),
+        Index("ix_engagements_feedback_at", "feedback_at"),
+        Index("ix_engagements_checkin_at", "checkin_at"),
     )
 
 

@@ -278,3 +278,20 @@ def test_dispatch_now_from_the_command_line_sends_the_prep_once(harness, migrate
     sent = harness.slack.of("chat.postMessage")
     assert sorted(m["channel"] for m in sent) == ["U0DANA", "U0REP"]
     assert "Your reference call is" in sent[0]["text"] or "Your reference call is" in sent[1]["text"]
+
+
+def test_a_slow_dispatcher_never_sends_a_row_someone_else_took(harness):
+    """A pass outlives its lease; another replica takes the row and sends it; the slow one must not."""
+    from bot.dispatcher import PassResult
+    from bot.scheduler import make_dispatcher
+    from tests.conftest import make_settings
+
+    due_now(harness)
+    harness.clock.set(NOW)
+    slow = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
+    claimed = slow._claim(NOW, PassResult())
+    assert claimed
+    assert harness.dispatch(NOW + timedelta(minutes=3)).sent == 1  # the lease ran out: another replica sends
+    for nudge_id, token in claimed:
+        slow._deliver(nudge_id, token, NOW, PassResult(), set())
+    assert len(harness.slack.of("chat.postMessage")) == 1
