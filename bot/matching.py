@@ -495,13 +495,21 @@ class Prefilter:
     kinds: frozenset[str]
     min_sentiment: float
     strategic_allowed: bool
+    # A tag that is not Poor contains one of these (stems are prefixes of the words they come from), or is
+    # the need's text itself.
+    use_case_terms: frozenset[str]
+    use_case_text: str
 
 
 def prefilter(*, need: Need, policy: Policy) -> Prefilter:
     wanted = _ROLE_ORDER.get(need.role_level, 0)
+    words = _words(need.use_case)
+    related = [group for group in _group_words(policy.use_case_groups) if group & words]
     return Prefilter(
         role_levels=frozenset(level for level, rank in _ROLE_ORDER.items() if rank >= wanted - 1),
         kinds=KIND_COVERAGE.get(need.kind, frozenset()),
         min_sentiment=SENTIMENT_GOOD,
         strategic_allowed=need.deal_arr >= policy.strategic_min_deal_arr,
+        use_case_terms=frozenset(words.union(*related)),
+        use_case_text=" ".join(need.use_case.casefold().split()),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -95,6 +96,11 @@ def list_events(*, session: Session, request_id: int) -> list[RequestEvent]:
     return list(session.scalars(statement))
 
 
+def _like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _fit_conditions(
     *, industries: Collection[str], min_employees: int, max_employees: int, strict: Any, today: date | None
 ) -> list[Any]:
@@ -106,7 +112,14 @@ def _fit_conditions(
     ]
     if strict is not None:
         kinds = [cast(Advocate.kinds, String).like(f'%"{kind}"%') for kind in sorted(strict.kinds)]
+        tags = cast(Advocate.use_cases, String)
+        # The column holds JSON text: terms are matched as JSON writes them (non-ASCII as \\u escapes).
+        terms = [
+            tags.like(f"%{_like(json.dumps(t)[1:-1])}%", escape="\\") for t in sorted(strict.use_case_terms)
+        ]
+        terms.append(tags.like(f"%{_like(json.dumps(strict.use_case_text))}%", escape="\\"))
         conditions += [
+            or_(*terms),
             Advocate.role_level.in_(sorted(strict.role_levels)),
             or_(*kinds) if kinds else false(),
             or_(Advocate.sentiment.is_(None), Advocate.sentiment >= strict.min_sentiment),
