@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import outreach
 from bot.calendar import invite
@@ -252,22 +253,38 @@ def handle_pick_time(
 
 
 def confirm(*, client: WebClient, deps: Deps, step: outreach.Step) -> None:
-    """Both sides get the confirmation and the calendar invite."""
+    """Both sides get the confirmation, then the calendar invite in its thread."""
     text, blocks = views.build_confirmation(
         request=step.request, advocate=step.advocate, engagement=step.engagement
     )
     ics = invite(
         request=step.request, advocate=step.advocate, engagement=step.engagement, now=deps.clock.now()
     )
-    for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
-        posted = client.chat_postMessage(channel=user, text=text, blocks=blocks)
-        client.files_upload_v2(
-            channel=posted["channel"],
-            thread_ts=posted["ts"],
-            content=ics,
-            filename="reference-call.ics",
-            title="Calendar invite",
-        )
+    posted = [
+        client.chat_postMessage(channel=user, text=text, blocks=blocks)
+        for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id])
+    ]
+    for message in posted:
+        try:
+            client.files_upload_v2(
+                channel=message["channel"],
+                thread_ts=message["ts"],
+                content=ics,
+                filename="reference-call.ics",
+                title="Calendar invite",
+            )
+        except SlackApiError as error:
+            # The call is confirmed either way; without the file, people add it to their calendars by hand.
+            log.warning(
+                "calendar invite for engagement %s not attached: %s",
+                step.engagement.id,
+                error.response.get("error"),
+            )
+            client.chat_postMessage(
+                channel=message["channel"],
+                thread_ts=message["ts"],
+                text=("I couldn't attach the calendar invite; please add the time above to your calendar."),
+            )
 
 
 def handle_reschedule(

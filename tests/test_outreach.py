@@ -259,3 +259,16 @@ def test_reschedule_moves_every_nudge_and_cancel_stops_them(harness):
     harness.slack.clear()
     harness.dispatch(datetime(2026, 12, 20, 12, 0, tzinfo=UTC))
     assert harness.slack.of("chat.postMessage") == []
+
+
+def test_a_failed_invite_upload_does_not_undo_the_confirmation(harness):
+    _, engagement_id = ask_dana(harness)
+    say_yes(harness, engagement_id)
+    harness.slack.fail("files.getUploadURLExternal", error="not_allowed_token_type", times=2)
+    pick(harness, engagement_id)
+    confirmed = [m for m in harness.slack.of("chat.postMessage") if "confirmed" in m["text"]]
+    assert {m["channel"] for m in confirmed} == {"U0DANA", REP}
+    notes = [m for m in harness.slack.of("chat.postMessage") if "couldn't attach the calendar invite" in m["text"]]
+    assert len(notes) == 2
+    with harness.db.unit_of_work() as session:
+        assert session.get(Engagement, engagement_id).status == "scheduled"
