@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
+from rich.console import Console
 from slack_bolt import App
 from slack_bolt.error import BoltError
 
 from bot.settings import Settings, SettingsError, load_settings
 from store.db import Database, NotMigratedError
+
+PROGRESS_FROM_ROWS = 2_000
 
 
 class StartupError(Exception):
@@ -113,9 +118,9 @@ def cmd_advocates_import(args: argparse.Namespace) -> None:
     db = _store()
     data = _read_file(args.file)
     try:
-        with db.unit_of_work() as session:
+        with db.unit_of_work() as session, progress_bar("advocates", data) as advance:
             result = pool_csv.import_advocates(
-                session=session, source=pool_csv.read_text(data), now=SystemClock().now()
+                session=session, source=pool_csv.read_text(data), now=SystemClock().now(), progress=advance
             )
     except pool_csv.ImportRefused as refused:
         raise StartupError(f"{args.file}: {refused}") from None
@@ -142,9 +147,9 @@ def cmd_history_import(args: argparse.Namespace) -> None:
     db = _store()
     data = _read_file(args.file)
     try:
-        with db.unit_of_work() as session:
+        with db.unit_of_work() as session, progress_bar("past references", data) as advance:
             result = pool_csv.import_history(
-                session=session, source=pool_csv.read_text(data), now=SystemClock().now()
+                session=session, source=pool_csv.read_text(data), now=SystemClock().now(), progress=advance
             )
     except pool_csv.ImportRefused as refused:
         raise StartupError(f"{args.file}: {refused}") from None
@@ -203,6 +208,28 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"wrote {output}")
 
 
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Offline: needs no tokens, no settings and no network."""
+    logging.basicConfig(level=logging.WARNING)
+    from bot.demo import run
+
+    run(html=args.html)
+
+
+@contextmanager
+def progress_bar(what: str, data: bytes) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for large files (rich draws it only on a terminal)."""
+    rows = max(data.count(b"\n") - 1, 0)
+    if rows < PROGRESS_FROM_ROWS:
+        yield lambda _done: None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"checking and importing {rows:,} {what}", total=rows)
+        yield lambda done: progress.advance(task, done)
+
+
 def _read_file(path: str) -> bytes:
     try:
         with open(path, "rb") as source:
@@ -216,6 +243,10 @@ def parser() -> argparse.ArgumentParser:
         prog="refdesk", description="A Slack bot that runs a customer reference program."
     )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="see the whole program run offline, against a simulated Slack")
+    demo.add_argument("--html", type=Path, help="also write the transcript as an HTML page")
+    demo.set_defaults(func=cmd_demo)
 
     run = commands.add_parser("run", help="connect to Slack over Socket Mode (a laptop, no public URL)")
     run.set_defaults(func=cmd_run)

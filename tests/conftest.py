@@ -9,7 +9,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import text
 from bot.app import create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
+from bot.simulator.executor import TrackingExecutor
 from bot.web import RefdeskASGI
 from store.db import Database, make_engine
 from store.models import Base
@@ -75,34 +75,6 @@ def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack().start()
     yield fake
     fake.stop()
-
-
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt's listener pool, with a way for tests to wait until every listener has finished."""
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=8, thread_name_prefix="listener")
-        self._pending = 0
-        self._idle = threading.Condition()
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        with self._idle:
-            self._pending += 1
-
-        def run() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
-
-        return super().submit(run)
-
-    def wait_idle(self, timeout: float = 15.0) -> None:
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._pending == 0, timeout):
-                raise AssertionError("listeners still running after the timeout")
 
 
 class Switch:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -11,7 +12,6 @@ from bot import pool_csv
 from modals.ids import Action, Block, Callback
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, REP
-from tests.support import payloads
 from tests.test_outreach import schedule
 
 AFTER_FEEDBACK = datetime(2026, 12, 4, 16, 25, tzinfo=UTC)
@@ -169,7 +169,7 @@ def test_three_references_in_a_year_prompt_cs_to_say_thank_you(harness):
     with harness.db.unit_of_work() as session:
         pool_csv.import_advocates(
             session=session,
-            source=io.StringIO((payloads.FIXTURES.parent / "pool.csv").read_text()),
+            source=io.StringIO((Path(__file__).parent / "fixtures" / "pool.csv").read_text()),
             now=harness.clock.now(),
         )
         pool_csv.import_history(

@@ -268,7 +268,9 @@ def test_a_failed_invite_upload_does_not_undo_the_confirmation(harness):
     pick(harness, engagement_id)
     confirmed = [m for m in harness.slack.of("chat.postMessage") if "confirmed" in m["text"]]
     assert {m["channel"] for m in confirmed} == {"U0DANA", REP}
-    notes = [m for m in harness.slack.of("chat.postMessage") if "couldn't attach the calendar invite" in m["text"]]
+    notes = [
+        m for m in harness.slack.of("chat.postMessage") if "couldn't attach the calendar invite" in m["text"]
+    ]
     assert len(notes) == 2
     with harness.db.unit_of_work() as session:
         assert session.get(Engagement, engagement_id).status == "scheduled"

@@ -208,3 +208,25 @@ def test_the_cli_reports_import_errors_in_one_place(tmp_path):
         timeout=60,
     )
     assert exported.stdout.count("\n") == 9
+
+
+def test_a_large_file_imports_with_progress(tmp_path):
+    rows = [",".join(pool_csv.ADVOCATE_COLUMNS)]
+    for n in range(2500):
+        rows.append(
+            f"Person {n},p{n}@big.example,VP,vp,Co {n},software,{100 + n},,,scheduling,call,standard,"
+            f"U0P{n},,active,,no,,"
+        )
+    big = tmp_path / "big.csv"
+    big.write_text("\n".join(rows) + "\n")
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "advocates", "import", str(big)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2500 advocates added" in result.stdout

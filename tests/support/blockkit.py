@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from tests.support.payloads import FIXTURES
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 
 LIMITS = {"message": 50, "modal": 100, "home": 100}
 SERVER_KEYS = (

@@ -1,0 +1,1 @@
+"""A simulated Slack for tests and the offline demo: a Web API that records calls, and requests signed like Slack's."""

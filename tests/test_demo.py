@@ -1,0 +1,43 @@
+"""`refdesk demo` tells the whole story offline, through the real app, and writes an HTML transcript."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def test_the_demo_runs_end_to_end_without_tokens(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL"))}
+    html = tmp_path / "demo.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--html", str(html)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    story = result.stdout
+    for moment in (
+        "Maria, a rep, types /reference Acme Analytics",
+        "→ #cs-references",  # the approval card
+        "Shortlist for #1 · Acme Analytics",
+        "[ Yes, happy to ] [ Not this time ]",
+        "reference-call.ics",
+        "Your reference call is",  # the prep brief
+        "A reminder",
+        "Thank you, Amara",
+        "Check in with Acme Analytics",
+        "how was the call",
+        "Acme Analytics signed!",
+        "Home tab of Ali (CS)",
+        "PROGRAM HEALTH",  # headers are shown in capitals
+    ):
+        assert moment in story, moment
+    assert "Traceback" not in result.stderr
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") or page.lower().startswith("<!doctype html>")
+    assert "Acme Analytics" in page and "Approve" in page
+    assert not list(tmp_path.glob("*.db")), "the demo leaves no database behind"
