@@ -62,15 +62,17 @@ def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
 
 
 def _after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: str) -> None:
-    if rating == "not_great":
-        note_in_thread(
-            client=client,
-            request=step.request,
-            text=(
-                f":rotating_light: *{step.advocate.name}* said the call with {step.request.prospect_company} was "
-                f"*not great*. Please reach out to them{' ' + f'(<@{step.advocate.owner_slack_user_id}>)' if step.advocate.owner_slack_user_id else ''}."
-            ),
-        )
+    if rating != "not_great":
+        return
+    owner = step.advocate.owner_slack_user_id
+    note_in_thread(
+        client=client,
+        request=step.request,
+        text=(
+            f":rotating_light: *{step.advocate.name}* said the call with {step.request.prospect_company} was "
+            f"*not great*. Please reach out to them{f' (<@{owner}>)' if owner else ''}."
+        ),
+    )
 
 
 def handle_feedback_rating(
