@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot import followup, outreach
 from bot.deps import Deps, deps_of
 from bot.text import money
+from handlers.engagements import advocate_side, clicked_step, load_step, rep_side
 from handlers.outreach import note_in_thread
 from handlers.replies import tell
 from modals import followup as views
@@ -33,23 +34,6 @@ def register(app: App) -> None:
     app.view(Callback.NO_CALL_FORM)(handle_no_call_submission)
     app.action(OUTCOME)(handle_outcome)
     app.view(Callback.OUTCOME_FORM)(handle_outcome_submission)
-
-
-def _load(deps: Deps, raw: Any) -> outreach.Step | None:
-    try:
-        engagement_id = int(str(raw).split(":")[0])
-    except (TypeError, ValueError):
-        return None
-    with deps.db.unit_of_work() as session:
-        return outreach.load(session=session, engagement_id=engagement_id)
-
-
-def _is_advocate_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
-    return user_id == step.engagement.asked_via or deps.cs_team.is_cs(client, user_id)
-
-
-def _is_rep_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
-    return user_id in (step.request.rep_id, step.request.requester_id) or deps.cs_team.is_cs(client, user_id)
 
 
 def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
@@ -80,11 +64,16 @@ def handle_feedback_rating(
 ) -> None:
     ack()
     deps = deps_of(context)
-    user_id = body["user"]["id"]
-    step = _load(deps, body["actions"][0].get("value"))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=advocate_side,
+        refusal="This question was for someone else.",
+    )
     rating = RATING.match(body["actions"][0]["action_id"]).group(1)
-    if step is None or not _is_advocate_side(deps, client, user_id, step):
-        tell(client=client, body=body, respond=respond, text="This question was for someone else.")
+    if step is None:
         return
     with deps.db.unit_of_work() as session:
         first, step = followup.rate(
@@ -117,9 +106,15 @@ def handle_feedback_more(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = _load(deps, body["actions"][0].get("value"))
-    if step is None or not _is_advocate_side(deps, client, body["user"]["id"], step):
-        tell(client=client, body=body, respond=respond, text="This question was for someone else.")
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=advocate_side,
+        refusal="This question was for someone else.",
+    )
+    if step is None:
         return
     client.views_open(
         trigger_id=body["trigger_id"],
@@ -135,8 +130,8 @@ def handle_feedback_submission(
     if isinstance(parsed, dict):
         ack(response_action="errors", errors=parsed)
         return
-    step = _load(deps, views.engagement_of(view))
-    if step is None or not _is_advocate_side(deps, client, body["user"]["id"], step):
+    step = load_step(deps, views.engagement_of(view))
+    if step is None or not advocate_side(deps, client, body["user"]["id"], step):
         ack(response_action="errors", errors={BlockId.FEEDBACK_RATING: "This question was for someone else."})
         return
     rating, answers = parsed
@@ -158,9 +153,15 @@ def handle_checkin_log(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = _load(deps, body["actions"][0].get("value"))
-    if step is None or not _is_rep_side(deps, client, body["user"]["id"], step):
-        tell(client=client, body=body, respond=respond, text="Only the rep logs this check-in.")
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=rep_side,
+        refusal="Only the rep logs this check-in.",
+    )
+    if step is None:
         return
     if step.engagement.checkin_at is not None:
         tell(client=client, body=body, respond=respond, text="The check-in is already logged. Thank you!")
@@ -185,8 +186,8 @@ def handle_checkin_submission(
         ack(response_action="errors", errors=errors)
         return
     user_id = body["user"]["id"]
-    step = _load(deps, views.engagement_of(view))
-    if step is None or not _is_rep_side(deps, client, user_id, step):
+    step = load_step(deps, views.engagement_of(view))
+    if step is None or not rep_side(deps, client, user_id, step):
         ack(response_action="errors", errors={BlockId.CHECKIN_HELPFUL: "Only the rep logs this check-in."})
         return
     with deps.db.unit_of_work() as session:
@@ -214,14 +215,15 @@ def handle_no_call(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = _load(deps, body["actions"][0].get("value"))
-    if step is None or not _is_rep_side(deps, client, body["user"]["id"], step):
-        tell(
-            client=client,
-            body=body,
-            respond=respond,
-            text="Only the rep or CS can say the call didn't happen.",
-        )
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=rep_side,
+        refusal="Only the rep or CS can say the call didn't happen.",
+    )
+    if step is None:
         return
     client.views_open(
         trigger_id=body["trigger_id"],
@@ -238,8 +240,8 @@ def handle_no_call_submission(
         ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "Please choose one."})
         return
     user_id = body["user"]["id"]
-    step = _load(deps, views.engagement_of(view))
-    if step is None or not _is_rep_side(deps, client, user_id, step):
+    step = load_step(deps, views.engagement_of(view))
+    if step is None or not rep_side(deps, client, user_id, step):
         ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "Only the rep or CS can change this."})
         return
     with deps.db.unit_of_work() as session:
@@ -281,10 +283,16 @@ def handle_outcome(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = _load(deps, body["actions"][0].get("value"))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=rep_side,
+        refusal="Only the rep tells us how the deal went.",
+    )
     verdict = OUTCOME.match(body["actions"][0]["action_id"]).group(1)
-    if step is None or not _is_rep_side(deps, client, user_id, step):
-        tell(client=client, body=body, respond=respond, text="Only the rep tells us how the deal went.")
+    if step is None:
         return
     if step.request.outcome:
         tell(
@@ -322,8 +330,8 @@ def handle_outcome_submission(
         ack(response_action="errors", errors=parsed)
         return
     user_id = body["user"]["id"]
-    step = _load(deps, views.engagement_of(view))
-    if step is None or not _is_rep_side(deps, client, user_id, step):
+    step = load_step(deps, views.engagement_of(view))
+    if step is None or not rep_side(deps, client, user_id, step):
         ack(
             response_action="errors", errors={BlockId.OUTCOME_ARR: "Only the rep tells us how the deal went."}
         )

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot import outreach
 from bot.calendar import invite
 from bot.deps import Deps, deps_of
+from handlers.engagements import advocate_side, clicked_step, either_side, load_step, rep_side
 from handlers.replies import tell
 from modals import outreach as views
 from modals.ids import Action, Callback
@@ -59,45 +60,20 @@ def send_ask(*, client: WebClient, deps: Deps, step: outreach.Step, actor_id: st
     )
 
 
-def _engagement_id(body: dict[str, Any]) -> int | None:
-    try:
-        return int(str(body["actions"][0]["value"]).split(":")[0])
-    except (KeyError, IndexError, ValueError):
-        return None
-
-
-def _load(deps: Deps, engagement_id: int | None) -> outreach.Step | None:
-    if engagement_id is None:
-        return None
-    with deps.db.unit_of_work() as session:
-        return outreach.load(session=session, engagement_id=engagement_id)
-
-
-def _may_answer(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
-    """The person the ask went to answers; CS may record an answer for them."""
-    return user_id == step.engagement.asked_via or deps.cs_team.is_cs(client, user_id)
-
-
-def _may_plan(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
-    people = {step.engagement.asked_via, step.request.rep_id, step.request.requester_id}
-    return user_id in people or deps.cs_team.is_cs(client, user_id)
-
-
-def _gone(client: WebClient, body: dict[str, Any], respond: Respond) -> None:
-    tell(client=client, body=body, respond=respond, text="I can't find that reference any more.")
-
-
 def handle_ask_yes(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = _load(deps, _engagement_id(body))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=advocate_side,
+        refusal="This ask was sent to someone else.",
+    )
     if step is None:
-        _gone(client, body, respond)
-        return
-    if not _may_answer(deps, client, body["user"]["id"], step):
-        tell(client=client, body=body, respond=respond, text="This ask was sent to someone else.")
         return
     if step.engagement.status != EngagementStatus.ASKED:
         tell(client=client, body=body, respond=respond, text="This ask was already answered. Thank you!")
@@ -116,12 +92,15 @@ def handle_ask_no(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = _load(deps, _engagement_id(body))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=advocate_side,
+        refusal="This ask was sent to someone else.",
+    )
     if step is None:
-        _gone(client, body, respond)
-        return
-    if not _may_answer(deps, client, user_id, step):
-        tell(client=client, body=body, respond=respond, text="This ask was sent to someone else.")
         return
     with deps.db.unit_of_work() as session:
         step = outreach.decline_ask(
@@ -159,8 +138,8 @@ def handle_times_submission(
     if isinstance(parsed, dict):
         ack(response_action="errors", errors=parsed)
         return
-    step = _load(deps, views.engagement_id_of(view))
-    if step is None or not _may_plan(deps, client, user_id, step):
+    step = load_step(deps, views.engagement_id_of(view))
+    if step is None or not either_side(deps, client, user_id, step):
         ack(response_action="errors", errors={BlockId.TIME_1: "This reference is no longer yours to plan."})
         return
     times, call_format = parsed
@@ -207,19 +186,15 @@ def handle_pick_time(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = _load(deps, _engagement_id(body))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=rep_side,
+        refusal="Only the rep on this request picks the time.",
+    )
     if step is None:
-        _gone(client, body, respond)
-        return
-    if user_id not in (step.request.rep_id, step.request.requester_id) and not deps.cs_team.is_cs(
-        client, user_id
-    ):
-        tell(
-            client=client,
-            body=body,
-            respond=respond,
-            text=f"Only <@{step.request.rep_id}>, the rep, picks the time.",
-        )
         return
     call_at = datetime.fromisoformat(body["actions"][0]["value"].split(":", 1)[1])
     now = deps.clock.now()
@@ -292,17 +267,15 @@ def handle_reschedule(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = _load(deps, _engagement_id(body))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=either_side,
+        refusal="Only the advocate, the rep or CS can move this call.",
+    )
     if step is None:
-        _gone(client, body, respond)
-        return
-    if not _may_plan(deps, client, body["user"]["id"], step):
-        tell(
-            client=client,
-            body=body,
-            respond=respond,
-            text="Only the advocate, the rep or CS can move this call.",
-        )
         return
     if step.engagement.status not in (EngagementStatus.SCHEDULED, EngagementStatus.ACCEPTED):
         tell(
@@ -326,17 +299,15 @@ def handle_cancel_call(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = _load(deps, _engagement_id(body))
+    step = clicked_step(
+        deps=deps,
+        client=client,
+        body=body,
+        respond=respond,
+        allowed=either_side,
+        refusal="Only the advocate, the rep or CS can cancel this call.",
+    )
     if step is None:
-        _gone(client, body, respond)
-        return
-    if not _may_plan(deps, client, user_id, step):
-        tell(
-            client=client,
-            body=body,
-            respond=respond,
-            text="Only the advocate, the rep or CS can cancel this call.",
-        )
         return
     with deps.db.unit_of_work() as session:
         step = outreach.cancel_call(
