@@ -13,7 +13,8 @@ from bot.matching import Policy
 from bot.metrics import Period
 from bot.nudges import NudgeKind
 from bot.text import render
-from modals.nudges import build_nudge, build_text, still_relevant
+from modals.nudges import build_nudge, still_relevant
+from modals.rep_views import build_text_message
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 
 
@@ -38,7 +39,9 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         if advocate is None:
             return None
         text = render("appreciation", advocate=advocate, count=payload.get("count", 0))
-        return Composed(text=text.splitlines()[0][:150], blocks=build_text(text), advocate_id=advocate.id)
+        return Composed(
+            text=text.splitlines()[0][:150], blocks=build_text_message(text), advocate_id=advocate.id
+        )
     if kind == NudgeKind.QUARTER_SUMMARY:
         advocate = session.get(Advocate, payload.get("advocate_id"))
         if advocate is None:
@@ -46,7 +49,9 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         period = Period.parse(payload["quarter"])
         summary = followup.quarter_summary(session=session, advocate_id=advocate.id, period=period)
         text = render("quarter_summary", advocate=advocate, summary=summary, quarter=period.label)
-        return Composed(text=text.splitlines()[0][:150], blocks=build_text(text), advocate_id=advocate.id)
+        return Composed(
+            text=text.splitlines()[0][:150], blocks=build_text_message(text), advocate_id=advocate.id
+        )
     if kind == NudgeKind.QUARTER_REPORT:
         from bot.chart import quarter_chart
         from bot.report import build_report, stats_text
@@ -56,7 +61,7 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         text = stats_text(report)
         return Composed(
             text=text[:3000],
-            blocks=build_text(text),
+            blocks=build_text_message(text),
             attachment=(quarter_chart(report), f"refdesk-{period.label}.png"),
         )
     engagement = session.get(Engagement, nudge.engagement_id) if nudge.engagement_id else None

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot import metrics
 from bot.matching import Policy
 from bot.text import day, slack_date
-from bot.vocabulary import DeclineReason
+from bot.vocabulary import DeclineReason, label_of
 from store import queries
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
 
@@ -28,13 +28,6 @@ class RepRequest:
     cancellable: bool
 
 
-def _reason(code: str | None) -> str:
-    try:
-        return DeclineReason(code).label
-    except ValueError:
-        return code or ""
-
-
 def next_step(
     request: ReferenceRequest, engagement: Engagement | None, advocate: Advocate | None, now: datetime
 ) -> str:
@@ -47,7 +40,7 @@ def next_step(
     if status == RequestStatus.PENDING:
         return ":hourglass_flowing_sand: Waiting for CS to approve"
     if status == RequestStatus.DECLINED:
-        return f":no_entry_sign: Declined: {_reason(request.decline_reason)}"
+        return f":no_entry_sign: Declined: {label_of(DeclineReason, request.decline_reason)}"
     if status == RequestStatus.CANCELLED:
         return ":heavy_multiplication_x: Cancelled"
     if status == RequestStatus.NO_MATCH:

@@ -10,7 +10,15 @@ from enum import IntEnum, StrEnum
 from functools import lru_cache
 from types import MappingProxyType
 
-from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, ReferenceKind, RoleLevel, Tier
+from bot.vocabulary import (
+    AdvocateKind,
+    AdvocateStatus,
+    Industry,
+    ReferenceKind,
+    RoleLevel,
+    Tier,
+    label_of,
+)
 
 
 class Grade(IntEnum):
@@ -215,13 +223,6 @@ def _monday(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
 
-def _label(choice: type[Choice], value: str) -> str:
-    try:
-        return choice(value).label
-    except ValueError:
-        return value
-
-
 def _ago(days: int) -> str:
     return "today" if days == 0 else f"{days} day{'' if days == 1 else 's'} ago"
 
@@ -257,7 +258,7 @@ def _group_words(groups: tuple[frozenset[str], ...]) -> tuple[frozenset[str], ..
 
 
 def _industry(need: Need, candidate: Candidate, policy: Policy) -> Graded:
-    wanted, theirs = _label(Industry, need.industry), _label(Industry, candidate.industry)
+    wanted, theirs = label_of(Industry, need.industry), label_of(Industry, candidate.industry)
     if candidate.industry == need.industry:
         return Grade.EXCELLENT, f"Exact industry: {wanted}"
     near = policy.industry_adjacency
@@ -299,7 +300,7 @@ def _use_case(need: Need, candidate: Candidate, policy: Policy) -> Graded:
 
 def _role(need: Need, candidate: Candidate) -> Graded:
     wanted, theirs = _ROLE_ORDER.get(need.role_level), _ROLE_ORDER.get(candidate.role_level)
-    label, wanted_label = _label(RoleLevel, candidate.role_level), _label(RoleLevel, need.role_level)
+    label, wanted_label = label_of(RoleLevel, candidate.role_level), label_of(RoleLevel, need.role_level)
     if wanted is None or theirs is None:
         return Grade.POOR, f"Unknown role level: {label} (wanted {wanted_label})"
     gap = wanted - theirs
@@ -402,7 +403,7 @@ def _exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) -
     if need.kind == ReferenceKind.PEER:
         found.append((ExclusionCode.KIND, "Peer conversations are logged, not brokered"))
     elif not KIND_COVERAGE.get(need.kind, frozenset()) & set(candidate.kinds):
-        found.append((ExclusionCode.KIND, f"Not open to this kind: {_label(ReferenceKind, need.kind)}"))
+        found.append((ExclusionCode.KIND, f"Not open to this kind: {label_of(ReferenceKind, need.kind)}"))
     if tier == Tier.STRATEGIC and need.deal_arr < (floor := policy.strategic_min_deal_arr):
         reason = f"Strategic advocate, kept for deals of ${floor:,}+ ARR (this one: ${need.deal_arr:,})"
         found.append((ExclusionCode.STRATEGIC, reason))

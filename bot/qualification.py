@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.settings import Settings
-from bot.vocabulary import DealStage, Tried
+from bot.vocabulary import DealStage, Tried, label_of
 
 
 class FlagCode(StrEnum):
@@ -38,20 +38,13 @@ class Flag:
     text: str
 
 
-def _stage_label(stage: str) -> str:
-    try:
-        return DealStage(stage).label
-    except ValueError:
-        return stage
-
-
 def qualify(
     *, rules: Rules, deal_stage: str, deal_arr: int, tried: Collection[str], prior_references: int
 ) -> list[Flag]:
     """The qualification flags of one request, in PROGRAM.md's order; empty when it qualifies."""
     flags: list[Flag] = []
     if deal_stage in rules.early_stages:
-        flags.append(Flag(FlagCode.TOO_EARLY, f"Too early: the deal is at {_stage_label(deal_stage)}"))
+        flags.append(Flag(FlagCode.TOO_EARLY, f"Too early: the deal is at {label_of(DealStage, deal_stage)}"))
     if deal_arr < rules.min_deal_arr:
         flags.append(
             Flag(

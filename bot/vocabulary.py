@@ -17,6 +17,14 @@ class Choice(StrEnum):
         return member
 
 
+def label_of(choices: type[Choice], value: str | None) -> str:
+    """The label of a stored value; the value itself when it is not (or no longer) one of the choices."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value or ""
+
+
 class Industry(Choice):
     SOFTWARE = "software", "Software & internet"
     FINANCIAL = "financial_services", "Financial services"

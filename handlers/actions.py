@@ -11,6 +11,7 @@ from bot import workflow
 from bot.deps import Deps, deps_of
 from bot.qualification import needs_lead
 from handlers.announce import announce_decision, flags_of, update_card
+from handlers.engagements import load_request
 from handlers.events import publish_home
 from handlers.replies import NOT_CS, already_decided, tell
 from handlers.shortlist import post_shortlist
@@ -32,13 +33,6 @@ def _request_id(body: dict[str, Any]) -> int | None:
         return int(body["actions"][0]["value"])
     except (KeyError, IndexError, ValueError, TypeError):
         return None
-
-
-def _load(deps: Deps, request_id: int | None) -> ReferenceRequest | None:
-    if request_id is None:
-        return None
-    with deps.db.unit_of_work() as session:
-        return queries.get_request(session=session, request_id=request_id)
 
 
 def refusal(
@@ -66,7 +60,7 @@ def handle_approve(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request = _load(deps, _request_id(body))
+    request = load_request(deps, _request_id(body))
     if request is None:
         tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
         return
@@ -97,7 +91,7 @@ def handle_decline_click(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request = _load(deps, _request_id(body))
+    request = load_request(deps, _request_id(body))
     if request is None:
         tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
         return
@@ -122,7 +116,7 @@ def handle_cancel(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request = _load(deps, _request_id(body))
+    request = load_request(deps, _request_id(body))
     if request is None:
         tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
         return

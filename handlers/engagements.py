@@ -1,4 +1,4 @@
-"""Who may act on a reference, and the one way a button finds the engagement it is about."""
+"""Who may act on a reference, and how a button finds the request or engagement it is about."""
 
 from __future__ import annotations
 
@@ -11,8 +11,17 @@ from slack_sdk import WebClient
 from bot import outreach
 from bot.deps import Deps
 from handlers.replies import tell
+from store import queries
+from store.models import ReferenceRequest
 
 Allowed = Callable[[Deps, WebClient, str, outreach.Step], bool]
+
+
+def load_request(deps: Deps, request_id: int | None) -> ReferenceRequest | None:
+    if request_id is None:
+        return None
+    with deps.db.unit_of_work() as session:
+        return queries.get_request(session=session, request_id=request_id)
 
 
 def load_step(deps: Deps, raw: Any) -> outreach.Step | None:

@@ -17,8 +17,8 @@ from handlers.replies import tell
 from modals import followup as views
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
-from modals.nudges import build_text
 from modals.outreach import render_for
+from modals.rep_views import build_text_message
 
 RATING = re.compile(rf"^{Action.FEEDBACK_RATE}_(great|fine|not_great)$")
 OUTCOME = re.compile(rf"^{Action.OUTCOME}_(won|lost|not_yet)$")
@@ -41,7 +41,10 @@ def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
     container = body.get("container") or {}
     if container.get("channel_id") and container.get("message_ts"):
         client.chat_update(
-            channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=build_text(text)
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            text=text,
+            blocks=build_text_message(text),
         )
 
 
@@ -96,7 +99,7 @@ def handle_feedback_rating(
             channel=container["channel_id"],
             ts=container["message_ts"],
             text=thanks,
-            blocks=[*build_text(thanks), views.more_only(step.engagement.id)],
+            blocks=[*build_text_message(thanks), views.more_only(step.engagement.id)],
         )
     _after_rating(client, deps, step, rating)
 
@@ -362,7 +365,7 @@ def record(
         )
         if recipient:
             client.chat_postMessage(
-                channel=recipient, text=text.splitlines()[0][:150], blocks=build_text(text)
+                channel=recipient, text=text.splitlines()[0][:150], blocks=build_text_message(text)
             )
     summary = (
         f":trophy: *{result.request.prospect_company} signed* ({money(final_arr)} ARR), reported by <@{actor_id}>."

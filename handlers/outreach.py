@@ -19,6 +19,7 @@ from handlers.replies import tell
 from modals import outreach as views
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
+from modals.rep_views import build_text_message
 from store.models import EngagementStatus, ReferenceRequest
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def handle_ask_no(
             channel=step.engagement.ask_channel,
             ts=step.engagement.ask_ts,
             text=thanks,
-            blocks=views.build_answered(thanks),
+            blocks=build_text_message(thanks),
         )
     note_in_thread(
         client=client,
@@ -166,7 +167,7 @@ def handle_times_submission(
             channel=step.engagement.ask_channel,
             ts=step.engagement.ask_ts,
             text=answered,
-            blocks=views.build_answered(answered),
+            blocks=build_text_message(answered),
         )
     text, blocks = views.build_times_for_rep(
         request=step.request, advocate=step.advocate, engagement=step.engagement

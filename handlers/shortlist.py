@@ -11,6 +11,7 @@ from bot import outreach, shortlist, workflow
 from bot.deps import Deps, deps_of
 from bot.text import render
 from handlers.announce import update_card
+from handlers.engagements import load_request
 from handlers.outreach import send_ask
 from handlers.replies import NOT_CS, dm, tell
 from modals.ids import Action
@@ -80,18 +81,13 @@ def _refresh(
     client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)
 
 
-def _load_request(deps: Deps, request_id: int) -> ReferenceRequest | None:
-    with deps.db.unit_of_work() as session:
-        return queries.get_request(session=session, request_id=request_id)
-
-
 def handle_show_more(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
     deps = deps_of(context)
     numbers = _numbers(body)
-    request = _load_request(deps, numbers[0]) if numbers and len(numbers) == 2 else None
+    request = load_request(deps, numbers[0]) if numbers and len(numbers) == 2 else None
     if request is None:
         tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
         return
@@ -108,7 +104,7 @@ def handle_ask(
     deps = deps_of(context)
     user_id = body["user"]["id"]
     numbers = _numbers(body)
-    request = _load_request(deps, numbers[0]) if numbers and len(numbers) == 3 else None
+    request = load_request(deps, numbers[0]) if numbers and len(numbers) == 3 else None
     if request is None:
         tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
         return
@@ -173,7 +169,7 @@ def handle_no_match(
     user_id = body["user"]["id"]
     numbers = _numbers(body)
     request_id = numbers[0] if numbers else 0
-    request = _load_request(deps, request_id)
+    request = load_request(deps, request_id)
     if request is None:
         tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
         return

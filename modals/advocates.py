@@ -29,7 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.pool import PoolEntry, PoolPage
 from bot.text import day, escape, truncate
-from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, RoleLevel, Tier
+from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, RoleLevel, Tier, label_of
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
 from store.models import Advocate
@@ -47,13 +47,6 @@ _TEXT_FIELDS = {
     "use_cases": ("Use cases (separate with ;)", 2000, False),
     "notes": ("Notes", 3000, True),
 }
-
-
-def _label(choices: type[Choice], value: str | None) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value or "—"
 
 
 def _status_line(entry: PoolEntry, today: date) -> str:
@@ -114,8 +107,8 @@ def build_pool_list(*, pool: PoolPage, today: date) -> list[Block]:
                 block_id=f"{BlockId.POOL_ADVOCATE}_{a.id}",
                 text=MarkdownTextObject(
                     text=truncate(
-                        f"*{escape(a.name)}* — {title}{escape(a.company)}\n{_label(Industry, a.industry)} · "
-                        f"{a.employees:,} employees · {_label(Tier, a.tier)}",
+                        f"*{escape(a.name)}* — {title}{escape(a.company)}\n{label_of(Industry, a.industry)} · "
+                        f"{a.employees:,} employees · {label_of(Tier, a.tier)}",
                         3000,
                     )
                 ),

@@ -27,6 +27,7 @@ from bot.vocabulary import (
     SizeBand,
     Tried,
     Urgency,
+    label_of,
 )
 from modals.ids import Action
 from modals.ids import Block as BlockId
@@ -34,13 +35,6 @@ from store.models import ReferenceRequest, RequestStatus
 
 FIELD_LIMIT = 2000  # a section field's text
 HEADER_LIMIT = 150
-
-
-def _label(choices: type, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
 
 
 def card_text(request: ReferenceRequest) -> str:
@@ -52,7 +46,7 @@ def card_text(request: ReferenceRequest) -> str:
 
 
 def _facts(request: ReferenceRequest) -> list[Block]:
-    tried = ", ".join(_label(Tried, t) for t in request.tried) or "—"
+    tried = ", ".join(label_of(Tried, t) for t in request.tried) or "—"
     revenue = f" · revenue {money(request.prospect_revenue)}" if request.prospect_revenue else ""
     return [
         HeaderBlock(text=truncate(f"#{request.id} · {request.prospect_company}", HEADER_LIMIT)),
@@ -60,20 +54,20 @@ def _facts(request: ReferenceRequest) -> list[Block]:
             fields=[
                 MarkdownTextObject(text=f"*Rep*\n<@{request.rep_id}>"),
                 MarkdownTextObject(
-                    text=f"*Deal*\n{money(request.deal_arr)} ARR · {_label(DealStage, request.deal_stage)}"
+                    text=f"*Deal*\n{money(request.deal_arr)} ARR · {label_of(DealStage, request.deal_stage)}"
                     f" · closes {day(request.close_date)}"
                 ),
                 MarkdownTextObject(
-                    text=f"*Prospect*\n{_label(Industry, request.prospect_industry)} · "
+                    text=f"*Prospect*\n{label_of(Industry, request.prospect_industry)} · "
                     f"{request.prospect_employees:,} employees{revenue}"
                 ),
                 MarkdownTextObject(text=f"*Contact*\n{truncate(escape(request.contact_role), 200)}"),
                 MarkdownTextObject(
-                    text=f"*Wanted*\n{_label(ReferenceKind, request.wanted_kind)} · "
-                    f"{_label(Industry, request.wanted_industry)} · {_label(SizeBand, request.wanted_size_band)}"
-                    f" · {_label(RoleLevel, request.wanted_role_level)}"
+                    text=f"*Wanted*\n{label_of(ReferenceKind, request.wanted_kind)} · "
+                    f"{label_of(Industry, request.wanted_industry)} · {label_of(SizeBand, request.wanted_size_band)}"
+                    f" · {label_of(RoleLevel, request.wanted_role_level)}"
                 ),
-                MarkdownTextObject(text=f"*Urgency*\n{_label(Urgency, request.urgency)}"),
+                MarkdownTextObject(text=f"*Urgency*\n{label_of(Urgency, request.urgency)}"),
             ]
         ),
         SectionBlock(
@@ -111,7 +105,7 @@ def _decision(request: ReferenceRequest) -> str:
     if request.status == RequestStatus.APPROVED:
         return f":white_check_mark: *Approved* by <@{request.decided_by}> · {when}"
     if request.status == RequestStatus.DECLINED:
-        reason = _label(DeclineReason, request.decline_reason or "")
+        reason = label_of(DeclineReason, request.decline_reason or "")
         note = f" — “{truncate(escape(request.decline_note), 500)}”" if request.decline_note else ""
         return f":no_entry_sign: *Declined* by <@{request.decided_by}> · {when}\n*Reason:* {reason}{note}"
     if request.status == RequestStatus.NO_MATCH:

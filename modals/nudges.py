@@ -68,7 +68,3 @@ _ACTIONS = {
     NudgeKind.REP_CHECKIN: checkin_actions,
     NudgeKind.DEAL_OUTCOME: outcome_actions,
 }
-
-
-def build_text(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]

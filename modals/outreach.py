@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.text import escape, render, slack_date, truncate
-from bot.vocabulary import Industry, ReferenceKind, Urgency
+from bot.vocabulary import Industry, ReferenceKind, Urgency, label_of
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
 from store.models import Advocate, Engagement, ReferenceRequest
@@ -40,21 +40,14 @@ _ASK_WHAT = {
 }
 
 
-def _label(choices: type, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
-
-
 def _context(request: ReferenceRequest, advocate: Advocate, engagement: Engagement) -> dict[str, Any]:
     return dict(
         r=request,
         advocate=advocate,
         minutes=engagement.call_minutes or 20,
-        industry=_label(Industry, request.prospect_industry).lower(),
-        advocate_industry=_label(Industry, advocate.industry),
-        urgency=_label(Urgency, request.urgency),
+        industry=label_of(Industry, request.prospect_industry).lower(),
+        advocate_industry=label_of(Industry, advocate.industry),
+        urgency=label_of(Urgency, request.urgency),
         ask_what=_ASK_WHAT.get(request.wanted_kind, "a short reference conversation"),
         call_format=engagement.call_format or "call",
         when=engagement.call_at,
@@ -111,11 +104,6 @@ def build_owner_draft(
             _answer_buttons(engagement, yes="They said yes", no="They said no"),
         ],
     )
-
-
-def build_answered(text: str) -> list[Block]:
-    """The ask once answered: the words stay, the buttons go."""
-    return [_section(text)]
 
 
 def build_times_modal(

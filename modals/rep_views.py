@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.text import day, escape, money, render, truncate
-from bot.vocabulary import DealStage, DeclineReason, Industry, ReferenceKind, RoleLevel, SizeBand
+from bot.vocabulary import DealStage, DeclineReason, Industry, ReferenceKind, RoleLevel, SizeBand, label_of
 from modals.approval_card import cancel_button
 from store.models import ReferenceRequest, RequestStatus
 
@@ -33,22 +33,15 @@ def build_text_message(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]
 
 
-def _label(choices: type, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
-
-
 def submitted_text(request: ReferenceRequest) -> str:
     return render(
         "request_submitted",
         r=request,
-        stage=_label(DealStage, request.deal_stage),
-        kind=_label(ReferenceKind, request.wanted_kind),
-        industry=_label(Industry, request.wanted_industry),
-        size=_label(SizeBand, request.wanted_size_band),
-        role=_label(RoleLevel, request.wanted_role_level),
+        stage=label_of(DealStage, request.deal_stage),
+        kind=label_of(ReferenceKind, request.wanted_kind),
+        industry=label_of(Industry, request.wanted_industry),
+        size=label_of(SizeBand, request.wanted_size_band),
+        role=label_of(RoleLevel, request.wanted_role_level),
     )
 
 
@@ -70,7 +63,7 @@ def build_decision_message(*, request: ReferenceRequest) -> tuple[str, list[Bloc
         text = render("request_approved", r=request)
     else:
         text = render(
-            "request_declined", r=request, reason=_label(DeclineReason, request.decline_reason or "")
+            "request_declined", r=request, reason=label_of(DeclineReason, request.decline_reason or "")
         )
     summary = text.splitlines()[0]
     return summary, [SectionBlock(text=MarkdownTextObject(text=text))]
@@ -83,7 +76,7 @@ def _request_line(request: ReferenceRequest) -> str:
         f" filed {day(request.created_at)}\n{status}"
     )
     if request.status == RequestStatus.DECLINED and request.decline_reason:
-        line += f": {_label(DeclineReason, request.decline_reason)}"
+        line += f": {label_of(DeclineReason, request.decline_reason)}"
     return line
 
 

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.matching import Assessment, Grade, Policy
 from bot.text import escape, truncate
-from bot.vocabulary import Industry, ReferenceKind, RoleLevel
+from bot.vocabulary import Industry, ReferenceKind, RoleLevel, label_of
 from modals.ids import Action
 from modals.ids import Block as BlockId
 from store.models import ReferenceRequest
@@ -30,13 +30,6 @@ GRADE_MARK = {
     Grade.GOOD: ":large_yellow_circle:",
     Grade.POOR: ":red_circle:",
 }
-
-
-def _label(choices: type, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
 
 
 def _short_day(day: date) -> str:
@@ -84,8 +77,8 @@ def _advocate_blocks(
         block_id=f"{BlockId.SHORTLIST_ADVOCATE}_{c.advocate_id}",
         text=MarkdownTextObject(
             text=truncate(
-                f"{position}. {_who(assessment)}\n{_label(Industry, c.industry)} · {c.employees:,} employees · "
-                f"{_label(RoleLevel, c.role_level)} · {GRADE_MARK[assessment.grade]} *{assessment.grade.label}*",
+                f"{position}. {_who(assessment)}\n{label_of(Industry, c.industry)} · {c.employees:,} employees · "
+                f"{label_of(RoleLevel, c.role_level)} · {GRADE_MARK[assessment.grade]} *{assessment.grade.label}*",
                 3000,
             )
         ),
@@ -144,8 +137,8 @@ def build_shortlist(
     page = min(max(page, 1), pages + (1 if page > pages and others else 0))
     askable = picked is None and closed is None
     wanted = (
-        f"{_label(ReferenceKind, request.wanted_kind)} · {_label(Industry, request.wanted_industry)} · "
-        f"{_label(RoleLevel, request.wanted_role_level)} · {escape(request.wanted_use_case)}"
+        f"{label_of(ReferenceKind, request.wanted_kind)} · {label_of(Industry, request.wanted_industry)} · "
+        f"{label_of(RoleLevel, request.wanted_role_level)} · {escape(request.wanted_use_case)}"
     )
     blocks: list[Block] = [
         SectionBlock(
@@ -217,7 +210,9 @@ def build_shortlist(
     nav: list[ButtonElement] = []
     if page > 1:
         nav.append(ButtonElement(text="◀ Back", action_id=Action.SHOW_MORE, value=f"{request.id}:{page - 1}"))
-    if page < pages or (page == 1 and eligible):  # page 1 may be ranked without the excluded: always offer more
+    if page < pages or (
+        page == 1 and eligible
+    ):  # page 1 may be ranked without the excluded: always offer more
         nav.append(
             ButtonElement(text="Show more ▶", action_id=Action.SHOW_MORE, value=f"{request.id}:{page + 1}")
         )
