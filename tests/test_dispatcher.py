@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select, update
@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from bot.nudges import NudgeKind
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, SIGNING_SECRET
+from tests.support.factories import request_values
 from tests.test_outreach import schedule
 
 NOW = datetime(2026, 12, 2, 17, 25, tzinfo=UTC)  # a Wednesday, in working hours in UTC
@@ -125,34 +126,13 @@ def seed_due_nudges(db, count: int) -> None:
         session.execute(
             insert(ReferenceRequest),
             [
-                dict(
-                    id=1,
-                    status="approved",
+                request_values(
                     created_at=now,
                     updated_at=now,
-                    source_view_id="V1",
-                    requester_id="U0REP",
                     rep_id="U0REP",
+                    requester_id="U0REP",
                     prospect_company="Acme",
                     prospect_key="acme",
-                    prospect_industry="software",
-                    prospect_employees=100,
-                    deal_arr=100_000,
-                    close_date=date(2027, 1, 1),
-                    deal_stage="proposal",
-                    contact_role="CTO",
-                    contact_concerns="x",
-                    wanted_industry="software",
-                    wanted_size_band="51-200",
-                    wanted_role_level="vp",
-                    wanted_use_case="x",
-                    wanted_kind="call",
-                    urgency="flexible",
-                    why_now="x",
-                    tried=["demo"],
-                    goal="x",
-                    background="",
-                    prior_references=0,
                 )
             ],
         )

@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from bot import shortlist
 from bot.matching import Policy
 from store.models import Advocate, Engagement, ReferenceRequest
+from tests.support.factories import request_values
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
@@ -118,31 +119,15 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
                 )
             )
         request = ReferenceRequest(
-            id=1,
-            created_at=NOW,
-            updated_at=NOW,
-            source_view_id="V1",
-            requester_id="U1",
-            rep_id="U1",
-            prospect_company="Acme Corp",
-            prospect_key="acme corp",
-            prospect_industry="software",
-            prospect_employees=800,
-            deal_arr=wanted["arr"],
-            close_date=TODAY,
-            deal_stage="proposal",
-            contact_role="CTO",
-            contact_concerns="x",
-            wanted_industry="software",
-            wanted_size_band="201-1000",
-            wanted_role_level=wanted["role"],
-            wanted_use_case=wanted["use_case"],
-            wanted_kind=wanted["kind"],
-            urgency="flexible",
-            why_now="x",
-            tried=["demo"],
-            goal="x",
-            status="approved",
+            **request_values(
+                prospect_employees=800,
+                deal_arr=wanted["arr"],
+                close_date=TODAY,
+                wanted_size_band="201-1000",
+                wanted_role_level=wanted["role"],
+                wanted_use_case=wanted["use_case"],
+                wanted_kind=wanted["kind"],
+            )
         )
         session.add(request)
         session.flush()

@@ -13,6 +13,7 @@ from bot.matching import Usage
 from bot.shortlist import candidate_of, usage_window
 from store import queries
 from store.models import COUNTED, OPEN, Advocate, Engagement, ReferenceRequest
+from tests.support.factories import request_values
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
@@ -97,30 +98,7 @@ def test_sql_usage_equals_counting_by_hand(database, rows):
         for n in (1, 2):
             session.add(
                 ReferenceRequest(
-                    id=n,
-                    created_at=NOW,
-                    updated_at=NOW,
-                    source_view_id=f"V{n}",
-                    requester_id="U1",
-                    rep_id="U1",
-                    prospect_company="Acme",
-                    prospect_key="acme corp",
-                    prospect_industry="software",
-                    prospect_employees=100,
-                    deal_arr=100_000,
-                    close_date=TODAY,
-                    deal_stage="proposal",
-                    contact_role="CTO",
-                    contact_concerns="x",
-                    wanted_industry="software",
-                    wanted_size_band="51-200",
-                    wanted_role_level="vp",
-                    wanted_use_case="x",
-                    wanted_kind="call",
-                    urgency="flexible",
-                    why_now="x",
-                    tried=["demo"],
-                    goal="x",
+                    **request_values(id=n, status="pending", prospect_company="Acme", close_date=TODAY)
                 )
             )
         session.flush()
