@@ -91,9 +91,12 @@ class Dispatcher:
         if not self.db.is_sqlite:
             # PostgreSQL: replicas skip each other's rows instead of queueing behind them.
             candidates = candidates.with_for_update(skip_locked=True)
+        # A CTE joined in, not `id IN (subquery)`: PostgreSQL may run an IN subquery again for each row it
+        # updates, and with SKIP LOCKED each run finds fresh rows, so one claim took the whole outbox.
+        picked = candidates.cte("picked")
         statement = (
             update(Nudge)
-            .where(Nudge.id.in_(candidates.scalar_subquery()), due)
+            .where(Nudge.id == picked.c.id, due)
             .values(
                 status=NudgeStatus.SENDING,
                 claimed_by=token,

@@ -212,6 +212,8 @@ def per_recipient(harness) -> Counter:
 
 def test_two_dispatchers_send_a_thousand_nudges_exactly_once(harness, migrated_url):
     seed_due_nudges(harness.db, 1000)
+    # A little network latency, as with Slack itself: neither process can finish before the other has started.
+    harness.slack.latency = 0.01
     env = {**dispatch_env(harness), "DATABASE_URL": migrated_url}
     processes = [start_dispatch(env, NOW) for _ in range(2)]
     outputs = [p.communicate(timeout=240) for p in processes]
@@ -275,3 +277,17 @@ def test_a_slow_dispatcher_never_sends_a_row_someone_else_took(harness):
     for nudge_id, token in claimed:
         slow._deliver(nudge_id, token, NOW, PassResult(), set())
     assert len(harness.slack.of("chat.postMessage")) == 1
+
+
+def test_one_claim_takes_one_batch_and_leaves_the_rest_to_other_replicas(harness):
+    """Regression: on PostgreSQL an `id IN (… SKIP LOCKED LIMIT n)` claim once took the whole outbox."""
+    from bot.dispatcher import PassResult
+    from bot.scheduler import make_dispatcher
+    from tests.conftest import make_settings
+
+    seed_due_nudges(harness.db, 120)
+    one = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
+    other = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
+    first, second = one._claim(NOW, PassResult()), other._claim(NOW, PassResult())
+    assert len(first) == len(second) == one.batch
+    assert not {i for i, _ in first} & {i for i, _ in second}

@@ -40,6 +40,7 @@ class FakeSlack:
         self.members_page_size = 2
         self.user_tz: dict[str, str] = {}
         self.invalid_blocks: list[str] = []  # what refdesk sent that Slack would refuse
+        self.latency = 0.0  # seconds each Web API call takes, as over a real network
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -222,6 +223,8 @@ class FakeSlack:
                 else:
                     self.send_error(404)
                     return
+                if fake.latency:
+                    time.sleep(fake.latency)
                 failure = fake._next_failure(method)
                 if failure is None:
                     failure = fake._check_blocks(method, params)
