@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import pool_csv
+from bot.text import shown
 from modals.ids import Action, Block, Callback
 from store.models import Engagement, Nudge
 from tests.conftest import CS_CHANNEL, REP
@@ -76,7 +77,7 @@ def sent_to(harness, user: str) -> list[str]:
 def test_the_ask_says_what_program_md_says_and_makes_no_easy(harness):
     ask_dana(harness)
     [ask] = harness.dms_to("U0DANA")
-    text = ask["blocks"][0]["text"]["text"]
+    text = shown(ask["blocks"][0]["text"]["text"])
     for expected in (
         "Acme Corp",
         "software & internet",
