@@ -88,7 +88,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     start_scheduler(settings=settings, db=db)
 
     uvicorn.run(
-        RefdeskASGI(app, db),
+        RefdeskASGI(app, db, signing_secret=settings.slack_signing_secret),
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),

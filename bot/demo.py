@@ -87,7 +87,7 @@ class Demo:
         app = create_app(
             settings=self.settings, db=self.db, clock=self.clock, listener_executor=self.executor
         )
-        self.server, self.port = _serve(RefdeskASGI(app, self.db))
+        self.server, self.port = _serve(RefdeskASGI(app, self.db, signing_secret=SECRET))
         self.sender = SlackSender(host="127.0.0.1", port=self.port, signing_secret=SECRET)
         self.names = {REP: "Maria (rep)", CS: "Ali (CS)", LEAD: "Sam (CS lead)", "U0BOT": "refdesk"}
         self.names.update({f"U0CSOWNER{n}": f"CS owner {n}" for n in (1, 2, 3)})

@@ -13,6 +13,7 @@ from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.verification import SlackVerifier, replay
 from store.db import Database
 
 EVENTS_PATH = "/slack/events"
@@ -20,11 +21,12 @@ HEALTH_PATH = "/healthz"
 
 
 class RefdeskASGI(SlackRequestHandler):
-    """`POST /slack/events` for Slack, `GET /healthz` for the load balancer."""
+    """`POST /slack/events` for Slack (verified first: bot/verification.py), `GET /healthz` for the load balancer."""
 
-    def __init__(self, app: App, db: Database) -> None:
+    def __init__(self, app: App, db: Database, *, signing_secret: str) -> None:
         super().__init__(app, path=EVENTS_PATH)
         self.db = db
+        self.verifier = SlackVerifier(signing_secret)
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         # Bolt's App is synchronous: run it off the event loop so one slow request never stalls the rest.
@@ -49,4 +51,10 @@ class RefdeskASGI(SlackRequestHandler):
             )
             await send({"type": "http.response.body", "body": body})
             return
+        if scope["type"] == "http" and scope["path"] == EVENTS_PATH and scope["method"] == "POST":
+            body, refusal, size = await self.verifier.read(scope, receive)
+            if refusal is not None:
+                await self.verifier.refuse(scope, send, refusal, size)
+                return
+            receive = replay(body)
         await super().__call__(scope, receive, send)

@@ -154,7 +154,7 @@ def harness(database: Database, slack: FakeSlack, http_server: tuple[Switch, int
     clock = FrozenClock(START)
     executor = TrackingExecutor()
     app = create_app(settings=make_settings(slack), db=database, clock=clock, listener_executor=executor)
-    switch.target = RefdeskASGI(app, database)
+    switch.target = RefdeskASGI(app, database, signing_secret=SIGNING_SECRET)
     assert slack.of("auth.test"), "the app checks its token at start-up"
     slack.clear()
     errors = ErrorLog()

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 from bot.web import RefdeskASGI
 from modals.ids import Action
 from store.db import Database
-from tests.conftest import REP
+from tests.conftest import REP, SIGNING_SECRET
 from tests.support import payloads
 
 
@@ -50,7 +50,7 @@ def test_healthz_answers_when_the_database_does(harness):
 def test_healthz_fails_when_the_database_is_gone(harness, http_server):
     switch, _ = http_server
     broken = Database(create_engine("sqlite:////nonexistent/dir/refdesk.db"))
-    switch.target = RefdeskASGI(switch.target.app, broken)
+    switch.target = RefdeskASGI(switch.target.app, broken, signing_secret=SIGNING_SECRET)
     reply = harness.sender.get("/healthz")
     assert reply.status == 503 and reply.json()["database"] == "down"
 
