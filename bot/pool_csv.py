@@ -13,6 +13,8 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, parse_amount
+from bot.spreadsheet import neutralise, unneutralise
 from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, ReferenceKind, RoleLevel, Tier
 from bot.workflow import prospect_key
 from store.models import Advocate, Engagement, EngagementStatus
@@ -89,7 +91,9 @@ class _Row:
 
     def text(self, column: str, *, required: bool = False, limit: int = 200) -> str:
         value = (self.cells.get(column) or "").strip()
-        if required and not value:
+        if "\x00" in value:
+            self.fail(column, "contains a NUL character")
+        elif required and not value:
             self.fail(column, "is empty")
         elif len(value) > limit:
             self.fail(column, f"is longer than {limit} characters")
@@ -115,16 +119,17 @@ class _Row:
             return None
         return raw
 
-    def number(self, column: str, *, required: bool = True) -> int | None:
-        raw = self.text(column).replace(",", "").replace("_", "")
+    def number(self, column: str, *, required: bool = True, maximum: int = MAX_AMOUNT) -> int | None:
+        raw = self.text(column)
         if not raw:
             if required:
                 self.fail(column, "is empty")
             return None
-        if not raw.isdigit() or int(raw) <= 0:
-            self.fail(column, f"{raw!r} is not a positive whole number")
+        parsed = parse_amount(raw, maximum=maximum)
+        if isinstance(parsed, str):
+            self.fail(column, f"{raw!r} is not a positive whole number in digits, like 1200 or 1,200")
             return None
-        return int(raw)
+        return parsed
 
     def day(self, column: str, *, required: bool = False) -> date | None:
         raw = self.text(column)
@@ -176,6 +181,7 @@ def _read(
     for cells in reader:
         if not any((v or "").strip() for v in cells.values() if isinstance(v, str)):
             continue  # blank line
+        cells = {k: unneutralise(v) if isinstance(v, str) else v for k, v in cells.items()}
         if None in cells:
             yield reader.line_num, {"__extra__": "x", **{k: v for k, v in cells.items() if k}}
         else:
@@ -217,7 +223,7 @@ def check_advocate(cells: Mapping[str, str], *, line: int = 0) -> tuple[Advocate
         role_level=getattr(row.pick("role_level", RoleLevel), "value", None),
         company=row.text("company", required=True),
         industry=getattr(row.pick("industry", Industry), "value", None),
-        employees=row.number("employees"),
+        employees=row.number("employees", maximum=MAX_EMPLOYEES),
         region=row.text("region", limit=80) or None,
         country=row.text("country", limit=80) or None,
         use_cases=[u.casefold() for u in row.items("use_cases")],
@@ -301,7 +307,7 @@ def export_advocates(*, session: Session, sink: TextIO) -> int:
         row["account_trouble"] = "yes" if advocate.account_trouble else "no"
         for column in ("break_until", "joined_on"):
             row[column] = row[column].isoformat() if row[column] else ""
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: "" if v is None else neutralise(v) for k, v in row.items()})
         count += 1
     return count
 

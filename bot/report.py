@@ -23,7 +23,8 @@ from bot.metrics import (
     program_metrics,
     rep_stats,
 )
-from bot.text import SECTION_TEXT_LIMIT, day, escape
+from bot.spreadsheet import neutralise
+from bot.text import SECTION_TEXT_LIMIT, Mrkdwn, day, mrkdwn
 from bot.vocabulary import Industry
 from store.models import Advocate, Engagement, ReferenceRequest, RequestStatus
 
@@ -200,9 +201,19 @@ def _met_word(met: bool | None) -> str:
     return "" if met is None else ("yes" if met else "no")
 
 
+class _SafeWriter:
+    """csv.writer whose text cells a spreadsheet shows as text, never evaluates (names come from people)."""
+
+    def __init__(self, sink: TextIO) -> None:
+        self._writer = csv.writer(sink, lineterminator="\n")
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([neutralise(cell) for cell in row])
+
+
 def write_csv(report: Report, sink: TextIO) -> None:
     """One tidy table: section,name,value,target,met (rates as fractions, blanks where there is no data)."""
-    writer = csv.writer(sink, lineterminator="\n")
+    writer = _SafeWriter(sink)
     writer.writerow(["section", "name", "value", "target", "met"])
     for metric in report.metrics:
         writer.writerow(["metric", metric.name, _number(metric.value), metric.target, _met_word(metric.met)])
@@ -346,21 +357,21 @@ def _stats_marker(metric: Metric) -> str:
     return NO_TARGET if metric.target == "—" else NO_DATA
 
 
-def stats_text(report: Report) -> str:
+def stats_text(report: Report) -> Mrkdwn:
     """Slack mrkdwn for `/reference stats`: one line per metric, then the top advocates; one section's worth."""
-    lines = [f"*Reference program — {report.period.label}*"]
+    lines = [mrkdwn("*Reference program — {}*", report.period.label)]
     for metric in report.metrics:
         target = "" if metric.target == "—" else f" (target {metric.target})"
-        lines.append(f"{_stats_marker(metric)} {escape(metric.name)}: {escape(metric.shown)}{target}")
-    head = "\n".join(lines) + "\nTop advocates: "
+        lines.append(mrkdwn("{} {}: {}{}", Mrkdwn(_stats_marker(metric)), metric.name, metric.shown, target))
+    head = Mrkdwn("\n").join(lines) + Mrkdwn("\nTop advocates: ")
     if not report.advocates:
         return head + "none yet"
-    names: list[str] = []
+    names: list[Mrkdwn] = []
     for advocate in report.advocates:
         won = f", {advocate.won} won" if advocate.won else ""
-        entry = f"{escape(advocate.name)} ({advocate.references}{won})"
+        entry = mrkdwn("{} ({}{})", advocate.name, advocate.references, won)
         if len(head) + len(", ".join([*names, entry])) + len(", …") > SECTION_TEXT_LIMIT - 1:
-            names.append("…")
+            names.append(Mrkdwn("…"))
             break
         names.append(entry)
-    return head + ", ".join(names)
+    return head + Mrkdwn(", ").join(names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import subprocess
 import sys
@@ -9,9 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot import pool_csv
+from bot.spreadsheet import neutralise, unneutralise
 from store.models import Advocate, Engagement
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
@@ -130,6 +134,67 @@ def test_export_writes_what_import_reads(database):
     assert {
         e: (a.use_cases, a.kinds, a.break_until, a.account_trouble) for e, a in advocates(database).items()
     } == snapshot
+
+
+HOSTILE_CELLS = {
+    "name": '=HYPERLINK("https://evil.example","Click")',
+    "title": "+1+1",
+    "company": "@SUM(A1:A2)",
+    "region": "-2+3",
+    "country": "'=already quoted",
+    "notes": "=cmd|' /C calc'!A0",
+    "use_cases": "@risk;=job scheduling",
+}
+
+
+def test_export_neutralises_formulas_and_reimport_gives_back_the_same_values(database):
+    load(database, POOL.read_text())
+    with database.unit_of_work() as session:
+        dana = session.scalars(select(Advocate).where(Advocate.email == "dana@northwind.example")).one()
+        for column, value in HOSTILE_CELLS.items():
+            setattr(dana, column, value.split(";") if column == "use_cases" else value)
+    before = {
+        e: {c: getattr(a, c) for c in pool_csv.ADVOCATE_COLUMNS} for e, a in advocates(database).items()
+    }
+    sink = io.StringIO()
+    with database.unit_of_work() as session:
+        pool_csv.export_advocates(session=session, sink=sink)
+    [row] = [
+        r for r in csv.DictReader(io.StringIO(sink.getvalue())) if r["email"] == "dana@northwind.example"
+    ]
+    for column in HOSTILE_CELLS:
+        assert row[column].startswith("'"), f"{column} would be evaluated by a spreadsheet: {row[column]!r}"
+    assert not any(
+        v.startswith(("=", "+", "-", "@")) for r in csv.reader(io.StringIO(sink.getvalue())) for v in r
+    )
+    load(database, sink.getvalue())
+    after = {e: {c: getattr(a, c) for c in pool_csv.ADVOCATE_COLUMNS} for e, a in advocates(database).items()}
+    assert after == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("'=+-@\t\rab ;1")), max_size=12))
+def test_neutralising_is_undone_exactly(value):
+    exported = neutralise(value)
+    assert not (isinstance(exported, str) and exported[:1] in ("=", "+", "-", "@", "\t", "\r"))
+    assert unneutralise(exported) == value
+
+
+@pytest.mark.parametrize("employees", ["1_000", "١٢٣", "１２３", "1,2,3", "99999999999", "12.5"])
+def test_pool_numbers_take_ascii_digits_only(database, employees):
+    text = POOL.read_text().replace(
+        "Northwind Systems,software,900,", f'Northwind Systems,software,"{employees}",'
+    )
+    with pytest.raises(pool_csv.ImportRefused, match="employees"):
+        load(database, text)
+
+
+def test_pool_numbers_take_a_thousands_separator(database):
+    load(
+        database,
+        POOL.read_text().replace("Northwind Systems,software,900,", 'Northwind Systems,software,"1,900",'),
+    )
+    assert advocates(database)["dana@northwind.example"].employees == 1900
 
 
 HISTORY = """advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr

@@ -327,3 +327,18 @@ def test_stats_text_stays_in_one_section_with_long_names(report):
     assert stats_text(Report(report.period, report.metrics, [], [], [], [])).endswith(
         "Top advocates: none yet"
     )
+
+
+def test_the_csv_report_never_hands_a_spreadsheet_a_formula():
+    report = Report(
+        period=Q4,
+        metrics=[],
+        reps=[],
+        by_month=[],
+        rates_by_month=[],
+        advocates=[AdvocateRow('=HYPERLINK("https://evil.example","x")', 2, 1), AdvocateRow("-2+3", 1, 0)],
+    )
+    sink = io.StringIO()
+    write_csv(report, sink)
+    names = [row[1] for row in csv.reader(io.StringIO(sink.getvalue())) if row[0] == "advocate"]
+    assert names == ['\'=HYPERLINK("https://evil.example","x")', "'-2+3"]
