@@ -49,6 +49,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}
 
 
+# Who may read a field (PROGRAM.md "Who sees what"), declared once on each column. ADVOCATE: shareable with the
+# advocate (and, for the advocate's profile, with the prospect through the rep's prep). INTERNAL: the sales team
+# and CS only. A column that declares nothing is internal. bot/audience.py builds the advocate's view from these.
+ADVOCATE = {"audience": "advocate"}
+INTERNAL = {"audience": "internal"}
+
+
 class RequestStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -62,62 +69,64 @@ class ReferenceRequest(Base):
 
     __tablename__ = "reference_requests"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), default=RequestStatus.PENDING, index=True)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=ADVOCATE)
+    status: Mapped[str] = mapped_column(String(20), default=RequestStatus.PENDING, index=True, info=INTERNAL)
+    created_at: Mapped[datetime] = mapped_column(info=INTERNAL)
+    updated_at: Mapped[datetime] = mapped_column(info=INTERNAL)
     # The view that submitted it: a redelivered submission finds it and stores nothing twice.
-    source_view_id: Mapped[str] = mapped_column(String(40), unique=True)
-    requester_id: Mapped[str] = mapped_column(String(32))
-    rep_id: Mapped[str] = mapped_column(String(32), index=True)
+    source_view_id: Mapped[str] = mapped_column(String(40), unique=True, info=INTERNAL)
+    requester_id: Mapped[str] = mapped_column(String(32), info=INTERNAL)
+    rep_id: Mapped[str] = mapped_column(String(32), index=True, info=ADVOCATE)
 
     # Deal
-    prospect_company: Mapped[str] = mapped_column(String(200))
+    prospect_company: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
     # Lower-cased, space-folded company name: how "the same prospect" is recognised.
-    prospect_key: Mapped[str] = mapped_column(String(200), index=True)
-    prospect_industry: Mapped[str] = mapped_column(String(40))
-    prospect_employees: Mapped[int] = mapped_column(Integer)
-    prospect_revenue: Mapped[int | None] = mapped_column(BigInteger)
-    deal_arr: Mapped[int] = mapped_column(BigInteger)
-    close_date: Mapped[date] = mapped_column(Date)
-    deal_stage: Mapped[str] = mapped_column(String(40))
+    prospect_key: Mapped[str] = mapped_column(String(200), index=True, info=INTERNAL)
+    prospect_industry: Mapped[str] = mapped_column(String(40), info=ADVOCATE)
+    prospect_employees: Mapped[int] = mapped_column(Integer, info=ADVOCATE)
+    prospect_revenue: Mapped[int | None] = mapped_column(BigInteger, info=INTERNAL)
+    deal_arr: Mapped[int] = mapped_column(BigInteger, info=INTERNAL)
+    close_date: Mapped[date] = mapped_column(Date, info=INTERNAL)
+    deal_stage: Mapped[str] = mapped_column(String(40), info=INTERNAL)
     # Prospect contact
-    contact_role: Mapped[str] = mapped_column(String(200))
-    contact_concerns: Mapped[str] = mapped_column(Text)
+    contact_role: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
+    contact_concerns: Mapped[str] = mapped_column(Text, info=ADVOCATE)
     # Reference wanted
-    wanted_industry: Mapped[str] = mapped_column(String(40))
-    wanted_size_band: Mapped[str] = mapped_column(String(20))
-    wanted_role_level: Mapped[str] = mapped_column(String(20))
-    wanted_use_case: Mapped[str] = mapped_column(String(300))
-    wanted_kind: Mapped[str] = mapped_column(String(20))
-    urgency: Mapped[str] = mapped_column(String(20))
+    wanted_industry: Mapped[str] = mapped_column(String(40), info=INTERNAL)
+    wanted_size_band: Mapped[str] = mapped_column(String(20), info=INTERNAL)
+    wanted_role_level: Mapped[str] = mapped_column(String(20), info=INTERNAL)
+    wanted_use_case: Mapped[str] = mapped_column(String(300), info=ADVOCATE)
+    wanted_kind: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
+    urgency: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
     # The advocate CS picked and whose engagement is still open: one at a time per request.
     active_advocate_id: Mapped[int | None] = mapped_column(
-        ForeignKey("advocates.id", name="fk_requests_active_advocate")
+        ForeignKey("advocates.id", name="fk_requests_active_advocate"), info=INTERNAL
     )
     # Geography, when it matters for the reference (matched case-insensitively).
-    wanted_country: Mapped[str | None] = mapped_column(String(80))
-    wanted_region: Mapped[str | None] = mapped_column(String(80))
+    wanted_country: Mapped[str | None] = mapped_column(String(80), info=INTERNAL)
+    wanted_region: Mapped[str | None] = mapped_column(String(80), info=INTERNAL)
     # Justification
-    why_now: Mapped[str] = mapped_column(Text)
-    tried: Mapped[list[str]]
-    goal: Mapped[str] = mapped_column(Text)
-    background: Mapped[str] = mapped_column(Text, default="")
-    prior_references: Mapped[int] = mapped_column(Integer, default=0)
+    why_now: Mapped[str] = mapped_column(Text, info=INTERNAL)
+    tried: Mapped[list[str]] = mapped_column(info=INTERNAL)
+    goal: Mapped[str] = mapped_column(Text, info=INTERNAL)
+    background: Mapped[str] = mapped_column(Text, default="", info=INTERNAL)
+    prior_references: Mapped[int] = mapped_column(Integer, default=0, info=INTERNAL)
 
     # Where the approval card lives, for chat.update and the thread.
-    card_channel: Mapped[str | None] = mapped_column(String(32))
-    card_ts: Mapped[str | None] = mapped_column(String(32))
+    card_channel: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
+    card_ts: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
     # The decision
-    decided_by: Mapped[str | None] = mapped_column(String(32))
-    decided_at: Mapped[datetime | None]
-    decline_reason: Mapped[str | None] = mapped_column(String(40))
-    decline_note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
+    decided_at: Mapped[datetime | None] = mapped_column(info=INTERNAL)
+    decline_reason: Mapped[str | None] = mapped_column(String(40), info=INTERNAL)
+    decline_note: Mapped[str | None] = mapped_column(Text, info=INTERNAL)
     # The deal's outcome, from the rep
-    outcome: Mapped[str | None] = mapped_column(String(20))  # won / lost
-    final_arr: Mapped[int | None] = mapped_column(BigInteger)
-    outcome_at: Mapped[datetime | None]
-    outcome_by: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(
+        String(20), info=ADVOCATE
+    )  # won / lost: every advocate hears it
+    final_arr: Mapped[int | None] = mapped_column(BigInteger, info=INTERNAL)
+    outcome_at: Mapped[datetime | None] = mapped_column(info=INTERNAL)
+    outcome_by: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
 
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="save-update", passive_deletes=True
@@ -150,29 +159,29 @@ class Advocate(Base):
 
     __tablename__ = "advocates"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(200), default="")
-    role_level: Mapped[str] = mapped_column(String(20))
-    company: Mapped[str] = mapped_column(String(200))
-    industry: Mapped[str] = mapped_column(String(40))
-    employees: Mapped[int] = mapped_column(Integer)
-    region: Mapped[str | None] = mapped_column(String(80))
-    country: Mapped[str | None] = mapped_column(String(80))
-    use_cases: Mapped[list[str]]
-    kinds: Mapped[list[str]]
-    tier: Mapped[str] = mapped_column(String(20))
-    slack_user_id: Mapped[str | None] = mapped_column(String(32))
-    owner_slack_user_id: Mapped[str | None] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(20), default="active")
-    break_until: Mapped[date | None] = mapped_column(Date)
-    account_trouble: Mapped[bool] = mapped_column(Boolean, default=False)
-    sentiment: Mapped[float | None] = mapped_column(Float)
-    notes: Mapped[str] = mapped_column(Text, default="")
-    joined_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=INTERNAL)
+    email: Mapped[str] = mapped_column(String(254), unique=True, info=INTERNAL)
+    name: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
+    title: Mapped[str] = mapped_column(String(200), default="", info=ADVOCATE)
+    role_level: Mapped[str] = mapped_column(String(20), info=INTERNAL)
+    company: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
+    industry: Mapped[str] = mapped_column(String(40), info=ADVOCATE)
+    employees: Mapped[int] = mapped_column(Integer, info=ADVOCATE)
+    region: Mapped[str | None] = mapped_column(String(80), info=ADVOCATE)
+    country: Mapped[str | None] = mapped_column(String(80), info=ADVOCATE)
+    use_cases: Mapped[list[str]] = mapped_column(info=ADVOCATE)
+    kinds: Mapped[list[str]] = mapped_column(info=INTERNAL)
+    tier: Mapped[str] = mapped_column(String(20), info=INTERNAL)
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
+    owner_slack_user_id: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
+    status: Mapped[str] = mapped_column(String(20), default="active", info=INTERNAL)
+    break_until: Mapped[date | None] = mapped_column(Date, info=INTERNAL)
+    account_trouble: Mapped[bool] = mapped_column(Boolean, default=False, info=INTERNAL)
+    sentiment: Mapped[float | None] = mapped_column(Float, info=INTERNAL)
+    notes: Mapped[str] = mapped_column(Text, default="", info=INTERNAL)
+    joined_on: Mapped[date | None] = mapped_column(Date, info=INTERNAL)
+    created_at: Mapped[datetime] = mapped_column(info=INTERNAL)
+    updated_at: Mapped[datetime] = mapped_column(info=INTERNAL)
 
     __table_args__ = (
         Index("ix_advocates_fit", "status", "industry", "employees"),
@@ -211,7 +220,7 @@ class Engagement(Base):
 
     __tablename__ = "engagements"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, info=ADVOCATE)
     advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("reference_requests.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
@@ -232,10 +241,12 @@ class Engagement(Base):
     asked_via: Mapped[str | None] = mapped_column(String(32))  # the advocate's Slack id, or their CS owner's
     ask_channel: Mapped[str | None] = mapped_column(String(32))
     ask_ts: Mapped[str | None] = mapped_column(String(32))
-    proposed_times: Mapped[list[str]] = mapped_column(default=list)  # ISO instants the advocate offered
-    call_at: Mapped[datetime | None]
-    call_format: Mapped[str | None] = mapped_column(String(20))  # call / video
-    call_minutes: Mapped[int | None] = mapped_column(Integer)
+    proposed_times: Mapped[list[str]] = mapped_column(
+        default=list, info=ADVOCATE
+    )  # ISO instants the advocate offered
+    call_at: Mapped[datetime | None] = mapped_column(info=ADVOCATE)
+    call_format: Mapped[str | None] = mapped_column(String(20), info=ADVOCATE)  # call / video
+    call_minutes: Mapped[int | None] = mapped_column(Integer, info=ADVOCATE)
     ended_reason: Mapped[str | None] = mapped_column(String(200))
     # After the call
     feedback_rating: Mapped[str | None] = mapped_column(String(20))  # great / fine / not_great
