@@ -72,6 +72,8 @@ def create_app(
         token_verification_enabled=verify_token,
         listener_executor=listener_executor,
         logger=logging.getLogger("refdesk.bolt"),
+        # Unknown buttons and commands reach the error handler, which refuses them without logging the body.
+        raise_error_for_unhandled_request=True,
     )
 
     def inject_deps(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 - Bolt's name

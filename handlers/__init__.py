@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from handlers import actions, advocates, commands, errors, events, followup, outreach, shortlist, views
+from handlers import actions, advocates, commands, errors, events, followup, guard, outreach, shortlist, views
 
 
 def register_listeners(app: App) -> None:
+    guard.register(app)  # first: no listener reads a payload the guard could not
     commands.register(app)
     actions.register(app)
     shortlist.register(app)

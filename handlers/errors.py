@@ -1,16 +1,25 @@
-"""One error handler: domain errors become their own message, the rest an apology with an id."""
+"""One error handler: domain errors become their own message, unreadable payloads a refusal, the rest an apology.
+
+It only ever sees requests Slack signed (bot/verification.py runs first), so whoever it answers is real. It never
+answers 500: before the ack it chooses the HTTP answer itself (inline form errors, or 400 with nobody to tell).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import App, BoltResponse, Respond
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_sdk import WebClient
 
 from bot.errors import RefdeskError
-from handlers.replies import tell
+from bot.text import Mrkdwn, mrkdwn, shown
+from handlers.guard import UNKNOWN_BUTTON, UNREADABLE, UNREADABLE_ANSWER, Unreadable
+from handlers.replies import tell, user_id_of
 
 log = logging.getLogger("refdesk.errors")
 
@@ -19,19 +28,82 @@ def register(app: App) -> None:
     app.error(handle_error)
 
 
-def handle_error(error: Exception, body: dict[str, Any], client: WebClient, respond: Respond | None) -> None:
+def _first_input(body: Mapping[str, Any]) -> str | None:
+    view = body.get("view")
+    blocks = view.get("blocks") if isinstance(view, Mapping) else None
+    for block in blocks if isinstance(blocks, list) else []:
+        if (
+            isinstance(block, Mapping)
+            and block.get("type") == "input"
+            and isinstance(block.get("block_id"), str)
+        ):
+            return block["block_id"]
+    return None
+
+
+def _form_errors(block_id: str, text: str) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps({"response_action": "errors", "errors": {block_id: text[:150]}}),
+        headers={"content-type": "application/json"},
+    )
+
+
+def _answer(
+    body: Mapping[str, Any],
+    client: WebClient,
+    respond: Respond | None,
+    text: Mrkdwn,
+    *,
+    acked: bool,
+    block_id: str | None = None,
+) -> BoltResponse | None:
+    """Tell whoever acted; before the ack, also choose the HTTP answer (a form keeps what was typed)."""
+    if not acked and body.get("type") == "view_submission":
+        block = block_id or _first_input(body)
+        # Inline form errors are plain text: what Slack shows is what was escaped.
+        return _form_errors(block, shown(text)) if block else BoltResponse(status=400)
+    if user_id_of(body) is None:
+        return None if acked else BoltResponse(status=400)
+    try:
+        tell(client=client, body=dict(body), respond=respond, text=text)
+    except Exception:  # noqa: BLE001 - telling failed; the log has the reason
+        log.exception("could not tell the user about the error")
+    return None if acked else BoltResponse(status=200)
+
+
+def handle_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond | None,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    # Bolt passes the response it would send while the request is not acknowledged yet, else None; events
+    # are acknowledged before their listener runs.
+    acked = response is None or body.get("type") == "event_callback"
+    if isinstance(error, BoltUnhandledRequestError):
+        kind = body.get("type")
+        if not (body.get("command") or kind in ("block_actions", "view_submission")):
+            return BoltResponse(status=200)  # events and surfaces refdesk doesn't use: nothing to do
+        log.warning("unhandled %s request", kind or "slash command")
+        text = UNKNOWN_BUTTON if kind == "block_actions" else UNREADABLE
+        return _answer(body, client, respond, Mrkdwn(":warning: ") + text, acked=False)
+    if isinstance(error, Unreadable):
+        log.warning("unreadable %s payload: %s", body.get("type") or "slash command", error)
+        text = UNREADABLE_ANSWER if error.block_id else UNREADABLE
+        return _answer(
+            body, client, respond, Mrkdwn(":warning: ") + text, acked=acked, block_id=error.block_id
+        )
     if isinstance(error, RefdeskError):
         log.warning("refused: %s", error)
-        text = str(error)
-    else:
-        error_id = uuid.uuid4().hex[:8]
-        kind = body.get("type") or ("slash_command" if body.get("command") else "unknown")
-        log.error("error %s while handling a %s request", error_id, kind, exc_info=error)
-        text = (
-            f":warning: Sorry, something went wrong on my side. "
-            f"If it happens again, tell your refdesk admin the error id `{error_id}`."
-        )
-    try:
-        tell(client=client, body=body, respond=respond, text=text)
-    except Exception:  # noqa: BLE001 - the apology itself failed; the log already has the id
-        log.exception("could not tell the user about the error")
+        return _answer(body, client, respond, error.text, acked=acked)
+    error_id = uuid.uuid4().hex[:8]
+    kind = body.get("type") or ("slash_command" if body.get("command") else "unknown")
+    log.error("error %s while handling a %s request", error_id, kind, exc_info=error)
+    text = mrkdwn(
+        ":warning: Sorry, something went wrong on my side. "
+        "If it happens again, tell your refdesk admin the error id `{}`.",
+        error_id,
+    )
+    return _answer(body, client, respond, text, acked=acked)
