@@ -6,28 +6,32 @@ from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from store.models import Advocate, Engagement, ReferenceRequest
+from bot.audience import Brief
 
 
-def invite(*, request: ReferenceRequest, advocate: Advocate, engagement: Engagement, now: datetime) -> bytes:
-    """One VEVENT whose UID stays the same across reschedules, so calendars move the event, not copy it."""
-    assert engagement.call_at is not None
+def invite(*, brief: Brief, now: datetime) -> bytes:
+    """One VEVENT whose UID stays the same across reschedules, so calendars move the event, not copy it.
+
+    Both sides get it, so it is written from the brief: nothing internal to sales can be in it.
+    """
+    request, advocate, call = brief.prospect, brief.advocate, brief.call
+    assert call.call_at is not None
     calendar = Calendar()
     calendar.add("prodid", "-//refdesk//reference calls//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
-    event.add("uid", f"refdesk-engagement-{engagement.id}@refdesk")
+    event.add("uid", f"refdesk-engagement-{call.id}@refdesk")
     event.add("dtstamp", now)
     event.add("sequence", int(now.timestamp()))
-    event.add("dtstart", engagement.call_at)
-    event.add("dtend", engagement.call_at + timedelta(minutes=engagement.call_minutes or 20))
+    event.add("dtstart", call.call_at)
+    event.add("dtend", call.call_at + timedelta(minutes=call.minutes))
     event.add("summary", f"Reference call: {advocate.name} ({advocate.company}) × {request.prospect_company}")
     event.add(
         "description",
         "\n".join(
             [
-                f"A {engagement.call_minutes or 20}-minute customer reference {engagement.call_format or 'call'}.",
+                f"A {call.minutes}-minute customer reference {call.how}.",
                 "",
                 "Agenda",
                 "1. Introductions (2 min)",

@@ -9,12 +9,13 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
 
 from bot import followup
+from bot.audience import AdvocateBrief, Brief
 from bot.matching import Policy
 from bot.metrics import Period
 from bot.nudges import NudgeKind
-from bot.text import render
+from bot.text import SECTION_TEXT_LIMIT, render
+from modals import kit
 from modals.nudges import build_nudge, still_relevant
-from modals.rep_views import build_text_message
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 
 
@@ -39,19 +40,18 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         if advocate is None:
             return None
         text = render("appreciation", advocate=advocate, count=payload.get("count", 0))
-        return Composed(
-            text=text.splitlines()[0][:150], blocks=build_text_message(text), advocate_id=advocate.id
-        )
+        return Composed(text=kit.notification(text), blocks=kit.text_message(text), advocate_id=advocate.id)
     if kind == NudgeKind.QUARTER_SUMMARY:
         advocate = session.get(Advocate, payload.get("advocate_id"))
         if advocate is None:
             return None
         period = Period.parse(payload["quarter"])
         summary = followup.quarter_summary(session=session, advocate_id=advocate.id, period=period)
-        text = render("quarter_summary", advocate=advocate, summary=summary, quarter=period.label)
-        return Composed(
-            text=text.splitlines()[0][:150], blocks=build_text_message(text), advocate_id=advocate.id
+        # The advocate's own quarter: their public profile and the summed outcome PROGRAM.md's summary names.
+        text = render(
+            "quarter_summary", advocate=AdvocateBrief.of(advocate), summary=summary, quarter=period.label
         )
+        return Composed(text=kit.notification(text), blocks=kit.text_message(text), advocate_id=advocate.id)
     if kind == NudgeKind.QUARTER_REPORT:
         from bot.chart import quarter_chart
         from bot.report import build_report, stats_text
@@ -60,8 +60,8 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         report = build_report(session=session, period=period, policy=policy, today=today)
         text = stats_text(report)
         return Composed(
-            text=text[:3000],
-            blocks=build_text_message(text),
+            text=kit.safe(text, SECTION_TEXT_LIMIT),
+            blocks=kit.text_message(text),
             attachment=(quarter_chart(report), f"refdesk-{period.label}.png"),
         )
     engagement = session.get(Engagement, nudge.engagement_id) if nudge.engagement_id else None
@@ -71,7 +71,12 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         return None
     if kind == NudgeKind.DEAL_OUTCOME and request.outcome:
         return None  # already told
-    text, blocks = build_nudge(kind=kind, request=request, advocate=advocate, engagement=engagement)
+    text, blocks = build_nudge(
+        kind=kind,
+        brief=Brief.of(request, advocate, engagement),
+        on_slack=bool(advocate.slack_user_id),
+        close_date=request.close_date,
+    )
     thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
     return Composed(
         text=text,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.matching import Policy
-from bot.text import day, slack_date
+from bot.text import Mrkdwn, day, mrkdwn, slack_date
 from bot.vocabulary import DeclineReason, label_of
 from store import queries
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
@@ -24,14 +24,20 @@ REPS_SHOWN = 10
 @dataclass(frozen=True)
 class RepRequest:
     request: ReferenceRequest
-    next_step: str
+    next_step: Mrkdwn
     cancellable: bool
 
 
 def next_step(
     request: ReferenceRequest, engagement: Engagement | None, advocate: Advocate | None, now: datetime
-) -> str:
+) -> Mrkdwn:
     """Where a request stands, said as what happens next."""
+    return mrkdwn("{}", _next_step(request, engagement, advocate, now))
+
+
+def _next_step(
+    request: ReferenceRequest, engagement: Engagement | None, advocate: Advocate | None, now: datetime
+) -> Mrkdwn | str:
     status = request.status
     if request.outcome == "won":
         return ":trophy: Won — thank you for telling us"
@@ -53,11 +59,11 @@ def next_step(
     ):
         return ":mag: Approved — CS is choosing an advocate"
     if engagement.status == EngagementStatus.ASKED:
-        return f":outbox_tray: Waiting for {name} to answer"
+        return mrkdwn(":outbox_tray: Waiting for {} to answer", name)
     if engagement.status == EngagementStatus.ACCEPTED:
-        return f":point_right: {name} said yes — pick a time in your DMs"
+        return mrkdwn(":point_right: {} said yes — pick a time in your DMs", name)
     if engagement.status == EngagementStatus.SCHEDULED and engagement.call_at and engagement.call_at > now:
-        return f":calendar: Call with {name} {slack_date(engagement.call_at)}"
+        return mrkdwn(":calendar: Call with {} {}", name, slack_date(engagement.call_at))
     if engagement.checkin_at is None:
         return ":speech_balloon: Check in with the prospect and log how it went"
     return f":briefcase: Tell us the outcome when the deal closes (expected {day(request.close_date)})"

@@ -21,11 +21,20 @@ from bot.clock import Clock
 from bot.compose import Composed, compose
 from bot.matching import Policy
 from bot.nudges import INTERNAL, TO_CHANNEL, NudgeKind, send_at
+from bot.text import Mrkdwn, channel_link, esc, mention, mrkdwn
 from store.db import Database
 from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus
 
 log = logging.getLogger(__name__)
 UTC_ZONE = ZoneInfo("UTC")
+
+
+def _recipient(recipient: str) -> Mrkdwn:
+    """A member's mention, or a channel's link (the quarter's report goes to the CS channel)."""
+    try:
+        return channel_link(recipient) if recipient[:1] in "CGD" else mention(recipient)
+    except ValueError:
+        return esc(recipient)
 
 
 @dataclass
@@ -279,9 +288,12 @@ class Dispatcher:
         result.failed += 1
         log.error("nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
         where = f" for request #{nudge.request_id}" if nudge.request_id else ""
-        text = (
-            f":warning: I couldn't send the *{nudge.kind.replace('_', ' ')}* message to <@{nudge.recipient}>"
-            f"{where} (Slack said `{reason}`). Please follow up by hand."
+        text = mrkdwn(
+            ":warning: I couldn't send the *{}* message to {}{} (Slack said `{}`). Please follow up by hand.",
+            nudge.kind.replace("_", " "),
+            _recipient(nudge.recipient),
+            where,
+            reason,
         )
         try:
             if thread is not None:
@@ -298,9 +310,10 @@ class Dispatcher:
         request = step.request
         thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
         if step.won and thread is not None:
-            text = (
-                f":hourglass: *{step.advocate.name}* didn't answer in 4 business days, so the ask lapsed "
-                "(it doesn't count against them). Ask the next candidate from the shortlist."
+            text = mrkdwn(
+                ":hourglass: *{}* didn't answer in 4 business days, so the ask lapsed "
+                "(it doesn't count against them). Ask the next candidate from the shortlist.",
+                step.advocate.name,
             )
             try:
                 self.client.chat_postMessage(channel=thread[0], thread_ts=thread[1], text=text)

@@ -10,10 +10,12 @@ from slack_sdk import WebClient
 from bot import workflow
 from bot.deps import Deps, deps_of
 from bot.qualification import needs_lead
+from bot.text import Mrkdwn, mention, mrkdwn
 from handlers.announce import announce_decision, flags_of, update_card
 from handlers.engagements import load_request
 from handlers.events import publish_home
-from handlers.replies import NOT_CS, already_decided, tell
+from handlers.guard import button_ids, refuse_unreadable
+from handlers.replies import GONE, NOT_CS, already_decided, tell
 from handlers.shortlist import post_shortlist
 from modals.decline_form import build_decline_modal
 from modals.ids import Action
@@ -29,15 +31,13 @@ def register(app: App) -> None:
 
 
 def _request_id(body: dict[str, Any]) -> int | None:
-    try:
-        return int(body["actions"][0]["value"])
-    except (KeyError, IndexError, ValueError, TypeError):
-        return None
+    found = button_ids(body["actions"][0].get("value"), 1)
+    return found[0] if found else None
 
 
 def refusal(
     *, deps: Deps, client: WebClient, user_id: str, request: ReferenceRequest, approving: bool
-) -> str | None:
+) -> Mrkdwn | str | None:
     """Why this user may not decide this request, or None when they may."""
     if not deps.cs_team.is_cs(client, user_id):
         return NOT_CS
@@ -46,10 +46,12 @@ def refusal(
         and needs_lead(rules=deps.rules, deal_arr=request.deal_arr)
         and not deps.cs_team.is_lead(user_id)
     ):
-        leads = ", ".join(f"<@{lead}>" for lead in sorted(deps.cs_team.lead_ids)) or "a CS lead"
-        return (
-            f"Request #{request.id} is below ${deps.rules.min_deal_arr:,} ARR, so a CS lead must approve it: "
-            f"{leads}."
+        leads = Mrkdwn(", ").join(mention(lead) for lead in sorted(deps.cs_team.lead_ids)) or "a CS lead"
+        return mrkdwn(
+            "Request #{} is below ${:,} ARR, so a CS lead must approve it: {}.",
+            request.id,
+            deps.rules.min_deal_arr,
+            leads,
         )
     return None
 
@@ -60,9 +62,13 @@ def handle_approve(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request = load_request(deps, _request_id(body))
+    request_id = _request_id(body)
+    if request_id is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return
+    request = load_request(deps, request_id)
     if request is None:
-        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+        tell(client=client, body=body, respond=respond, text=GONE)
         return
     reason = refusal(deps=deps, client=client, user_id=user_id, request=request, approving=True)
     if reason:
@@ -91,9 +97,13 @@ def handle_decline_click(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request = load_request(deps, _request_id(body))
+    request_id = _request_id(body)
+    if request_id is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return
+    request = load_request(deps, request_id)
     if request is None:
-        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+        tell(client=client, body=body, respond=respond, text=GONE)
         return
     reason = refusal(deps=deps, client=client, user_id=user_id, request=request, approving=False)
     if reason:
@@ -116,16 +126,24 @@ def handle_cancel(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request = load_request(deps, _request_id(body))
+    request_id = _request_id(body)
+    if request_id is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return
+    request = load_request(deps, request_id)
     if request is None:
-        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+        tell(client=client, body=body, respond=respond, text=GONE)
         return
     if user_id not in (request.rep_id, request.requester_id):
         tell(
             client=client,
             body=body,
             respond=respond,
-            text=f"Only <@{request.rep_id}>, the rep on request #{request.id}, can cancel it.",
+            text=mrkdwn(
+                "Only {}, the rep on request #{}, can cancel it (CS can decline it instead).",
+                mention(request.rep_id),
+                request.id,
+            ),
         )
         return
     with deps.db.unit_of_work() as session:
@@ -155,6 +173,6 @@ def handle_cancel(
         client.chat_update(
             channel=container["channel_id"],
             ts=container["message_ts"],
-            text=f"Request #{request.id} cancelled",
+            text=mrkdwn("Request #{} cancelled", request.id),
             blocks=build_submitted_message(request=outcome.request),
         )

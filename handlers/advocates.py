@@ -11,9 +11,11 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import pool
 from bot.deps import Deps, deps_of
+from bot.forms import parse_id
 from bot.pool_csv import check_advocate
 from bot.vocabulary import AdvocateStatus
-from handlers.replies import tell
+from handlers.guard import refuse_unreadable
+from handlers.replies import CS_ONLY_POOL, tell
 from modals.advocates import (
     advocate_cells,
     build_advocate_modal,
@@ -25,7 +27,8 @@ from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
 from store.models import Advocate
 
-NOT_CS_POOL = "Only the CS team can see and change the advocate pool."
+NOT_CS_POOL = CS_ONLY_POOL
+MAX_PAGE = 1000
 _EMPTY = {
     "kinds": "Tick at least one kind of reference they agreed to.",
     "owner_slack_user_id": "Choose the account's CS owner, or their own Slack account above: refdesk needs one way to reach them.",
@@ -61,7 +64,7 @@ def _refresh_list(deps: Deps, context: dict[str, Any]) -> None:
     if url:
         WebhookClient(url).send(
             text="Advocate pool",
-            blocks=_pool_blocks(deps, int(context.get("page") or 1)),
+            blocks=_pool_blocks(deps, page_of(context.get("page"))),
             replace_original=True,
             response_type="ephemeral",
         )
@@ -80,13 +83,19 @@ def handle_pool_page(
     ack()
     deps = deps_of(context)
     if _cs_only(deps, client, body, respond):
-        page = int(body["actions"][0]["value"])
+        page = page_of(body["actions"][0].get("value"))
         respond(
             text="Advocate pool",
             blocks=_pool_blocks(deps, page),
             replace_original=True,
             response_type="ephemeral",
         )
+
+
+def page_of(raw: object) -> int:
+    """A page number from a button or the modal's context; an unreadable one is page 1."""
+    page = parse_id(raw)
+    return page if page is not None and page <= MAX_PAGE else 1
 
 
 def _list_context(body: dict[str, Any], page: int) -> dict[str, Any]:
@@ -99,7 +108,7 @@ def handle_pool_add(
     ack()
     deps = deps_of(context)
     if _cs_only(deps, client, body, respond):
-        page = int(body["actions"][0]["value"])
+        page = page_of(body["actions"][0].get("value"))
         client.views_open(
             trigger_id=body["trigger_id"],
             view=build_advocate_modal(advocate=None, context=_list_context(body, page)),
@@ -113,11 +122,16 @@ def handle_pool_menu(
     deps = deps_of(context)
     if not _cs_only(deps, client, body, respond):
         return
-    verb, raw_id, raw_page = (body["actions"][0]["selected_option"]["value"].split(":") + ["", ""])[:3]
-    page = int(raw_page) if raw_page.isdigit() else 1
+    selected = body["actions"][0].get("selected_option") or {}
+    verb, raw_id, raw_page = (str(selected.get("value") or "").split(":") + ["", ""])[:3]
+    advocate_id = parse_id(raw_id)
+    if verb not in ("edit", "break", "retire", "reactivate") or advocate_id is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return
+    page = page_of(raw_page)
     now = deps.clock.now()
     with deps.db.unit_of_work() as session:
-        advocate = session.get(Advocate, int(raw_id))
+        advocate = session.get(Advocate, advocate_id)
         if advocate is None:
             tell(client=client, body=body, respond=respond, text="That advocate is no longer in the pool.")
             return

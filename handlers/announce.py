@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.deps import Deps
 from bot.qualification import qualify
+from bot.text import mrkdwn
 from handlers.replies import dm
 from modals.approval_card import build_approval_card, card_text
 from modals.rep_views import build_decision_message, build_submitted_message, submitted_text
@@ -42,9 +43,11 @@ def post_card(*, client: WebClient, deps: Deps, request: ReferenceRequest) -> tu
         dm(
             client=client,
             users=[request.requester_id],
-            text=(
-                f":warning: Request #{request.id} is saved, but I couldn't post it to the CS channel "
-                f"(Slack said `{reason}`). Please ask an admin to invite me there with `/invite @refdesk`."
+            text=mrkdwn(
+                ":warning: Request #{} is saved, but I couldn't post it to the CS channel "
+                "(Slack said `{}`). Please ask an admin to invite me there with `/invite @refdesk`.",
+                request.id,
+                reason,
             ),
         )
         return None
@@ -66,7 +69,7 @@ def tell_rep_submitted(*, client: WebClient, request: ReferenceRequest) -> None:
     dm(
         client=client,
         users=[request.rep_id, request.requester_id],
-        text=submitted_text(request).splitlines()[0],
+        text=submitted_text(request),
         blocks=build_submitted_message(request=request),
     )
 

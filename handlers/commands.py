@@ -11,7 +11,8 @@ from bot.deps import Deps, deps_of
 from bot.metrics import Period
 from bot.report import build_report, stats_text
 from bot.text import render
-from handlers.advocates import show_pool
+from handlers.advocates import page_of, show_pool
+from handlers.replies import CS_ONLY_STATS
 from modals.rep_views import LIST_LIMIT, build_request_list
 from modals.request_form import build_request_modal
 from store import queries
@@ -26,10 +27,7 @@ def register(app: App) -> None:
 def show_stats(*, deps: Deps, client: WebClient, user_id: str, respond: Respond) -> None:
     """The quarter so far, for CS (reps see their own requests in /reference list)."""
     if not deps.cs_team.is_cs(client, user_id):
-        respond(
-            text="The program's stats are for the CS team. `/reference list` shows your own requests.",
-            response_type="ephemeral",
-        )
+        respond(text=CS_ONLY_STATS, response_type="ephemeral")
         return
     today = deps.clock.now().date()
     with deps.db.unit_of_work() as session:
@@ -55,7 +53,7 @@ def handle_reference_command(
             client=client,
             user_id=user_id,
             respond=respond,
-            page=int(page) if page.isdigit() else 1,
+            page=page_of(page),
         )
         return
     if word == "stats":

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot import outreach
 from bot.deps import Deps
+from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import tell
 from store import queries
 from store.models import ReferenceRequest
@@ -24,23 +25,37 @@ def load_request(deps: Deps, request_id: int | None) -> ReferenceRequest | None:
         return queries.get_request(session=session, request_id=request_id)
 
 
-def load_step(deps: Deps, raw: Any) -> outreach.Step | None:
-    """The engagement named by a button value ("id" or "id:…") or a modal's metadata."""
-    try:
-        engagement_id = int(str(raw).split(":")[0])
-    except (TypeError, ValueError):
+def load_step(deps: Deps, engagement_id: int | None) -> outreach.Step | None:
+    """The engagement a button or a modal's metadata names (None: none, or not one of our ids)."""
+    if engagement_id is None:
         return None
     with deps.db.unit_of_work() as session:
         return outreach.load(session=session, engagement_id=engagement_id)
 
 
 def advocate_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
-    """The person the ask went to (the advocate, or their CS owner); CS may act for them."""
-    return user_id == step.engagement.asked_via or deps.cs_team.is_cs(client, user_id)
+    """The advocate, or their account's CS owner (who asks for them when they aren't on Slack); CS may act too."""
+    advocate = step.advocate
+    own = {step.engagement.asked_via, advocate.slack_user_id, advocate.owner_slack_user_id} - {None, ""}
+    return user_id in own or deps.cs_team.is_cs(client, user_id)
 
 
 def rep_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
+    """The rep on the request (or whoever filed it); CS may act too."""
     return user_id in (step.request.rep_id, step.request.requester_id) or deps.cs_team.is_cs(client, user_id)
+
+
+# Refusals, each naming the rule that refused.
+ADVOCATE_ONLY = "Only the advocate this was sent to (or their account's CS owner, or CS) can answer it."
+PICK_REFUSED = "Only the rep on this request (or CS) picks the time: the rep confirms it with the prospect."
+TIMES_REFUSED = (
+    "Only the advocate (or their CS owner), the rep on this request or CS can offer times for this call."
+)
+MOVE_REFUSED = "Only the advocate (or their CS owner), the rep on this request or CS can move this call."
+CANCEL_REFUSED = "Only the advocate (or their CS owner), the rep on this request or CS can cancel this call."
+CHECKIN_REFUSED = "Only the rep on this request (or CS) logs the check-in with the prospect."
+NO_CALL_REFUSED = "Only the rep on this request (or CS) can say the call didn't happen."
+OUTCOME_REFUSED = "Only the rep on this request (or CS) tells us how the deal went."
 
 
 def either_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step) -> bool:
@@ -51,7 +66,12 @@ def clicked_step(
     *, deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, allowed: Allowed, refusal: str
 ) -> outreach.Step | None:
     """The engagement a button is about, when the clicker may act on it; otherwise they are told why."""
-    step = load_step(deps, (body.get("actions") or [{}])[0].get("value"))
+    # "id", or "id:ISO instant" on a time button (whose listener reads the time itself).
+    found = button_ids(str(body["actions"][0].get("value")).split(":", 1)[0], 1)
+    if found is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return None
+    step = load_step(deps, found[0])
     if step is None:
         tell(client=client, body=body, respond=respond, text="I can't find that reference any more.")
         return None

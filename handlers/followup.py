@@ -9,12 +9,23 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import followup, outreach
+from bot.audience import Brief
 from bot.deps import Deps, deps_of
-from bot.text import money
-from handlers.engagements import advocate_side, clicked_step, load_step, rep_side
+from bot.text import mention, money, mrkdwn
+from handlers.engagements import (
+    ADVOCATE_ONLY,
+    CHECKIN_REFUSED,
+    NO_CALL_REFUSED,
+    OUTCOME_REFUSED,
+    advocate_side,
+    clicked_step,
+    load_step,
+    rep_side,
+)
 from handlers.outreach import note_in_thread
 from handlers.replies import tell
 from modals import followup as views
+from modals import kit
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
 from modals.outreach import render_for
@@ -43,7 +54,7 @@ def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
         client.chat_update(
             channel=container["channel_id"],
             ts=container["message_ts"],
-            text=text,
+            text=kit.notification(text),
             blocks=build_text_message(text),
         )
 
@@ -55,9 +66,11 @@ def _after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: st
     note_in_thread(
         client=client,
         request=step.request,
-        text=(
-            f":rotating_light: *{step.advocate.name}* said the call with {step.request.prospect_company} was "
-            f"*not great*. Please reach out to them{f' (<@{owner}>)' if owner else ''}."
+        text=mrkdwn(
+            ":rotating_light: *{}* said the call with {} was *not great*. Please reach out to them{}.",
+            step.advocate.name,
+            step.request.prospect_company,
+            mrkdwn(" ({})", mention(owner)) if owner else "",
         ),
     )
 
@@ -73,11 +86,11 @@ def handle_feedback_rating(
         body=body,
         respond=respond,
         allowed=advocate_side,
-        refusal="This question was for someone else.",
+        refusal=ADVOCATE_ONLY,
     )
-    rating = RATING.match(body["actions"][0]["action_id"]).group(1)
     if step is None:
         return
+    rating = RATING.match(body["actions"][0]["action_id"]).group(1)
     with deps.db.unit_of_work() as session:
         first, step = followup.rate(
             session=session,
@@ -89,16 +102,16 @@ def handle_feedback_rating(
     if not first:
         tell(client=client, body=body, respond=respond, text="You already told us — thank you!")
         return
-    thanks = (
-        f":pray: Thank you! You said *{views.RATING_LABELS[rating]}*. "
-        "If you have a minute, “Tell us more” helps us ask better."
+    thanks = mrkdwn(
+        ":pray: Thank you! You said *{}*. If you have a minute, “Tell us more” helps us ask better.",
+        views.RATING_LABELS[rating],
     )
     container = body.get("container") or {}
     if container.get("channel_id") and container.get("message_ts"):
         client.chat_update(
             channel=container["channel_id"],
             ts=container["message_ts"],
-            text=thanks,
+            text=kit.notification(thanks),
             blocks=[*build_text_message(thanks), views.more_only(step.engagement.id)],
         )
     _after_rating(client, deps, step, rating)
@@ -115,13 +128,16 @@ def handle_feedback_more(
         body=body,
         respond=respond,
         allowed=advocate_side,
-        refusal="This question was for someone else.",
+        refusal=ADVOCATE_ONLY,
     )
     if step is None:
         return
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=views.build_feedback_modal(engagement=step.engagement, request=step.request),
+        view=views.build_feedback_modal(
+            brief=Brief.of(step.request, step.advocate, step.engagement),
+            rating=step.engagement.feedback_rating,
+        ),
     )
 
 
@@ -135,7 +151,7 @@ def handle_feedback_submission(
         return
     step = load_step(deps, views.engagement_of(view))
     if step is None or not advocate_side(deps, client, body["user"]["id"], step):
-        ack(response_action="errors", errors={BlockId.FEEDBACK_RATING: "This question was for someone else."})
+        ack(response_action="errors", errors={BlockId.FEEDBACK_RATING: ADVOCATE_ONLY})
         return
     rating, answers = parsed
     with deps.db.unit_of_work() as session:
@@ -162,7 +178,7 @@ def handle_checkin_log(
         body=body,
         respond=respond,
         allowed=rep_side,
-        refusal="Only the rep logs this check-in.",
+        refusal=CHECKIN_REFUSED,
     )
     if step is None:
         return
@@ -191,7 +207,7 @@ def handle_checkin_submission(
     user_id = body["user"]["id"]
     step = load_step(deps, views.engagement_of(view))
     if step is None or not rep_side(deps, client, user_id, step):
-        ack(response_action="errors", errors={BlockId.CHECKIN_HELPFUL: "Only the rep logs this check-in."})
+        ack(response_action="errors", errors={BlockId.CHECKIN_HELPFUL: CHECKIN_REFUSED})
         return
     with deps.db.unit_of_work() as session:
         step = followup.log_checkin(
@@ -206,9 +222,12 @@ def handle_checkin_submission(
         note_in_thread(
             client=client,
             request=step.request,
-            text=(
-                f":speech_balloon: <@{user_id}> checked in with {step.request.prospect_company}: helpful? "
-                f"*{answers['helpful']}* · concerns addressed? *{answers['concerns_addressed']}*"
+            text=mrkdwn(
+                ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*",
+                mention(user_id),
+                step.request.prospect_company,
+                answers["helpful"],
+                answers["concerns_addressed"],
             ),
         )
 
@@ -224,7 +243,7 @@ def handle_no_call(
         body=body,
         respond=respond,
         allowed=rep_side,
-        refusal="Only the rep or CS can say the call didn't happen.",
+        refusal=NO_CALL_REFUSED,
     )
     if step is None:
         return
@@ -245,7 +264,7 @@ def handle_no_call_submission(
     user_id = body["user"]["id"]
     step = load_step(deps, views.engagement_of(view))
     if step is None or not rep_side(deps, client, user_id, step):
-        ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "Only the rep or CS can change this."})
+        ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: NO_CALL_REFUSED})
         return
     with deps.db.unit_of_work() as session:
         step = followup.call_did_not_happen(
@@ -260,22 +279,28 @@ def handle_no_call_submission(
         return
     ack()
     if choice == "reschedule":
-        text, blocks = views.build_new_times_request(request=step.request, engagement=step.engagement)
+        text, blocks = views.build_new_times_request(
+            brief=Brief.of(step.request, step.advocate, step.engagement)
+        )
         client.chat_postMessage(channel=step.engagement.asked_via, text=text, blocks=blocks)
         note_in_thread(
             client=client,
             request=step.request,
-            text=(
-                f":repeat: The call with *{step.advocate.name}* didn't happen; <@{user_id}> asked them for new times."
+            text=mrkdwn(
+                ":repeat: The call with *{}* didn't happen; {} asked them for new times.",
+                step.advocate.name,
+                mention(user_id),
             ),
         )
     else:
         note_in_thread(
             client=client,
             request=step.request,
-            text=(
-                f":heavy_multiplication_x: The call with *{step.advocate.name}* didn't happen and won't: cancelled by "
-                f"<@{user_id}>, not counted as a reference. The request can ask someone else."
+            text=mrkdwn(
+                ":heavy_multiplication_x: The call with *{}* didn't happen and won't: cancelled by {}, "
+                "not counted as a reference. The request can ask someone else.",
+                step.advocate.name,
+                mention(user_id),
             ),
         )
 
@@ -292,17 +317,17 @@ def handle_outcome(
         body=body,
         respond=respond,
         allowed=rep_side,
-        refusal="Only the rep tells us how the deal went.",
+        refusal=OUTCOME_REFUSED,
     )
-    verdict = OUTCOME.match(body["actions"][0]["action_id"]).group(1)
     if step is None:
         return
+    verdict = OUTCOME.match(body["actions"][0]["action_id"]).group(1)
     if step.request.outcome:
         tell(
             client=client,
             body=body,
             respond=respond,
-            text=f"The outcome is already recorded: {step.request.outcome}. Thank you!",
+            text=mrkdwn("The outcome is already recorded: {}. Thank you!", step.request.outcome),
         )
         return
     if verdict == "won":
@@ -316,11 +341,13 @@ def handle_outcome(
             due = followup.ask_outcome_again(
                 session=session, engagement_id=step.engagement.id, now=deps.clock.now()
             )
-        _replace_prompt(client, body, f":hourglass: Noted — I'll ask again around {due:%d %b}.")
+        _replace_prompt(client, body, mrkdwn(":hourglass: Noted — I'll ask again around {:%d %b}.", due))
         return
     record(client=client, deps=deps, step=step, outcome="lost", final_arr=None, actor_id=user_id)
     _replace_prompt(
-        client, body, f":memo: Recorded: {step.request.prospect_company} was lost. Thanks for telling us."
+        client,
+        body,
+        mrkdwn(":memo: Recorded: {} was lost. Thanks for telling us.", step.request.prospect_company),
     )
 
 
@@ -335,9 +362,7 @@ def handle_outcome_submission(
     user_id = body["user"]["id"]
     step = load_step(deps, views.engagement_of(view))
     if step is None or not rep_side(deps, client, user_id, step):
-        ack(
-            response_action="errors", errors={BlockId.OUTCOME_ARR: "Only the rep tells us how the deal went."}
-        )
+        ack(response_action="errors", errors={BlockId.OUTCOME_ARR: OUTCOME_REFUSED})
         return
     ack()
     record(client=client, deps=deps, step=step, outcome="won", final_arr=parsed, actor_id=user_id)
@@ -361,24 +386,33 @@ def record(
     for advocate in result.advocates:
         recipient = outreach.recipient_of(advocate)
         text = render_for(
-            "deal_won" if outcome == "won" else "deal_lost", result.request, advocate, step.engagement
+            "deal_won" if outcome == "won" else "deal_lost",
+            Brief.of(result.request, advocate, step.engagement),
         )
         if recipient:
             client.chat_postMessage(
-                channel=recipient, text=text.splitlines()[0][:150], blocks=build_text_message(text)
+                channel=recipient, text=kit.notification(text), blocks=build_text_message(text)
             )
+    reporter = mention(actor_id)
     summary = (
-        f":trophy: *{result.request.prospect_company} signed* ({money(final_arr)} ARR), reported by <@{actor_id}>."
+        mrkdwn(
+            ":trophy: *{} signed* ({} ARR), reported by {}.",
+            result.request.prospect_company,
+            money(final_arr),
+            reporter,
+        )
         if outcome == "won"
-        else f":memo: {result.request.prospect_company} was lost (reported by <@{actor_id}>)."
+        else mrkdwn(":memo: {} was lost (reported by {}).", result.request.prospect_company, reporter)
     )
     note_in_thread(client=client, request=result.request, text=summary)
     if outcome == "won" and (final_arr or 0) >= deps.settings.big_win_arr:
         names = ", ".join(a.name for a in result.advocates) or "the advocate"
         client.chat_postMessage(
             channel=deps.settings.cs_channel_id,
-            text=(
-                f":gift: A big win: {result.request.prospect_company} signed for {money(final_arr)} ARR. "
-                f"Please send {names} a gift or formal recognition."
+            text=mrkdwn(
+                ":gift: A big win: {} signed for {} ARR. Please send {} a gift or formal recognition.",
+                result.request.prospect_company,
+                money(final_arr),
+                names,
             ),
         )

@@ -12,10 +12,25 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import outreach
+from bot.audience import Brief
 from bot.calendar import invite
 from bot.deps import Deps, deps_of
-from handlers.engagements import advocate_side, clicked_step, either_side, load_step, rep_side
+from bot.text import Mrkdwn, mention, mrkdwn
+from handlers.engagements import (
+    ADVOCATE_ONLY,
+    CANCEL_REFUSED,
+    MOVE_REFUSED,
+    PICK_REFUSED,
+    TIMES_REFUSED,
+    advocate_side,
+    clicked_step,
+    either_side,
+    load_step,
+    rep_side,
+)
+from handlers.guard import refuse_unreadable
 from handlers.replies import tell
+from modals import kit
 from modals import outreach as views
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
@@ -35,20 +50,23 @@ def register(app: App) -> None:
 
 
 def note_in_thread(*, client: WebClient, request: ReferenceRequest, text: str) -> None:
-    """Keep CS's thread under the approval card current."""
+    """Keep CS's thread under the approval card current (`text` escaped unless it is `Mrkdwn`)."""
     if request.card_channel and request.card_ts:
-        client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=text)
+        client.chat_postMessage(
+            channel=request.card_channel, thread_ts=request.card_ts, text=kit.message_text(text)
+        )
 
 
 def send_ask(*, client: WebClient, deps: Deps, step: outreach.Step, actor_id: str) -> None:
     """The ask goes to the advocate on Slack, or as a ready-to-send draft to their CS owner."""
     request, advocate, engagement = step.request, step.advocate, step.engagement
+    brief = Brief.of(request, advocate, engagement)
     if advocate.slack_user_id:
-        text, blocks = views.build_ask(request=request, advocate=advocate, engagement=engagement)
-        how = "by DM"
+        text, blocks = views.build_ask(brief=brief)
+        how = Mrkdwn("by DM")
     else:
-        text, blocks = views.build_owner_draft(request=request, advocate=advocate, engagement=engagement)
-        how = f"through their CS owner <@{advocate.owner_slack_user_id}>"
+        text, blocks = views.build_owner_draft(brief=brief, email=advocate.email)
+        how = mrkdwn("through their CS owner {}", mention(advocate.owner_slack_user_id))
     posted = client.chat_postMessage(channel=engagement.asked_via, text=text, blocks=blocks)
     with deps.db.unit_of_work() as session:
         outreach.record_ask_message(
@@ -57,7 +75,9 @@ def send_ask(*, client: WebClient, deps: Deps, step: outreach.Step, actor_id: st
     note_in_thread(
         client=client,
         request=request,
-        text=f":outbox_tray: <@{actor_id}> asked *{advocate.name}* {how}. Waiting for their answer.",
+        text=mrkdwn(
+            ":outbox_tray: {} asked *{}* {}. Waiting for their answer.", mention(actor_id), advocate.name, how
+        ),
     )
 
 
@@ -72,7 +92,7 @@ def handle_ask_yes(
         body=body,
         respond=respond,
         allowed=advocate_side,
-        refusal="This ask was sent to someone else.",
+        refusal=ADVOCATE_ONLY,
     )
     if step is None:
         return
@@ -82,7 +102,7 @@ def handle_ask_yes(
     client.views_open(
         trigger_id=body["trigger_id"],
         view=views.build_times_modal(
-            engagement=step.engagement, advocate=step.advocate, request=step.request, rescheduling=False
+            brief=Brief.of(step.request, step.advocate, step.engagement), rescheduling=False
         ),
     )
 
@@ -99,7 +119,7 @@ def handle_ask_no(
         body=body,
         respond=respond,
         allowed=advocate_side,
-        refusal="This ask was sent to someone else.",
+        refusal=ADVOCATE_ONLY,
     )
     if step is None:
         return
@@ -110,19 +130,22 @@ def handle_ask_no(
     if not step.won:
         tell(client=client, body=body, respond=respond, text="This ask was already answered. Thank you!")
         return
-    thanks = views.render_for("ask_passed", step.request, step.advocate, step.engagement)
+    thanks = views.render_for("ask_passed", Brief.of(step.request, step.advocate, step.engagement))
     if step.engagement.ask_channel and step.engagement.ask_ts:
         client.chat_update(
             channel=step.engagement.ask_channel,
             ts=step.engagement.ask_ts,
-            text=thanks,
+            text=kit.notification(thanks),
             blocks=build_text_message(thanks),
         )
     note_in_thread(
         client=client,
         request=step.request,
-        text=f":leftwards_arrow_with_hook: *{step.advocate.name}* said not this time. "
-        "The shortlist below is up to date: ask the next candidate.",
+        text=mrkdwn(
+            ":leftwards_arrow_with_hook: *{}* said not this time. "
+            "The shortlist below is up to date: ask the next candidate.",
+            step.advocate.name,
+        ),
     )
     from handlers.shortlist import post_shortlist
 
@@ -141,7 +164,8 @@ def handle_times_submission(
         return
     step = load_step(deps, views.engagement_id_of(view))
     if step is None or not either_side(deps, client, user_id, step):
-        ack(response_action="errors", errors={BlockId.TIME_1: "This reference is no longer yours to plan."})
+        refused = TIMES_REFUSED if step else "This reference no longer exists: please close this form."
+        ack(response_action="errors", errors={BlockId.TIME_1: refused})
         return
     times, call_format = parsed
     was_scheduled = step.engagement.status == EngagementStatus.SCHEDULED
@@ -159,9 +183,10 @@ def handle_times_submission(
         return
     ack()
     if step.engagement.ask_channel and step.engagement.ask_ts and not was_scheduled:
-        answered = (
-            f":white_check_mark: Thank you! I've passed your times to <@{step.request.rep_id}>, "
-            "who will confirm one with the prospect. You'll get an invite."
+        answered = mrkdwn(
+            ":white_check_mark: Thank you! I've passed your times to {}, "
+            "who will confirm one with the prospect. You'll get an invite.",
+            mention(step.request.rep_id),
         )
         client.chat_update(
             channel=step.engagement.ask_channel,
@@ -169,16 +194,28 @@ def handle_times_submission(
             text=answered,
             blocks=build_text_message(answered),
         )
-    text, blocks = views.build_times_for_rep(
-        request=step.request, advocate=step.advocate, engagement=step.engagement
-    )
+    text, blocks = views.build_times_for_rep(brief=Brief.of(step.request, step.advocate, step.engagement))
     client.chat_postMessage(channel=step.request.rep_id, text=text, blocks=blocks)
     verb = "offered new times" if was_scheduled else "said yes"
     note_in_thread(
         client=client,
         request=step.request,
-        text=f":white_check_mark: *{step.advocate.name}* {verb}; <@{step.request.rep_id}> is picking a time.",
+        text=mrkdwn(
+            ":white_check_mark: *{}* {}; {} is picking a time.",
+            step.advocate.name,
+            verb,
+            mention(step.request.rep_id),
+        ),
     )
+
+
+def _picked_time(value: str) -> datetime | None:
+    """A time button's value is "engagement id:ISO instant" (None when it is not)."""
+    try:
+        picked = datetime.fromisoformat(value.split(":", 1)[1])
+    except (IndexError, ValueError):
+        return None
+    return picked if picked.tzinfo is not None else None
 
 
 def handle_pick_time(
@@ -193,11 +230,14 @@ def handle_pick_time(
         body=body,
         respond=respond,
         allowed=rep_side,
-        refusal="Only the rep on this request picks the time.",
+        refusal=PICK_REFUSED,
     )
     if step is None:
         return
-    call_at = datetime.fromisoformat(body["actions"][0]["value"].split(":", 1)[1])
+    call_at = _picked_time(body["actions"][0].get("value") or "")
+    if call_at is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return
     now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         step = outreach.pick_time(
@@ -216,26 +256,27 @@ def handle_pick_time(
         client.chat_update(
             channel=container["channel_id"],
             ts=container["message_ts"],
-            text=f"Confirmed: {views.when(call_at)}",
-            blocks=views.build_status_line(f":white_check_mark: You picked {views.when(call_at)}."),
+            text=mrkdwn("Confirmed: {}", views.when(call_at)),
+            blocks=views.build_status_line(mrkdwn(":white_check_mark: You picked {}.", views.when(call_at))),
         )
     confirm(client=client, deps=deps, step=step)
     note_in_thread(
         client=client,
         request=step.request,
-        text=f":calendar: Call scheduled: *{step.advocate.name}* × {step.request.prospect_company}, "
-        f"{views.when(call_at)}.",
+        text=mrkdwn(
+            ":calendar: Call scheduled: *{}* × {}, {}.",
+            step.advocate.name,
+            step.request.prospect_company,
+            views.when(call_at),
+        ),
     )
 
 
 def confirm(*, client: WebClient, deps: Deps, step: outreach.Step) -> None:
     """Both sides get the confirmation, then the calendar invite in its thread."""
-    text, blocks = views.build_confirmation(
-        request=step.request, advocate=step.advocate, engagement=step.engagement
-    )
-    ics = invite(
-        request=step.request, advocate=step.advocate, engagement=step.engagement, now=deps.clock.now()
-    )
+    brief = Brief.of(step.request, step.advocate, step.engagement)
+    text, blocks = views.build_confirmation(brief=brief)
+    ics = invite(brief=brief, now=deps.clock.now())
     posted = [
         client.chat_postMessage(channel=user, text=text, blocks=blocks)
         for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id])
@@ -259,7 +300,7 @@ def confirm(*, client: WebClient, deps: Deps, step: outreach.Step) -> None:
             client.chat_postMessage(
                 channel=message["channel"],
                 thread_ts=message["ts"],
-                text=("I couldn't attach the calendar invite; please add the time above to your calendar."),
+                text="I couldn't attach the calendar invite; please add the time above to your calendar.",
             )
 
 
@@ -274,7 +315,7 @@ def handle_reschedule(
         body=body,
         respond=respond,
         allowed=either_side,
-        refusal="Only the advocate, the rep or CS can move this call.",
+        refusal=MOVE_REFUSED,
     )
     if step is None:
         return
@@ -289,7 +330,7 @@ def handle_reschedule(
     client.views_open(
         trigger_id=body["trigger_id"],
         view=views.build_times_modal(
-            engagement=step.engagement, advocate=step.advocate, request=step.request, rescheduling=True
+            brief=Brief.of(step.request, step.advocate, step.engagement), rescheduling=True
         ),
     )
 
@@ -306,7 +347,7 @@ def handle_cancel_call(
         body=body,
         respond=respond,
         allowed=either_side,
-        refusal="Only the advocate, the rep or CS can cancel this call.",
+        refusal=CANCEL_REFUSED,
     )
     if step is None:
         return
@@ -317,9 +358,12 @@ def handle_cancel_call(
     if not step.won:
         tell(client=client, body=body, respond=respond, text="This call was already cancelled or has ended.")
         return
-    text = (
-        f":heavy_multiplication_x: The reference call between *{step.advocate.name}* and "
-        f"{step.request.prospect_company} is cancelled (by <@{user_id}>). Nothing more will be sent about it."
+    text = mrkdwn(
+        ":heavy_multiplication_x: The reference call between *{}* and {} is cancelled (by {}). "
+        "Nothing more will be sent about it.",
+        step.advocate.name,
+        step.request.prospect_company,
+        mention(user_id),
     )
     for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
         client.chat_postMessage(channel=user, text=text)

@@ -9,11 +9,12 @@ from slack_sdk import WebClient
 
 from bot import outreach, shortlist, workflow
 from bot.deps import Deps, deps_of
-from bot.text import render
+from bot.text import Mrkdwn, mention, mrkdwn, render
 from handlers.announce import update_card
 from handlers.engagements import load_request
+from handlers.guard import button_ids, refuse_unreadable
 from handlers.outreach import send_ask
-from handlers.replies import NOT_CS, dm, tell
+from handlers.replies import CS_ONLY_ASK, CS_ONLY_NO_MATCH, CS_ONLY_SHORTLIST, GONE, dm, tell
 from modals.ids import Action
 from modals.rep_views import build_text_message
 from modals.shortlist import build_shortlist, shortlist_text
@@ -27,15 +28,18 @@ def register(app: App) -> None:
     app.action(Action.NO_MATCH)(handle_no_match)
 
 
-def _numbers(body: dict[str, Any]) -> list[int] | None:
-    """The ids a button carries in its value, "request:advocate:page" or "request:page"."""
-    try:
-        return [int(part) for part in body["actions"][0]["value"].split(":")]
-    except (KeyError, IndexError, ValueError, AttributeError):
+MAX_PAGE = 1000
+
+
+def _numbers(body: dict[str, Any], count: int) -> list[int] | None:
+    """The ids a button carries in its value, "request:advocate:page" or "request:page", range-checked."""
+    numbers = button_ids(body["actions"][0].get("value"), count)
+    if numbers is None or (count > 1 and numbers[-1] > MAX_PAGE):
         return None
+    return numbers
 
 
-def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[str, list]:
+def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[Mrkdwn, list]:
     """The shortlist page as it stands now: ranking, and what was already picked or closed."""
     today = deps.clock.now().date()
     with deps.db.unit_of_work() as session:
@@ -49,10 +53,15 @@ def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[str, l
         if request.active_advocate_id:
             advocate = session.get(Advocate, request.active_advocate_id)
             chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
-            who = f"<@{chosen.chosen_by}>" if chosen and chosen.chosen_by else "CS"
-            picked = f":raised_hand: {who} asked *{advocate.name if advocate else 'an advocate'}* for this request."
+            who = mention(chosen.chosen_by) if chosen and chosen.chosen_by else Mrkdwn("CS")
+            picked = mrkdwn(
+                ":raised_hand: {} asked *{}* for this request.",
+                who,
+                advocate.name if advocate else "an advocate",
+            )
         if request.status == RequestStatus.NO_MATCH:
-            closed = f":no_entry_sign: No good match: <@{request.decided_by}> told the rep why."
+            by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
+            closed = mrkdwn(":no_entry_sign: No good match: {} told the rep why.", by)
     blocks = build_shortlist(
         request=request,
         ranked=ranked,
@@ -86,15 +95,19 @@ def handle_show_more(
 ) -> None:
     ack()
     deps = deps_of(context)
-    numbers = _numbers(body)
-    request = load_request(deps, numbers[0]) if numbers and len(numbers) == 2 else None
-    if request is None:
-        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+    numbers = _numbers(body, 2)
+    if numbers is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
         return
+    request_id, page = numbers
     if not deps.cs_team.is_cs(client, body["user"]["id"]):
-        tell(client=client, body=body, respond=respond, text=NOT_CS)
+        tell(client=client, body=body, respond=respond, text=CS_ONLY_SHORTLIST)
         return
-    _refresh(client, body, deps, request, page=numbers[1])
+    request = load_request(deps, request_id)
+    if request is None:
+        tell(client=client, body=body, respond=respond, text=GONE)
+        return
+    _refresh(client, body, deps, request, page=page)
 
 
 def handle_ask(
@@ -103,14 +116,17 @@ def handle_ask(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    numbers = _numbers(body)
-    request = load_request(deps, numbers[0]) if numbers and len(numbers) == 3 else None
-    if request is None:
-        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
+    numbers = _numbers(body, 3)
+    if numbers is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
         return
-    _, advocate_id, page = numbers
+    request_id, advocate_id, page = numbers
     if not deps.cs_team.is_cs(client, user_id):
-        tell(client=client, body=body, respond=respond, text=NOT_CS)
+        tell(client=client, body=body, respond=respond, text=CS_ONLY_ASK)
+        return
+    request = load_request(deps, request_id)
+    if request is None:
+        tell(client=client, body=body, respond=respond, text=GONE)
         return
     if request.status != RequestStatus.APPROVED:
         tell(
@@ -128,7 +144,9 @@ def handle_ask(
                 client=client,
                 body=body,
                 respond=respond,
-                text=f"{picked.name} is already being asked for request #{request.id}. Nothing changed.",
+                text=mrkdwn(
+                    "{} is already being asked for request #{}. Nothing changed.", picked.name, request.id
+                ),
             )
             return
         ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
@@ -139,7 +157,11 @@ def handle_ask(
                 client=client,
                 body=body,
                 respond=respond,
-                text=f"{assessment.candidate.name if assessment else 'That advocate'} can't be asked now: {why}.",
+                text=mrkdwn(
+                    "{} can't be asked now: {}.",
+                    assessment.candidate.name if assessment else "That advocate",
+                    why,
+                ),
             )
             return
         step = outreach.ask(
@@ -154,7 +176,9 @@ def handle_ask(
             client=client,
             body=body,
             respond=respond,
-            text=f"{step.advocate.name} is already being asked for request #{request.id}. Nothing changed.",
+            text=mrkdwn(
+                "{} is already being asked for request #{}. Nothing changed.", step.advocate.name, request.id
+            ),
         )
         return
     _refresh(client, body, deps, step.request, page=page)
@@ -167,14 +191,17 @@ def handle_no_match(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    numbers = _numbers(body)
-    request_id = numbers[0] if numbers else 0
+    numbers = _numbers(body, 1)
+    if numbers is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return
+    (request_id,) = numbers
+    if not deps.cs_team.is_cs(client, user_id):
+        tell(client=client, body=body, respond=respond, text=CS_ONLY_NO_MATCH)
+        return
     request = load_request(deps, request_id)
     if request is None:
-        tell(client=client, body=body, respond=respond, text="I can't find that request any more.")
-        return
-    if not deps.cs_team.is_cs(client, user_id):
-        tell(client=client, body=body, respond=respond, text=NOT_CS)
+        tell(client=client, body=body, respond=respond, text=GONE)
         return
     today = deps.clock.now().date()
     with deps.db.unit_of_work() as session:
@@ -194,11 +221,6 @@ def handle_no_match(
         return
     closed = outcome.request
     text = render("request_no_match", r=closed, actor=user_id, reasons=reasons)
-    dm(
-        client=client,
-        users=[closed.rep_id, closed.requester_id],
-        text=text.splitlines()[0],
-        blocks=build_text_message(text),
-    )
+    dm(client=client, users=[closed.rep_id, closed.requester_id], text=text, blocks=build_text_message(text))
     update_card(client=client, deps=deps, request=closed)
     _refresh(client, body, deps, closed, page=1)

@@ -8,28 +8,23 @@ from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     CheckboxesElement,
-    ContextBlock,
     DatePickerElement,
-    HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     NumberInputElement,
-    Option,
     OverflowMenuElement,
     PlainTextInputElement,
-    SectionBlock,
     StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.forms import parse_id
 from bot.pool import PoolEntry, PoolPage
-from bot.text import day, escape, truncate
+from bot.text import day, mrkdwn
 from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, RoleLevel, Tier, label_of
+from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
 from store.models import Advocate
@@ -75,58 +70,54 @@ def _status_line(entry: PoolEntry, today: date) -> str:
 
 def _menu(advocate: Advocate, page: int) -> OverflowMenuElement:
     """Values are "verb:advocate id:page", so the list can be redrawn at the page it was on."""
-    options = [Option(value=f"edit:{advocate.id}:{page}", text="Edit")]
+    options = [kit.option(f"edit:{advocate.id}:{page}", "Edit")]
     if advocate.status == AdvocateStatus.ACTIVE:
-        options.append(Option(value=f"break:{advocate.id}:{page}", text="Give a break until…"))
+        options.append(kit.option(f"break:{advocate.id}:{page}", "Give a break until…"))
     else:
-        options.append(Option(value=f"reactivate:{advocate.id}:{page}", text="Make active again"))
+        options.append(kit.option(f"reactivate:{advocate.id}:{page}", "Make active again"))
     if advocate.status != AdvocateStatus.RETIRED:
-        options.append(Option(value=f"retire:{advocate.id}:{page}", text="Retire"))
+        options.append(kit.option(f"retire:{advocate.id}:{page}", "Retire"))
     return OverflowMenuElement(action_id=Action.POOL_MENU, options=options)
 
 
 def build_pool_list(*, pool: PoolPage, today: date) -> list[Block]:
     """`/reference advocates`: one page of the pool with usage and eligibility."""
     blocks: list[Block] = [
-        HeaderBlock(text=f"Advocate pool · {pool.total} advocate{'' if pool.total == 1 else 's'}"),
+        kit.header(f"Advocate pool · {pool.total} advocate{'' if pool.total == 1 else 's'}"),
     ]
     if not pool.entries:
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="The pool is empty. Add advocates here, or import your spreadsheet with "
-                    "`refdesk advocates import FILE.csv`."
-                )
+            kit.section(
+                "The pool is empty. Add advocates here, or import your spreadsheet with "
+                "`refdesk advocates import FILE.csv`."
             )
         )
     for entry in pool.entries:
         a = entry.advocate
-        title = f"{escape(a.title)}, " if a.title else ""
+        title = mrkdwn("{}, ", a.title) if a.title else ""
         blocks.append(
-            SectionBlock(
-                block_id=f"{BlockId.POOL_ADVOCATE}_{a.id}",
-                text=MarkdownTextObject(
-                    text=truncate(
-                        f"*{escape(a.name)}* — {title}{escape(a.company)}\n{label_of(Industry, a.industry)} · "
-                        f"{a.employees:,} employees · {label_of(Tier, a.tier)}",
-                        3000,
-                    )
+            kit.section(
+                mrkdwn(
+                    "*{}* — {}{}\n{} · {:,} employees · {}",
+                    a.name,
+                    title,
+                    a.company,
+                    label_of(Industry, a.industry),
+                    a.employees,
+                    label_of(Tier, a.tier),
                 ),
+                block_id=f"{BlockId.POOL_ADVOCATE}_{a.id}",
                 accessory=_menu(a, pool.page),
             )
         )
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=truncate(_status_line(entry, today), 3000))])
-        )
-    buttons = [
-        ButtonElement(text="Add advocate", action_id=Action.POOL_ADD, value=str(pool.page), style="primary")
-    ]
+        blocks.append(kit.context(_status_line(entry, today)))
+    buttons = [kit.button("Add advocate", action_id=Action.POOL_ADD, value=str(pool.page), style="primary")]
     if pool.page > 1:
-        buttons.append(ButtonElement(text="◀ Previous", action_id=Action.POOL_PAGE, value=str(pool.page - 1)))
+        buttons.append(kit.button("◀ Previous", action_id=Action.POOL_PAGE, value=str(pool.page - 1)))
     if pool.page < pool.pages:
-        buttons.append(ButtonElement(text="Next ▶", action_id=Action.POOL_PAGE, value=str(pool.page + 1)))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Page {pool.page} of {pool.pages}")]))
-    blocks.append(ActionsBlock(block_id=BlockId.POOL_NAV, elements=buttons))
+        buttons.append(kit.button("Next ▶", action_id=Action.POOL_PAGE, value=str(pool.page + 1)))
+    blocks.append(kit.context(f"Page {pool.page} of {pool.pages}"))
+    blocks.append(kit.actions(*buttons, block_id=BlockId.POOL_NAV))
     return blocks
 
 
@@ -143,7 +134,7 @@ def _text_input(column: str, initial: str | None) -> InputBlock:
 
 
 def _select(column: str, label: str, choices: type[Choice], initial: str | None) -> InputBlock:
-    options = [Option(value=c.value, text=c.label) for c in choices]
+    options = [kit.option(c.value, c.label) for c in choices]
     chosen = next((o for o in options if o.value == initial), None)
     return InputBlock(
         block_id=column,
@@ -168,8 +159,8 @@ def _user(column: str, label: str, initial: str | None) -> InputBlock:
 def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any]) -> View:
     """Add (advocate None) or edit one advocate; `context` rides along in private_metadata."""
     a = advocate
-    kinds = [Option(value=k.value, text=k.label) for k in AdvocateKind]
-    trouble = Option(value=ACCOUNT_TROUBLE, text="Open technical or onboarding trouble on the account")
+    kinds = [kit.option(k.value, k.label) for k in AdvocateKind]
+    trouble = kit.option(ACCOUNT_TROUBLE, "Open technical or onboarding trouble on the account")
     blocks: list[Block] = [
         _text_input("name", a.name if a else None),
         _text_input("email", a.email if a else None),
@@ -256,13 +247,8 @@ def build_break_modal(*, advocate: Advocate, context: Mapping[str, Any]) -> View
         close="Cancel",
         private_metadata=json.dumps({**context, "advocate_id": advocate.id}),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=truncate(
-                        f"*{escape(advocate.name)}* ({escape(advocate.company)}) won't be asked until the date below.",
-                        3000,
-                    )
-                )
+            kit.section(
+                mrkdwn("*{}* ({}) won't be asked until the date below.", advocate.name, advocate.company)
             ),
             InputBlock(
                 block_id=BlockId.BREAK_UNTIL,
@@ -280,8 +266,12 @@ def build_break_modal(*, advocate: Advocate, context: Mapping[str, Any]) -> View
 
 
 def metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    """The modal's context; `advocate_id` range-checked (None when absent or not an id)."""
     try:
         loaded = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         return {}
-    return loaded if isinstance(loaded, dict) else {}
+    if not isinstance(loaded, dict):
+        return {}
+    loaded["advocate_id"] = parse_id(loaded.get("advocate_id")) if loaded.get("advocate_id") else None
+    return loaded

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
 from bot.qualification import Flag
-from bot.text import day, escape, money, slack_date, truncate
+from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
 from bot.vocabulary import (
     DealStage,
     DeclineReason,
@@ -29,90 +19,89 @@ from bot.vocabulary import (
     Urgency,
     label_of,
 )
+from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId
 from store.models import ReferenceRequest, RequestStatus
 
-FIELD_LIMIT = 2000  # a section field's text
-HEADER_LIMIT = 150
 
-
-def card_text(request: ReferenceRequest) -> str:
+def card_text(request: ReferenceRequest) -> Mrkdwn:
     """The notification text that goes with the card's blocks."""
-    return (
-        f"Reference request #{request.id}: {request.prospect_company} "
-        f"({money(request.deal_arr)} ARR) from <@{request.rep_id}>"
+    return kit.notification(
+        mrkdwn(
+            "Reference request #{}: {} ({} ARR) from {}",
+            request.id,
+            request.prospect_company,
+            money(request.deal_arr),
+            mention(request.rep_id),
+        )
     )
 
 
 def _facts(request: ReferenceRequest) -> list[Block]:
     tried = ", ".join(label_of(Tried, t) for t in request.tried) or "—"
     revenue = f" · revenue {money(request.prospect_revenue)}" if request.prospect_revenue else ""
+    justification = mrkdwn(
+        "*Why now:* {}\n*Already tried:* {}\n*Should achieve:* {}", request.why_now, tried, request.goal
+    )
+    if request.background:
+        justification += mrkdwn("\n*Background:* {}", request.background)
     return [
-        HeaderBlock(text=truncate(f"#{request.id} · {request.prospect_company}", HEADER_LIMIT)),
-        SectionBlock(
-            fields=[
-                MarkdownTextObject(text=f"*Rep*\n<@{request.rep_id}>"),
-                MarkdownTextObject(
-                    text=f"*Deal*\n{money(request.deal_arr)} ARR · {label_of(DealStage, request.deal_stage)}"
-                    f" · closes {day(request.close_date)}"
-                ),
-                MarkdownTextObject(
-                    text=f"*Prospect*\n{label_of(Industry, request.prospect_industry)} · "
-                    f"{request.prospect_employees:,} employees{revenue}"
-                ),
-                MarkdownTextObject(text=f"*Contact*\n{truncate(escape(request.contact_role), 200)}"),
-                MarkdownTextObject(
-                    text=f"*Wanted*\n{label_of(ReferenceKind, request.wanted_kind)} · "
-                    f"{label_of(Industry, request.wanted_industry)} · {label_of(SizeBand, request.wanted_size_band)}"
-                    f" · {label_of(RoleLevel, request.wanted_role_level)}"
-                ),
-                MarkdownTextObject(text=f"*Urgency*\n{label_of(Urgency, request.urgency)}"),
-            ]
+        kit.header(f"#{request.id} · {request.prospect_company}"),
+        kit.fields(
+            mrkdwn("*Rep*\n{}", mention(request.rep_id)),
+            mrkdwn(
+                "*Deal*\n{} ARR · {} · closes {}",
+                money(request.deal_arr),
+                label_of(DealStage, request.deal_stage),
+                day(request.close_date),
+            ),
+            mrkdwn(
+                "*Prospect*\n{} · {:,} employees{}",
+                label_of(Industry, request.prospect_industry),
+                request.prospect_employees,
+                revenue,
+            ),
+            mrkdwn("*Contact*\n{}", kit.safe(request.contact_role, 200)),
+            mrkdwn(
+                "*Wanted*\n{} · {} · {} · {}",
+                label_of(ReferenceKind, request.wanted_kind),
+                label_of(Industry, request.wanted_industry),
+                label_of(SizeBand, request.wanted_size_band),
+                label_of(RoleLevel, request.wanted_role_level),
+            ),
+            mrkdwn("*Urgency*\n{}", label_of(Urgency, request.urgency)),
         ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=truncate(
-                    f"*Use case:* {escape(request.wanted_use_case)}\n"
-                    f"*Concerns:* {escape(request.contact_concerns)}",
-                    FIELD_LIMIT,
-                )
+        kit.section(
+            kit.safe(
+                mrkdwn("*Use case:* {}\n*Concerns:* {}", request.wanted_use_case, request.contact_concerns),
+                kit.FIELD_LIMIT,
             )
         ),
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=truncate(
-                    f"*Why now:* {escape(request.why_now)}\n*Already tried:* {tried}\n"
-                    f"*Should achieve:* {escape(request.goal)}"
-                    + (f"\n*Background:* {escape(request.background)}" if request.background else ""),
-                    FIELD_LIMIT,
-                )
-            )
-        ),
+        kit.section(kit.safe(justification, kit.FIELD_LIMIT)),
     ]
 
 
 def _flags(flags: Sequence[Flag]) -> Block:
     if not flags:
-        text = ":large_green_circle: No qualification flags."
-    else:
-        text = "\n".join(f":warning: {flag.text}" for flag in flags)
-    return ContextBlock(elements=[MarkdownTextObject(text=truncate(text, FIELD_LIMIT))])
+        return kit.context(":large_green_circle: No qualification flags.")
+    return kit.context(Mrkdwn("\n").join(mrkdwn(":warning: {}", flag.text) for flag in flags))
 
 
-def _decision(request: ReferenceRequest) -> str:
-    when = slack_date(request.decided_at) if request.decided_at else ""
+def _decision(request: ReferenceRequest) -> Mrkdwn:
+    when = slack_date(request.decided_at) if request.decided_at else Mrkdwn("")
+    by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
     if request.status == RequestStatus.APPROVED:
-        return f":white_check_mark: *Approved* by <@{request.decided_by}> · {when}"
+        return mrkdwn(":white_check_mark: *Approved* by {} · {}", by, when)
     if request.status == RequestStatus.DECLINED:
         reason = label_of(DeclineReason, request.decline_reason or "")
-        note = f" — “{truncate(escape(request.decline_note), 500)}”" if request.decline_note else ""
-        return f":no_entry_sign: *Declined* by <@{request.decided_by}> · {when}\n*Reason:* {reason}{note}"
+        note = mrkdwn(" — “{}”", kit.safe(request.decline_note, 500)) if request.decline_note else ""
+        return mrkdwn(":no_entry_sign: *Declined* by {} · {}\n*Reason:* {}{}", by, when, reason, note)
     if request.status == RequestStatus.NO_MATCH:
-        return f":mag: *Approved, no good match* — the rep was told why by <@{request.decided_by}> · {when}"
+        return mrkdwn(":mag: *Approved, no good match* — the rep was told why by {} · {}", by, when)
     if request.status == RequestStatus.CANCELLED:
-        return f":heavy_multiplication_x: *Cancelled* by <@{request.decided_by}> · {when}"
-    return ""
+        return mrkdwn(":heavy_multiplication_x: *Cancelled* by {} · {}", by, when)
+    return Mrkdwn("")
 
 
 def build_approval_card(*, request: ReferenceRequest, flags: Sequence[Flag]) -> list[Block]:
@@ -121,35 +110,26 @@ def build_approval_card(*, request: ReferenceRequest, flags: Sequence[Flag]) -> 
     if request.status == RequestStatus.PENDING:
         value = str(request.id)
         blocks.append(
-            ActionsBlock(
+            kit.actions(
+                kit.button("Approve", action_id=Action.APPROVE, value=value, style="primary"),
+                kit.button("Decline", action_id=Action.DECLINE, value=value, style="danger"),
                 block_id=BlockId.CARD_ACTIONS,
-                elements=[
-                    ButtonElement(text="Approve", action_id=Action.APPROVE, value=value, style="primary"),
-                    ButtonElement(
-                        text="Decline",
-                        action_id=Action.DECLINE,
-                        value=value,
-                        style="danger",
-                    ),
-                ],
             )
         )
     else:
-        blocks.append(
-            SectionBlock(block_id=BlockId.CARD_DECISION, text=MarkdownTextObject(text=_decision(request)))
-        )
+        blocks.append(kit.section(_decision(request), block_id=BlockId.CARD_DECISION))
     return blocks
 
 
 def cancel_button(request_id: int) -> ButtonElement:
-    return ButtonElement(
-        text="Cancel request",
+    return kit.button(
+        "Cancel request",
         action_id=Action.CANCEL,
         value=str(request_id),
-        confirm=ConfirmObject(
+        confirm=kit.confirm(
             title="Cancel this request?",
             text="CS will stop working on it. You can file a new one any time.",
-            confirm="Cancel it",
-            deny="Keep it",
+            yes="Cancel it",
+            no="Keep it",
         ),
     )

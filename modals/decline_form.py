@@ -6,20 +6,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    RadioButtonsElement,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, RadioButtonsElement
 from slack_sdk.models.views import View
 
-from bot.forms import DeclineForm
+from bot.forms import DeclineForm, parse_id
 from bot.qualification import Flag, FlagCode
-from bot.text import escape, truncate
+from bot.text import mrkdwn
 from bot.vocabulary import DeclineReason
+from modals import kit
 from modals.ids import VALUE, Block, Callback
 
 NOTE_LIMIT = 1000
@@ -34,7 +28,7 @@ _SUGGESTED = {
 
 
 def build_decline_modal(*, request_id: int, prospect_company: str, flags: list[Flag]) -> View:
-    options = [Option(value=r.value, text=r.label) for r in DeclineReason]
+    options = [kit.option(r.value, r.label) for r in DeclineReason]
     suggested = next((_SUGGESTED[f.code] for f in flags if f.code in _SUGGESTED), None)
     initial = next((o for o in options if suggested and o.value == suggested.value), None)
     return View(
@@ -45,12 +39,9 @@ def build_decline_modal(*, request_id: int, prospect_company: str, flags: list[F
         close="Back",
         private_metadata=json.dumps({"request_id": request_id}),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=truncate(
-                        f"Declining *#{request_id} · {escape(prospect_company)}*. The rep gets your reason in a DM.",
-                        3000,
-                    )
+            kit.section(
+                mrkdwn(
+                    "Declining *#{} · {}*. The rep gets your reason in a DM.", request_id, prospect_company
                 )
             ),
             InputBlock(
@@ -71,7 +62,7 @@ def build_decline_modal(*, request_id: int, prospect_company: str, flags: list[F
 
 def decline_request_id(private_metadata: str) -> int | None:
     try:
-        return int(json.loads(private_metadata or "{}")["request_id"])
+        return parse_id(json.loads(private_metadata or "{}")["request_id"])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -96,9 +87,4 @@ def parse_decline_form(values: Mapping[str, Mapping[str, Any]]) -> DeclineForm |
 
 def build_notice_modal(*, title: str, text: str) -> View:
     """A modal that only says something, for `response_action: update`."""
-    return View(
-        type="modal",
-        title=title,
-        close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))],
-    )
+    return View(type="modal", title=kit.title(title), close="Close", blocks=[kit.section(text)])

@@ -8,18 +8,17 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
-    ButtonElement,
     InputBlock,
-    MarkdownTextObject,
     NumberInputElement,
-    Option,
     PlainTextInputElement,
     RadioButtonsElement,
-    SectionBlock,
 )
 from slack_sdk.models.views import View
 
-from bot.text import escape, truncate
+from bot.audience import Brief
+from bot.forms import parse_amount, parse_id
+from bot.text import Mrkdwn, mrkdwn
+from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
 from store.models import Engagement, ReferenceRequest
@@ -32,46 +31,37 @@ TEXT_LIMIT = 1000
 def feedback_actions(engagement_id: int) -> ActionsBlock:
     value = str(engagement_id)
     buttons = [
-        ButtonElement(text=label, action_id=f"{Action.FEEDBACK_RATE}_{rating}", value=value)
+        kit.button(label, action_id=f"{Action.FEEDBACK_RATE}_{rating}", value=value)
         for rating, label in RATING_LABELS.items()
     ]
-    buttons.append(ButtonElement(text="Tell us more", action_id=Action.FEEDBACK_MORE, value=value))
-    return ActionsBlock(block_id=BlockId.FEEDBACK_ACTIONS, elements=buttons)
+    buttons.append(kit.button("Tell us more", action_id=Action.FEEDBACK_MORE, value=value))
+    return kit.actions(*buttons, block_id=BlockId.FEEDBACK_ACTIONS)
 
 
 def more_only(engagement_id: int) -> ActionsBlock:
     """After a rating: only the longer questions remain."""
-    return ActionsBlock(
+    return kit.actions(
+        kit.button("Tell us more", action_id=Action.FEEDBACK_MORE, value=str(engagement_id)),
         block_id=BlockId.FEEDBACK_ACTIONS,
-        elements=[
-            ButtonElement(text="Tell us more", action_id=Action.FEEDBACK_MORE, value=str(engagement_id)),
-        ],
     )
 
 
-def build_new_times_request(*, request: ReferenceRequest, engagement: Engagement) -> tuple[str, list[Any]]:
+def build_new_times_request(*, brief: Brief) -> tuple[Mrkdwn, list[Any]]:
     """The call didn't happen: the advocate is asked, gently, for new times."""
-    text = (
-        f":repeat: The reference call with *{escape(request.prospect_company)}* didn't happen after all. "
-        "If you're still happy to talk, could you offer a few new times? If not, that's completely fine."
+    text = mrkdwn(
+        ":repeat: The reference call with *{}* didn't happen after all. "
+        "If you're still happy to talk, could you offer a few new times? If not, that's completely fine.",
+        brief.prospect.prospect_company,
     )
+    value = str(brief.call.id)
     return (
-        "Could you offer new times for the reference call?",
+        Mrkdwn("Could you offer new times for the reference call?"),
         [
-            SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000))),
-            ActionsBlock(
+            kit.section(text),
+            kit.actions(
+                kit.button("Offer new times", action_id=Action.RESCHEDULE, value=value, style="primary"),
+                kit.button("Not this time", action_id=Action.CANCEL_CALL, value=value),
                 block_id=BlockId.CALL_ACTIONS,
-                elements=[
-                    ButtonElement(
-                        text="Offer new times",
-                        action_id=Action.RESCHEDULE,
-                        value=str(engagement.id),
-                        style="primary",
-                    ),
-                    ButtonElement(
-                        text="Not this time", action_id=Action.CANCEL_CALL, value=str(engagement.id)
-                    ),
-                ],
             ),
         ],
     )
@@ -79,26 +69,20 @@ def build_new_times_request(*, request: ReferenceRequest, engagement: Engagement
 
 def checkin_actions(engagement_id: int) -> ActionsBlock:
     value = str(engagement_id)
-    return ActionsBlock(
+    return kit.actions(
+        kit.button("Log the check-in", action_id=Action.CHECKIN_LOG, value=value, style="primary"),
+        kit.button("The call didn't happen", action_id=Action.NO_CALL, value=value),
         block_id=BlockId.CHECKIN_ACTIONS,
-        elements=[
-            ButtonElement(
-                text="Log the check-in", action_id=Action.CHECKIN_LOG, value=value, style="primary"
-            ),
-            ButtonElement(text="The call didn't happen", action_id=Action.NO_CALL, value=value),
-        ],
     )
 
 
 def outcome_actions(engagement_id: int) -> ActionsBlock:
     value = str(engagement_id)
-    return ActionsBlock(
+    return kit.actions(
+        kit.button("Won", action_id=f"{Action.OUTCOME}_won", value=value, style="primary"),
+        kit.button("Lost", action_id=f"{Action.OUTCOME}_lost", value=value),
+        kit.button("Not yet", action_id=f"{Action.OUTCOME}_not_yet", value=value),
         block_id=BlockId.OUTCOME_ACTIONS,
-        elements=[
-            ButtonElement(text="Won", action_id=f"{Action.OUTCOME}_won", value=value, style="primary"),
-            ButtonElement(text="Lost", action_id=f"{Action.OUTCOME}_lost", value=value),
-            ButtonElement(text="Not yet", action_id=f"{Action.OUTCOME}_not_yet", value=value),
-        ],
     )
 
 
@@ -110,7 +94,7 @@ def _radio(
     optional: bool = False,
     initial: str | None = None,
 ) -> InputBlock:
-    choices = [Option(value=v, text=t) for v, t in options]
+    choices = [kit.option(v, t) for v, t in options]
     chosen = next((o for o in choices if o.value == initial), None)
     return InputBlock(
         block_id=block_id,
@@ -133,30 +117,23 @@ def _meta(engagement_id: int, **extra: Any) -> str:
     return json.dumps({"engagement_id": engagement_id, **extra})
 
 
-def build_feedback_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+def build_feedback_modal(*, brief: Brief, rating: str | None) -> View:
+    """The advocate's "Tell us more" (PROGRAM.md's questions); `rating` is what they already clicked."""
     return View(
         type="modal",
         callback_id=Callback.FEEDBACK_FORM,
         title="How did it go?",
         submit="Send",
         close="Cancel",
-        private_metadata=_meta(engagement.id),
+        private_metadata=_meta(brief.call.id),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=truncate(
-                        f"Your call with *{escape(request.prospect_company)}*. Everything is optional except the first "
-                        "question; CS reads every answer.",
-                        3000,
-                    )
+            kit.section(
+                mrkdwn(
+                    "Your call with *{}*. Everything is optional except the first question; CS reads every answer.",
+                    brief.prospect.prospect_company,
                 )
             ),
-            _radio(
-                BlockId.FEEDBACK_RATING,
-                "How was it?",
-                tuple(RATING_LABELS.items()),
-                initial=engagement.feedback_rating,
-            ),
+            _radio(BlockId.FEEDBACK_RATING, "How was it?", tuple(RATING_LABELS.items()), initial=rating),
             _radio(
                 BlockId.FEEDBACK_MATCH,
                 "Was the prospect a good match for your experience?",
@@ -180,13 +157,7 @@ def build_checkin_modal(*, engagement: Engagement, request: ReferenceRequest) ->
         close="Cancel",
         private_metadata=_meta(engagement.id),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=truncate(
-                        f"What did *{escape(request.prospect_company)}* say about the reference call?", 3000
-                    )
-                )
-            ),
+            kit.section(mrkdwn("What did *{}* say about the reference call?", request.prospect_company)),
             _radio(BlockId.CHECKIN_HELPFUL, "Was it helpful?", YES_PARTLY_NO),
             _radio(BlockId.CHECKIN_CONCERNS, "Were their concerns addressed?", YES_PARTLY_NO),
             _text(BlockId.CHECKIN_LEARNED, "What did they learn?"),
@@ -241,7 +212,7 @@ def build_outcome_modal(*, engagement: Engagement, request: ReferenceRequest) ->
 
 def engagement_of(view: Mapping[str, Any]) -> int | None:
     try:
-        return int(json.loads(view.get("private_metadata") or "{}")["engagement_id"])
+        return parse_id(json.loads(view.get("private_metadata") or "{}")["engagement_id"])
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -284,7 +255,7 @@ def parse_checkin(values: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
 
 
 def parse_arr(values: Mapping[str, Mapping[str, Any]]) -> int | dict[str, str]:
-    raw = (_state(values, BlockId.OUTCOME_ARR).get("value") or "").replace(",", "").strip()
-    if not raw.isdigit() or int(raw) <= 0:
-        return {BlockId.OUTCOME_ARR: "Please enter the final ARR as a positive whole number."}
-    return int(raw)
+    amount = parse_amount(_state(values, BlockId.OUTCOME_ARR).get("value") or "")
+    if isinstance(amount, str):
+        return {BlockId.OUTCOME_ARR: f"{amount} Enter the final ARR, like 120000."}
+    return amount

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+from datetime import date
 
+from slack_sdk.models.blocks import Block
+
+from bot.audience import Brief
 from bot.nudges import NudgeKind
-from bot.text import truncate
+from bot.text import Mrkdwn
+from modals import kit
 from modals.followup import checkin_actions, feedback_actions, outcome_actions
 from modals.outreach import render_for
-from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest
+from store.models import Engagement, EngagementStatus
 
 _TEMPLATE = {
     NudgeKind.ASK_REMINDER: "ask_reminder",
@@ -48,18 +52,22 @@ def still_relevant(kind: str, engagement: Engagement) -> bool:
 
 
 def build_nudge(
-    *, kind: str, request: ReferenceRequest, advocate: Advocate, engagement: Engagement
-) -> tuple[str, list[Block]]:
-    """(notification text, blocks) for one nudge."""
+    *, kind: str, brief: Brief, on_slack: bool, close_date: date | None = None
+) -> tuple[Mrkdwn, list[Block]]:
+    """(notification text, blocks) for one nudge. `on_slack`: the advocate gets it, not their CS owner.
+
+    Every nudge is written from the brief alone; the rep's outcome prompt also gets the expected close date.
+    """
     nudge = NudgeKind(kind)
-    text = render_for(_TEMPLATE[nudge], request, advocate, engagement)
-    if nudge in FOR_ADVOCATE and not advocate.slack_user_id:
-        text = render_for("owner_forward", request, advocate, engagement, body=text)
-    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]
+    extra = {"close_date": close_date} if nudge == NudgeKind.DEAL_OUTCOME else {}
+    text = render_for(_TEMPLATE[nudge], brief, **extra)
+    if nudge in FOR_ADVOCATE and not on_slack:
+        text = render_for("owner_forward", brief, body=text)
+    blocks: list[Block] = [kit.section(text)]
     actions = _ACTIONS.get(nudge)
     if actions is not None:
-        blocks.append(actions(engagement.id))
-    return text.splitlines()[0][:150], blocks
+        blocks.append(actions(brief.call.id))
+    return kit.notification(text), blocks
 
 
 # Prompts that are answered with a click.

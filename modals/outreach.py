@@ -10,23 +10,19 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
     DateTimePickerElement,
     InputBlock,
-    MarkdownTextObject,
-    Option,
-    SectionBlock,
     StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
-from bot.text import escape, render, slack_date, truncate
-from bot.vocabulary import Industry, ReferenceKind, Urgency, label_of
+from bot.audience import Brief, CallBrief
+from bot.forms import parse_id
+from bot.text import Mrkdwn, mrkdwn, render, slack_date, truncate
+from bot.vocabulary import ReferenceKind
+from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
-from store.models import Advocate, Engagement, ReferenceRequest
 
 FORMATS = (("video", "Video call"), ("call", "Phone call"))
 TIME_BLOCKS = (BlockId.TIME_1, BlockId.TIME_2, BlockId.TIME_3)
@@ -40,80 +36,70 @@ _ASK_WHAT = {
 }
 
 
-def _context(request: ReferenceRequest, advocate: Advocate, engagement: Engagement) -> dict[str, Any]:
+def _context(brief: Brief) -> dict[str, Any]:
+    """What an advocate-facing template may print: the brief, and nothing it was not given."""
     return dict(
-        r=request,
-        advocate=advocate,
-        minutes=engagement.call_minutes or 20,
-        industry=label_of(Industry, request.prospect_industry).lower(),
-        advocate_industry=label_of(Industry, advocate.industry),
-        urgency=label_of(Urgency, request.urgency),
-        ask_what=_ASK_WHAT.get(request.wanted_kind, "a short reference conversation"),
-        call_format=engagement.call_format or "call",
-        when=engagement.call_at,
+        r=brief.prospect,
+        advocate=brief.advocate,
+        call=brief.call,
+        minutes=brief.call.minutes,
+        ask_what=_ASK_WHAT.get(brief.prospect.wanted_kind, "a short reference conversation"),
+        call_format=brief.call.how,
+        when=brief.call.call_at,
     )
 
 
-def render_for(
-    template: str, request: ReferenceRequest, advocate: Advocate, engagement: Engagement, **extra: Any
-) -> str:
-    return render(template, **{**_context(request, advocate, engagement), **extra})
+def render_for(template: str, brief: Brief, **extra: Any) -> Mrkdwn:
+    return render(template, **{**_context(brief), **extra})
 
 
-def _section(text: str, block_id: str | None = None) -> SectionBlock:
-    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=truncate(text, MAX_TEXT)))
-
-
-def _answer_buttons(engagement: Engagement, *, yes: str, no: str) -> ActionsBlock:
-    value = str(engagement.id)
-    return ActionsBlock(
+def _answer_buttons(call: CallBrief, *, yes: str, no: str) -> ActionsBlock:
+    value = str(call.id)
+    return kit.actions(
+        kit.button(yes, action_id=Action.ASK_YES, value=value, style="primary"),
+        kit.button(no, action_id=Action.ASK_NO, value=value),
         block_id=BlockId.ASK_ANSWER,
-        elements=[
-            ButtonElement(text=yes, action_id=Action.ASK_YES, value=value, style="primary"),
-            ButtonElement(text=no, action_id=Action.ASK_NO, value=value),
-        ],
     )
 
 
-def build_ask(
-    *, request: ReferenceRequest, advocate: Advocate, engagement: Engagement
-) -> tuple[str, list[Block]]:
+def build_ask(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
     """The ask, to the advocate on Slack: everything PROGRAM.md says an ask names, and an easy no."""
-    text = render_for("ask", request, advocate, engagement)
+    text = render_for("ask", brief)
     return (
-        f"Would you talk to {request.prospect_company} for {engagement.call_minutes or 20} minutes?",
-        [_section(text), _answer_buttons(engagement, yes="Yes, happy to", no="Not this time")],
+        mrkdwn("Would you talk to {} for {} minutes?", brief.prospect.prospect_company, brief.call.minutes),
+        [kit.section(text), _answer_buttons(brief.call, yes="Yes, happy to", no="Not this time")],
     )
 
 
-def build_owner_draft(
-    *, request: ReferenceRequest, advocate: Advocate, engagement: Engagement
-) -> tuple[str, list[Block]]:
-    """For an advocate without Slack: their CS owner sends the email and records the answer."""
-    email = render_for("ask_email", request, advocate, engagement)
-    intro = (
-        f":envelope: *Please ask {escape(advocate.name)}* ({escape(advocate.email)}, {escape(advocate.company)}) "
-        f"for request #{request.id}: they aren't on Slack, so here is a ready-to-send email. "
-        "Record their answer with the buttons."
+def build_owner_draft(*, brief: Brief, email: str) -> tuple[Mrkdwn, list[Block]]:
+    """For an advocate without Slack: their CS owner sends the email (to `email`) and records the answer."""
+    draft = render_for("ask_email", brief)
+    intro = mrkdwn(
+        ":envelope: *Please ask {}* ({}, {}) for request #{}: they aren't on Slack, so here is a ready-to-send "
+        "email. Record their answer with the buttons.",
+        brief.advocate.name,
+        email,
+        brief.advocate.company,
+        brief.prospect.id,
     )
     return (
-        f"Please ask {advocate.name} for a reference (request #{request.id})",
+        mrkdwn("Please ask {} for a reference (request #{})", brief.advocate.name, brief.prospect.id),
         [
-            _section(intro),
-            _section(f"```{truncate(email, MAX_TEXT - 10)}```"),
-            _answer_buttons(engagement, yes="They said yes", no="They said no"),
+            kit.section(intro),
+            kit.section(Mrkdwn("```") + truncate(draft, MAX_TEXT - 10) + Mrkdwn("```")),
+            _answer_buttons(brief.call, yes="They said yes", no="They said no"),
         ],
     )
 
 
-def build_times_modal(
-    *, engagement: Engagement, advocate: Advocate, request: ReferenceRequest, rescheduling: bool
-) -> View:
-    intro = (
-        f"Offer up to three times for the {engagement.call_minutes or 20}-minute call with "
-        f"*{escape(request.prospect_company)}*. The rep confirms one with the prospect."
+def build_times_modal(*, brief: Brief, rescheduling: bool) -> View:
+    """The advocate (or their CS owner) offers times; the rep confirms one with the prospect."""
+    intro = mrkdwn(
+        "Offer up to three times for the {}-minute call with *{}*. The rep confirms one with the prospect.",
+        brief.call.minutes,
+        brief.prospect.prospect_company,
     )
-    blocks: list[Block] = [_section(intro)]
+    blocks: list[Block] = [kit.section(intro)]
     for number, block_id in enumerate(TIME_BLOCKS, start=1):
         blocks.append(
             InputBlock(
@@ -123,8 +109,8 @@ def build_times_modal(
                 element=DateTimePickerElement(action_id=VALUE),
             )
         )
-    options = [Option(value=v, text=t) for v, t in FORMATS]
-    chosen = next((o for o in options if o.value == engagement.call_format), options[0])
+    options = [kit.option(v, t) for v, t in FORMATS]
+    chosen = next((o for o in options if o.value == brief.call.call_format), options[0])
     blocks.append(
         InputBlock(
             block_id=BlockId.CALL_FORMAT,
@@ -139,7 +125,7 @@ def build_times_modal(
         submit="Send to the rep",
         close="Cancel",
         blocks=blocks,
-        private_metadata=json.dumps({"engagement_id": engagement.id}),
+        private_metadata=json.dumps({"engagement_id": brief.call.id}),
     )
 
 
@@ -171,65 +157,62 @@ def parse_times(
 
 def engagement_id_of(view: Mapping[str, Any]) -> int | None:
     try:
-        return int(json.loads(view.get("private_metadata") or "{}")["engagement_id"])
+        return parse_id(json.loads(view.get("private_metadata") or "{}")["engagement_id"])
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def build_times_for_rep(
-    *, request: ReferenceRequest, advocate: Advocate, engagement: Engagement
-) -> tuple[str, list[Block]]:
-    times = [datetime.fromisoformat(t) for t in engagement.proposed_times]
-    text = render_for("times_to_rep", request, advocate, engagement, times=times)
+def build_times_for_rep(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
+    times = [datetime.fromisoformat(t) for t in brief.call.proposed_times]
+    text = render_for("times_to_rep", brief, times=times)
     buttons = [
-        ButtonElement(
-            text=f"Option {n}",
+        kit.button(
+            f"Option {n}",
             action_id=f"{Action.PICK_TIME}_{n}",  # distinct per button, as Slack requires; one listener
-            value=f"{engagement.id}:{t.isoformat()}",
+            value=f"{brief.call.id}:{t.isoformat()}",
             style="primary" if n == 1 else None,
         )
         for n, t in enumerate(times, start=1)
     ]
     return (
-        f"{advocate.name} said yes to a reference call with {request.prospect_company}",
-        [_section(text), ActionsBlock(block_id=BlockId.TIME_PICK, elements=buttons)],
+        mrkdwn(
+            "{} said yes to a reference call with {}", brief.advocate.name, brief.prospect.prospect_company
+        ),
+        [kit.section(text), kit.actions(*buttons, block_id=BlockId.TIME_PICK)],
     )
 
 
-def build_confirmation(
-    *, request: ReferenceRequest, advocate: Advocate, engagement: Engagement
-) -> tuple[str, list[Block]]:
-    text = render_for("confirmation", request, advocate, engagement)
-    value = str(engagement.id)
+def build_confirmation(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
+    """To both sides: the time, who meets whom, the agenda; Reschedule and Cancel."""
+    text = render_for("confirmation", brief)
+    value = str(brief.call.id)
     return (
-        f"Reference call confirmed: {advocate.name} × {request.prospect_company}",
+        mrkdwn("Reference call confirmed: {} × {}", brief.advocate.name, brief.prospect.prospect_company),
         [
-            _section(text),
-            ActionsBlock(
-                block_id=BlockId.CALL_ACTIONS,
-                elements=[
-                    ButtonElement(text="Reschedule", action_id=Action.RESCHEDULE, value=value),
-                    ButtonElement(
-                        text="Cancel the call",
-                        action_id=Action.CANCEL_CALL,
-                        value=value,
-                        style="danger",
-                        confirm=ConfirmObject(
-                            title="Cancel this call?",
-                            text="Everyone is told and nothing more is sent about it.",
-                            confirm="Cancel the call",
-                            deny="Keep it",
-                        ),
+            kit.section(text),
+            kit.actions(
+                kit.button("Reschedule", action_id=Action.RESCHEDULE, value=value),
+                kit.button(
+                    "Cancel the call",
+                    action_id=Action.CANCEL_CALL,
+                    value=value,
+                    style="danger",
+                    confirm=kit.confirm(
+                        title="Cancel this call?",
+                        text="Everyone is told and nothing more is sent about it.",
+                        yes="Cancel the call",
+                        no="Keep it",
                     ),
-                ],
+                ),
+                block_id=BlockId.CALL_ACTIONS,
             ),
         ],
     )
 
 
 def build_status_line(text: str) -> list[Block]:
-    return [ContextBlock(elements=[MarkdownTextObject(text=truncate(text, MAX_TEXT))])]
+    return [kit.context(text)]
 
 
-def when(instant: datetime) -> str:
+def when(instant: datetime) -> Mrkdwn:
     return slack_date(instant)

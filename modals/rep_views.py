@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.models.blocks import (
-    Block,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block
 
-from bot.text import day, escape, money, render, truncate
+from bot.text import Mrkdwn, day, money, mrkdwn, render
 from bot.vocabulary import DealStage, DeclineReason, Industry, ReferenceKind, RoleLevel, SizeBand, label_of
+from modals import kit
 from modals.approval_card import cancel_button
 from store.models import ReferenceRequest, RequestStatus
 
@@ -29,11 +24,11 @@ STATUS_LABEL = {
 
 
 def build_text_message(text: str) -> list[Block]:
-    """A message that is one piece of rendered text."""
-    return [SectionBlock(text=MarkdownTextObject(text=truncate(text, 3000)))]
+    """A message that is one piece of text (escaped unless it is `Mrkdwn`)."""
+    return kit.text_message(text)
 
 
-def submitted_text(request: ReferenceRequest) -> str:
+def submitted_text(request: ReferenceRequest) -> Mrkdwn:
     return render(
         "request_submitted",
         r=request,
@@ -47,17 +42,12 @@ def submitted_text(request: ReferenceRequest) -> str:
 
 def build_submitted_message(*, request: ReferenceRequest) -> list[Block]:
     """The rep's receipt: summary, number, and Cancel while CS has not decided."""
-    section = SectionBlock(text=MarkdownTextObject(text=submitted_text(request)))
     if request.status == RequestStatus.PENDING:
-        section.accessory = cancel_button(request.id)
-        return [section]
-    return [
-        section,
-        ContextBlock(elements=[MarkdownTextObject(text=STATUS_LABEL[RequestStatus(request.status)])]),
-    ]
+        return [kit.section(submitted_text(request), accessory=cancel_button(request.id))]
+    return [kit.section(submitted_text(request)), kit.context(STATUS_LABEL[RequestStatus(request.status)])]
 
 
-def build_decision_message(*, request: ReferenceRequest) -> tuple[str, list[Block]]:
+def build_decision_message(*, request: ReferenceRequest) -> tuple[Mrkdwn, list[Block]]:
     """(notification text, blocks) telling the rep what CS decided."""
     if request.status == RequestStatus.APPROVED:
         text = render("request_approved", r=request)
@@ -65,15 +55,18 @@ def build_decision_message(*, request: ReferenceRequest) -> tuple[str, list[Bloc
         text = render(
             "request_declined", r=request, reason=label_of(DeclineReason, request.decline_reason or "")
         )
-    summary = text.splitlines()[0]
-    return summary, [SectionBlock(text=MarkdownTextObject(text=text))]
+    return kit.notification(text), kit.text_message(text)
 
 
-def _request_line(request: ReferenceRequest) -> str:
+def _request_line(request: ReferenceRequest) -> Mrkdwn:
     status = STATUS_LABEL.get(RequestStatus(request.status), request.status)
-    line = (
-        f"*#{request.id} · {truncate(escape(request.prospect_company), 120)}* — {money(request.deal_arr)} ARR,"
-        f" filed {day(request.created_at)}\n{status}"
+    line = mrkdwn(
+        "*#{} · {}* — {} ARR, filed {}\n{}",
+        request.id,
+        kit.safe(request.prospect_company, 120),
+        money(request.deal_arr),
+        day(request.created_at),
+        status,
     )
     if request.status == RequestStatus.DECLINED and request.decline_reason:
         line += f": {label_of(DeclineReason, request.decline_reason)}"
@@ -81,35 +74,23 @@ def _request_line(request: ReferenceRequest) -> str:
 
 
 def _request_blocks(requests: Sequence[ReferenceRequest]) -> list[Block]:
-    blocks: list[Block] = []
-    for request in requests[:LIST_LIMIT]:
-        section = SectionBlock(text=MarkdownTextObject(text=_request_line(request)))
-        if request.status == RequestStatus.PENDING:
-            section.accessory = cancel_button(request.id)
-        blocks.append(section)
-    return blocks
+    return [
+        kit.section(
+            _request_line(request),
+            accessory=cancel_button(request.id) if request.status == RequestStatus.PENDING else None,
+        )
+        for request in requests[:LIST_LIMIT]
+    ]
 
 
 def build_request_list(*, requests: Sequence[ReferenceRequest]) -> list[Block]:
     """`/reference list`: the user's requests, newest first."""
     if not requests:
-        return [
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="You have no reference requests yet. Type `/reference` to file one."
-                )
-            )
-        ]
-    blocks: list[Block] = [HeaderBlock(text="Your reference requests")]
+        return [kit.section("You have no reference requests yet. Type `/reference` to file one.")]
+    blocks: list[Block] = [kit.header("Your reference requests")]
     blocks.extend(_request_blocks(requests))
     if len(requests) > LIST_LIMIT:
         blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"Showing the newest {LIST_LIMIT}. Older requests are on the refdesk Home tab."
-                    )
-                ]
-            )
+            kit.context(f"Showing the newest {LIST_LIMIT}. Older requests are on the refdesk Home tab.")
         )
     return blocks

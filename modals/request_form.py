@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -12,12 +13,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks import (
     CheckboxesElement,
-    ContextBlock,
     DatePickerElement,
     DividerBlock,
-    HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     NumberInputElement,
     Option,
     PlainTextInputElement,
@@ -26,9 +24,13 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.forms import RequestForm
+from bot.audience import shareable_columns
+from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, RequestForm, parse_amount
+from bot.text import Mrkdwn
 from bot.vocabulary import Choice, DealStage, Industry, ReferenceKind, RoleLevel, SizeBand, Tried, Urgency
+from modals import kit
 from modals.ids import VALUE, Block, Callback
+from store.models import ReferenceRequest
 
 # Longest text each field takes; Slack enforces them in the client, we check again on submit.
 MAX_LENGTH: dict[Block, int] = {
@@ -42,8 +44,8 @@ MAX_LENGTH: dict[Block, int] = {
     Block.GOAL: 2000,
     Block.BACKGROUND: 3000,
 }
-MAX_AMOUNT = 10**12  # deal sizes and revenue beyond a trillion are typing mistakes
-MAX_EMPLOYEES = 10_000_000
+MAX_CLOSE_YEARS = 3  # a close date further out is a typo (9999-12-31), not a live deal
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 MAX_PRIOR_REFERENCES = 50
 
 _LABELS: dict[Block, str] = {
@@ -73,16 +75,52 @@ _LABELS: dict[Block, str] = {
 }
 
 
+# How the advocate reads the answers they see. Which answers those are is declared once, on the model's columns
+# (store/models.py, bot/audience.py); a hint says so, so the rep writes them for a customer's eyes.
+_ADVOCATE_READS: dict[Block, str] = {
+    Block.PROSPECT_COMPANY: "the company they'd talk to",
+    Block.PROSPECT_INDUSTRY: "the company's industry",
+    Block.PROSPECT_EMPLOYEES: "the company's size",
+    Block.REP: "who arranges the call",
+    Block.CONTACT_ROLE: "who they'd talk with",
+    Block.CONTACT_CONCERNS: "what the prospect wants to understand",
+    Block.WANTED_USE_CASE: "why the prospect is interested: the problem they want to solve",
+    Block.WANTED_KIND: "what they're asked to do",
+    Block.URGENCY: "the timing",
+}
+_COLUMN = {Block.REP: "rep_id"}
+CS_ONLY = (
+    ":lock: *For CS only* — the advocate never sees this section, nor the deal's size, stage and close date."
+)
+FORM_INTRO = (
+    "CS reviews every request before an advocate is contacted. The advocate reads only the answers whose hint "
+    "says so (company, industry, size, contact, questions, use case, timing): no pricing, no competitors there."
+)
+
+
+def advocate_reads(block: Block) -> bool:
+    """True when the advocate sees this answer (its column is declared shareable)."""
+    column = _COLUMN.get(block, block.value)
+    return column in shareable_columns(ReferenceRequest)
+
+
+def _hint(block: Block, hint: str | None) -> str | None:
+    if not advocate_reads(block):
+        return hint
+    seen = f"The advocate reads this as {_ADVOCATE_READS.get(block, 'part of the ask')}."
+    return f"{hint} {seen}" if hint else seen
+
+
 def label(block: Block) -> str:
     return _LABELS[block]
 
 
 def _options(choices: type[Choice]) -> list[Option]:
-    return [Option(value=c.value, text=c.label) for c in choices]
+    return [kit.option(c.value, c.label) for c in choices]
 
 
 def _option(choice: Choice) -> Option:
-    return Option(value=choice.value, text=choice.label)
+    return kit.option(choice.value, choice.label)
 
 
 def _text(
@@ -98,7 +136,7 @@ def _text(
         block_id=block,
         label=_LABELS[block],
         optional=optional,
-        hint=hint,
+        hint=_hint(block, hint),
         element=PlainTextInputElement(
             action_id=VALUE,
             multiline=multiline,
@@ -113,6 +151,7 @@ def _select(block: Block, choices: type[Choice], *, initial: Choice | None = Non
     return InputBlock(
         block_id=block,
         label=_LABELS[block],
+        hint=_hint(block, None),
         element=StaticSelectElement(
             action_id=VALUE,
             placeholder="Choose one",
@@ -127,7 +166,7 @@ def _number(block: Block, *, optional: bool = False, minimum: int = 1, hint: str
         block_id=block,
         label=_LABELS[block],
         optional=optional,
-        hint=hint,
+        hint=_hint(block, hint),
         element=NumberInputElement(action_id=VALUE, is_decimal_allowed=False, min_value=str(minimum)),
     )
 
@@ -135,24 +174,17 @@ def _number(block: Block, *, optional: bool = False, minimum: int = 1, hint: str
 def build_request_modal(*, requester_id: str, prospect_company: str = "") -> View:
     """The request form, prefilled with what the slash command already said."""
     blocks: list[SlackBlock] = [
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text="CS reviews every request before an advocate is contacted. "
-                    "The more context you give, the better the match."
-                )
-            ]
-        ),
-        HeaderBlock(text="Deal"),
+        kit.context(FORM_INTRO),
+        kit.header("Deal"),
         _text(
             Block.PROSPECT_COMPANY,
-            initial=prospect_company[: MAX_LENGTH[Block.PROSPECT_COMPANY]],
+            initial=prospect_company.strip()[: MAX_LENGTH[Block.PROSPECT_COMPANY]],
             placeholder="Acme Corp",
         ),
         _select(Block.PROSPECT_INDUSTRY, Industry),
         _number(Block.PROSPECT_EMPLOYEES),
         _number(Block.PROSPECT_REVENUE, optional=True),
-        _number(Block.DEAL_ARR, hint="Annual recurring revenue of this deal, in US dollars."),
+        _number(Block.DEAL_ARR, hint="Annual recurring revenue of this deal, in US dollars. CS only."),
         InputBlock(
             block_id=Block.CLOSE_DATE,
             label=_LABELS[Block.CLOSE_DATE],
@@ -162,10 +194,11 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
         InputBlock(
             block_id=Block.REP,
             label=_LABELS[Block.REP],
+            hint=_hint(Block.REP, None),
             element=UserSelectElement(action_id=VALUE, initial_user=requester_id),
         ),
         DividerBlock(),
-        HeaderBlock(text="Prospect contact"),
+        kit.header("Prospect contact"),
         _text(Block.CONTACT_ROLE, placeholder="VP of Engineering"),
         _text(
             Block.CONTACT_CONCERNS,
@@ -173,7 +206,7 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
             placeholder="What do they worry about? What do they want to hear from a peer?",
         ),
         DividerBlock(),
-        HeaderBlock(text="Reference wanted"),
+        kit.header("Reference wanted"),
         _select(Block.WANTED_INDUSTRY, Industry),
         _select(Block.WANTED_SIZE, SizeBand),
         _select(Block.WANTED_ROLE, RoleLevel),
@@ -188,7 +221,8 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
             hint="A state, metro or area within the country.",
         ),
         DividerBlock(),
-        HeaderBlock(text="Justification"),
+        kit.header("Justification"),
+        kit.context(Mrkdwn(CS_ONLY)),
         _text(Block.WHY_NOW, multiline=True),
         InputBlock(
             block_id=Block.TRIED,
@@ -214,6 +248,13 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
         blocks=blocks,
         private_metadata=json.dumps({"v": 1}),
     )
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def _value(values: Mapping[str, Mapping[str, Any]], block: Block) -> dict[str, Any]:
@@ -248,21 +289,16 @@ def parse_request_form(
     def number(
         block: Block, *, required: bool = True, minimum: int = 1, maximum: int = MAX_AMOUNT
     ) -> int | None:
-        raw = (_value(values, block).get("value") or "").strip().replace(",", "")
+        raw = (_value(values, block).get("value") or "").strip()
         if not raw:
             if required:
                 errors[block] = "Please fill this in."
             return None
-        try:
-            number = int(raw)
-        except ValueError:
-            errors[block] = "Please enter a whole number, like 120000."
+        parsed = parse_amount(raw, minimum=minimum, maximum=maximum)
+        if isinstance(parsed, str):
+            errors[block] = parsed
             return None
-        if number < minimum:
-            errors[block] = "Please enter a positive number." if minimum > 0 else "Please enter 0 or more."
-        elif number > maximum:
-            errors[block] = f"That looks too large: please enter at most {maximum:,}."
-        return number
+        return parsed
 
     company = text(Block.PROSPECT_COMPANY)
     industry = choice(Block.PROSPECT_INDUSTRY, Industry)
@@ -281,10 +317,16 @@ def parse_request_form(
         else:
             if close_date < earliest_close:
                 errors[Block.CLOSE_DATE] = "The close date is in the past: please pick today or a later date."
+            elif close_date > _years_after(earliest_close, MAX_CLOSE_YEARS):
+                errors[Block.CLOSE_DATE] = (
+                    f"Please pick a close date within {MAX_CLOSE_YEARS} years: a reference helps a live deal."
+                )
     stage = choice(Block.DEAL_STAGE, DealStage)
     rep = _value(values, Block.REP).get("selected_user") or ""
     if not rep:
         errors[Block.REP] = "Please choose the rep who owns the deal."
+    elif not SLACK_USER.match(rep):
+        errors[Block.REP] = "Please choose the rep from the list."
     role = text(Block.CONTACT_ROLE)
     concerns = text(Block.CONTACT_CONCERNS)
     wanted_industry = choice(Block.WANTED_INDUSTRY, Industry)

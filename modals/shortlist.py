@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DividerBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
 from bot.matching import Assessment, Grade, Policy
-from bot.text import escape, truncate
+from bot.text import Mrkdwn, mrkdwn
 from bot.vocabulary import Industry, ReferenceKind, RoleLevel, label_of
+from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId
 from store.models import ReferenceRequest
@@ -56,10 +48,10 @@ def usage_line(assessment: Assessment, *, policy: Policy, today: date) -> str:
     return " · ".join(parts)
 
 
-def _who(assessment: Assessment) -> str:
+def _who(assessment: Assessment) -> Mrkdwn:
     c = assessment.candidate
-    title = f"{escape(c.title)}, " if c.title else ""
-    return f"*{escape(c.name)}* — {title}{escape(c.company)}"
+    title = mrkdwn("{}, ", c.title) if c.title else ""
+    return mrkdwn("*{}* — {}{}", c.name, title, c.company)
 
 
 def _advocate_blocks(
@@ -73,33 +65,32 @@ def _advocate_blocks(
     askable: bool,
 ) -> list[Block]:
     c = assessment.candidate
-    headline = SectionBlock(
-        block_id=f"{BlockId.SHORTLIST_ADVOCATE}_{c.advocate_id}",
-        text=MarkdownTextObject(
-            text=truncate(
-                f"{position}. {_who(assessment)}\n{label_of(Industry, c.industry)} · {c.employees:,} employees · "
-                f"{label_of(RoleLevel, c.role_level)} · {GRADE_MARK[assessment.grade]} *{assessment.grade.label}*",
-                3000,
-            )
-        ),
+    ask = (
+        kit.button(f"Ask {c.name}", action_id=Action.ASK, value=f"{request_id}:{c.advocate_id}:{page}")
+        if askable
+        else None
     )
-    if askable:
-        headline.accessory = ButtonElement(
-            text=truncate(f"Ask {c.name}", 75),
-            action_id=Action.ASK,
-            value=f"{request_id}:{c.advocate_id}:{page}",
-        )
-    reasons = " · ".join(f"{GRADE_MARK[d.grade]} {d.reason}" for d in assessment.dimensions)
+    headline = kit.section(
+        mrkdwn(
+            "{}. {}\n{} · {:,} employees · {} · {} *{}*",
+            position,
+            _who(assessment),
+            label_of(Industry, c.industry),
+            c.employees,
+            label_of(RoleLevel, c.role_level),
+            Mrkdwn(GRADE_MARK[assessment.grade]),
+            assessment.grade.label,
+        ),
+        block_id=f"{BlockId.SHORTLIST_ADVOCATE}_{c.advocate_id}",
+        accessory=ask,
+    )
+    reasons = Mrkdwn(" · ").join(
+        mrkdwn("{} {}", Mrkdwn(GRADE_MARK[d.grade]), d.reason) for d in assessment.dimensions
+    )
     return [
         headline,
-        ContextBlock(elements=[MarkdownTextObject(text=truncate(escape(reasons), 3000))]),
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=truncate(":bar_chart: " + usage_line(assessment, policy=policy, today=today), 3000)
-                )
-            ]
-        ),
+        kit.context(reasons),
+        kit.context(":bar_chart: " + usage_line(assessment, policy=policy, today=today)),
     ]
 
 
@@ -109,9 +100,9 @@ def _excluded_blocks(assessment: Assessment) -> list[Block]:
         d.reason for d in assessment.dimensions if d.grade is Grade.POOR
     )
     return [
-        SectionBlock(
+        kit.section(
+            mrkdwn(":no_entry: {}\n{}", _who(assessment), why),
             block_id=f"{BlockId.SHORTLIST_EXCLUDED}_{c.advocate_id}",
-            text=MarkdownTextObject(text=truncate(f":no_entry: {_who(assessment)}\n{escape(why)}", 3000)),
         )
     ]
 
@@ -123,8 +114,8 @@ def build_shortlist(
     page: int,
     policy: Policy,
     today: date,
-    picked: str | None = None,
-    closed: str | None = None,
+    picked: Mrkdwn | None = None,
+    closed: Mrkdwn | None = None,
 ) -> list[Block]:
     """One page of the shortlist. `picked` / `closed` say what already happened; then nobody can be asked."""
     eligible = [a for a in ranked if not a.excluded and a.grade is not Grade.POOR]
@@ -136,56 +127,51 @@ def build_shortlist(
     pages = max(1, -(-len(eligible) // PAGE_SIZE))
     page = min(max(page, 1), pages + (1 if page > pages and others else 0))
     askable = picked is None and closed is None
-    wanted = (
-        f"{label_of(ReferenceKind, request.wanted_kind)} · {label_of(Industry, request.wanted_industry)} · "
-        f"{label_of(RoleLevel, request.wanted_role_level)} · {escape(request.wanted_use_case)}"
-    )
     blocks: list[Block] = [
-        SectionBlock(
-            text=MarkdownTextObject(
-                text=truncate(
-                    f":mag: *Shortlist for #{request.id} · {escape(request.prospect_company)}* "
-                    f"({len(eligible)} good match{'' if len(eligible) == 1 else 'es'}, page {page})\n{wanted}",
-                    3000,
-                )
+        kit.section(
+            mrkdwn(
+                ":mag: *Shortlist for #{} · {}* ({} good match{}, page {})\n{} · {} · {} · {}",
+                request.id,
+                request.prospect_company,
+                len(eligible),
+                "" if len(eligible) == 1 else "es",
+                page,
+                label_of(ReferenceKind, request.wanted_kind),
+                label_of(Industry, request.wanted_industry),
+                label_of(RoleLevel, request.wanted_role_level),
+                request.wanted_use_case,
             )
         )
     ]
     if picked:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(picked, 3000))]))
+        blocks.append(kit.context(picked))
     if closed:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(closed, 3000))]))
+        blocks.append(kit.context(closed))
     blocks.append(DividerBlock())
 
     if not eligible:
         blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=(
-                        ":warning: *No advocate reaches Good for this request.* Rather than burn a poor match, "
-                        "tell the rep why and suggest another route (case study, recorded story)."
-                    )
-                )
+            kit.section(
+                ":warning: *No advocate reaches Good for this request.* Rather than burn a poor match, "
+                "tell the rep why and suggest another route (case study, recorded story)."
             )
         )
         if askable:
             blocks.append(
-                ActionsBlock(
+                kit.actions(
+                    kit.button(
+                        "No good match — tell the rep",
+                        action_id=Action.NO_MATCH,
+                        value=str(request.id),
+                        style="danger",
+                        confirm=kit.confirm(
+                            title="Tell the rep there is no match?",
+                            text="The rep gets the reasons below and the request closes.",
+                            yes="Tell the rep",
+                            no="Not yet",
+                        ),
+                    ),
                     block_id=BlockId.SHORTLIST_NO_MATCH,
-                    elements=[
-                        ButtonElement(
-                            text="No good match — tell the rep",
-                            action_id=Action.NO_MATCH,
-                            value=str(request.id),
-                            style="danger",
-                            confirm=ConfirmObject(
-                                title="Tell the rep there is no match?",
-                                text="The rep gets the reasons below and the request closes.",
-                                confirm="Tell the rep",
-                                deny="Not yet",
-                            ),
-                        )
-                    ],
                 )
             )
     start = (page - 1) * PAGE_SIZE
@@ -203,23 +189,21 @@ def build_shortlist(
         )
     if (page > 1 or not eligible) and others:
         blocks.append(DividerBlock())
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="*Not eligible — and why*")))
+        blocks.append(kit.section("*Not eligible — and why*"))
         for assessment in others[:EXCLUDED_SHOWN]:
             blocks.extend(_excluded_blocks(assessment))
 
     nav: list[ButtonElement] = []
     if page > 1:
-        nav.append(ButtonElement(text="◀ Back", action_id=Action.SHOW_MORE, value=f"{request.id}:{page - 1}"))
+        nav.append(kit.button("◀ Back", action_id=Action.SHOW_MORE, value=f"{request.id}:{page - 1}"))
     if page < pages or (
         page == 1 and eligible
     ):  # page 1 may be ranked without the excluded: always offer more
-        nav.append(
-            ButtonElement(text="Show more ▶", action_id=Action.SHOW_MORE, value=f"{request.id}:{page + 1}")
-        )
+        nav.append(kit.button("Show more ▶", action_id=Action.SHOW_MORE, value=f"{request.id}:{page + 1}"))
     if nav:
-        blocks.append(ActionsBlock(block_id=BlockId.SHORTLIST_NAV, elements=nav))
+        blocks.append(kit.actions(*nav, block_id=BlockId.SHORTLIST_NAV))
     return blocks
 
 
-def shortlist_text(request: ReferenceRequest) -> str:
-    return f"Shortlist for request #{request.id} ({request.prospect_company})"
+def shortlist_text(request: ReferenceRequest) -> Mrkdwn:
+    return kit.notification(mrkdwn("Shortlist for request #{} ({})", request.id, request.prospect_company))

@@ -83,13 +83,14 @@ def test_the_ask_says_what_program_md_says_and_makes_no_easy(harness):
         "software & internet",
         "800 employees",
         "VP of Engineering",
-        "Final decision meeting",
+        "Migrating off a legacy job scheduler",  # why they're interested: the use case, not the rep's "why now"
         "Will it scale",
         "20 minutes",
         "Within 2 weeks",
         "completely fine to say no",
     ):
         assert expected in text, expected
+    assert "Final decision meeting" not in text, "the justification stays with CS"
     assert [e["text"]["text"] for e in ask["blocks"][1]["elements"]] == ["Yes, happy to", "Not this time"]
     assert any("asked *Dana Whitfield* by DM" in m["text"] for m in harness.thread_replies())
     with harness.db.unit_of_work() as session:
@@ -169,7 +170,7 @@ def test_times_in_the_past_are_refused_inline(harness):
 def test_someone_else_cannot_answer_the_ask(harness):
     _, engagement_id = ask_dana(harness)
     harness.click(Action.ASK_NO, engagement_id, user="U0LENA", channel="D0LENA")
-    assert "sent to someone else" in harness.ephemerals_to("U0LENA")[0]
+    assert "Only the advocate this was sent to" in harness.ephemerals_to("U0LENA")[0]
     with harness.db.unit_of_work() as session:
         assert session.get(Engagement, engagement_id).status == "asked"
 

@@ -118,13 +118,22 @@ def test_a_valid_form_parses_into_typed_values():
         ({Block.PROSPECT_INDUSTRY: None}, Block.PROSPECT_INDUSTRY, "Please choose one of the options."),
         ({Block.DEAL_ARR: "0"}, Block.DEAL_ARR, "Please enter a positive number."),
         ({Block.DEAL_ARR: "-5"}, Block.DEAL_ARR, "Please enter a positive number."),
-        ({Block.DEAL_ARR: "12.5"}, Block.DEAL_ARR, "Please enter a whole number, like 120000."),
+        ({Block.DEAL_ARR: "12.5"}, Block.DEAL_ARR, "Please enter a whole number in digits"),
+        ({Block.DEAL_ARR: "1_000"}, Block.DEAL_ARR, "Please enter a whole number in digits"),
+        ({Block.DEAL_ARR: "1,2,3"}, Block.DEAL_ARR, "Please enter a whole number in digits"),
+        ({Block.DEAL_ARR: "120,000 000"}, Block.DEAL_ARR, "Please enter a whole number in digits"),
+        ({Block.DEAL_ARR: "١٢٠٠٠٠"}, Block.DEAL_ARR, "Please enter a whole number in digits"),
+        ({Block.DEAL_ARR: "１２００００"}, Block.DEAL_ARR, "Please enter a whole number in digits"),
+        ({Block.DEAL_ARR: "9" * 40}, Block.DEAL_ARR, "too large"),
+        ({Block.CLOSE_DATE: "2029-11-21"}, Block.CLOSE_DATE, "within 3 years"),
+        ({Block.CLOSE_DATE: "9999-12-31"}, Block.CLOSE_DATE, "within 3 years"),
+        ({Block.REP: "U1> <!channel"}, Block.REP, "from the list"),
         ({Block.DEAL_ARR: None}, Block.DEAL_ARR, "Please fill this in."),
         ({Block.PROSPECT_EMPLOYEES: "0"}, Block.PROSPECT_EMPLOYEES, "Please enter a positive number."),
         (
             {Block.PROSPECT_EMPLOYEES: "lots"},
             Block.PROSPECT_EMPLOYEES,
-            "Please enter a whole number, like 120000.",
+            "Please enter a whole number in digits, like 120000 or 120,000.",
         ),
         ({Block.CLOSE_DATE: "2026-11-19"}, Block.CLOSE_DATE, "in the past"),
         ({Block.CLOSE_DATE: None}, Block.CLOSE_DATE, "Please pick the expected close date."),
@@ -141,6 +150,17 @@ def test_bad_input_gets_an_inline_error_on_its_field(changes, block, message):
     assert isinstance(errors, dict)
     assert list(errors) == [block]
     assert message in errors[block]
+
+
+@pytest.mark.parametrize("typed", ["1200000", "1,200,000", "1 200 000", "1\u00a0200\u00a0000", "$1,200,000"])
+def test_amounts_take_one_consistent_thousands_separator(typed):
+    form = parse(**{Block.DEAL_ARR: typed})
+    assert isinstance(form, RequestForm) and form.deal_arr == 1_200_000
+
+
+def test_a_close_date_three_years_ahead_is_still_fine():
+    form = parse(**{Block.CLOSE_DATE: "2029-11-20"})
+    assert isinstance(form, RequestForm)
 
 
 def test_today_is_not_in_the_past_and_text_at_the_limit_is_fine():
