@@ -203,7 +203,7 @@ def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any
                 initial_options=[trouble] if a and a.account_trouble else None,
             ),
         ),
-        _text_input("notes", a.notes if a else None),
+        _text_input("notes", _notes_shown(a.notes) if a else None),
     ]
     return View(
         type="modal",
@@ -216,6 +216,12 @@ def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any
     )
 
 
+def _notes_shown(notes: str) -> str:
+    """Notes as the modal can hold them (Slack's text input takes 3,000 characters): the latest part."""
+    limit = _TEXT_FIELDS["notes"][1]
+    return notes if len(notes) <= limit else notes[-limit:]
+
+
 def advocate_cells(values: Mapping[str, Mapping[str, Any]], advocate: Advocate | None) -> dict[str, str]:
     """The modal's state as the CSV cells the pool's validation reads."""
 
@@ -223,6 +229,8 @@ def advocate_cells(values: Mapping[str, Mapping[str, Any]], advocate: Advocate |
         return dict(values.get(column, {}).get(VALUE) or {})
 
     cells = {column: (state(column).get("value") or "") for column in _TEXT_FIELDS}
+    if advocate is not None and advocate.notes and cells["notes"] == _notes_shown(advocate.notes):
+        cells["notes"] = advocate.notes  # left as shown: longer notes than the modal holds are kept whole
     cells["employees"] = state("employees").get("value") or ""
     for column in ("role_level", "industry", "tier"):
         cells[column] = (state(column).get("selected_option") or {}).get("value", "")

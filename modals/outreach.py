@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -25,6 +25,7 @@ from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
 
 FORMATS = (("video", "Video call"), ("call", "Phone call"))
+MAX_AHEAD = timedelta(days=365)  # a call further out is a slip of the date picker, not a plan
 TIME_BLOCKS = (BlockId.TIME_1, BlockId.TIME_2, BlockId.TIME_3)
 MAX_TEXT = 3000
 
@@ -141,6 +142,8 @@ def parse_times(
         instant = datetime.fromtimestamp(int(raw), tz=UTC)
         if instant <= now:
             errors[block_id] = "This time has passed: please pick a time in the future."
+        elif instant > now + MAX_AHEAD:
+            errors[block_id] = "Please pick a time within the next year."
         elif instant in times:
             errors[block_id] = "This is the same as another time."
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -250,6 +251,11 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
     )
 
 
+def visible(text: str) -> bool:
+    """Whether `text` shows anything: zero-width and other format characters alone do not."""
+    return any(not c.isspace() and unicodedata.category(c) not in ("Cf", "Cc", "Zs") for c in text)
+
+
 def _years_after(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -270,7 +276,7 @@ def parse_request_form(
     def text(block: Block, *, required: bool = True) -> str:
         raw = _value(values, block).get("value") or ""
         cleaned = raw.strip()
-        if required and not cleaned:
+        if required and not visible(cleaned):
             errors[block] = "Please fill this in."
         elif len(cleaned) > MAX_LENGTH[block]:
             errors[block] = (

@@ -165,6 +165,10 @@ def test_times_in_the_past_are_refused_inline(harness):
         view, {Block.TIME_1: datetime(2026, 11, 1, tzinfo=UTC), Block.CALL_FORMAT: "video"}, user="U0DANA"
     )
     assert reply.json()["errors"] == {Block.TIME_1: "This time has passed: please pick a time in the future."}
+    reply = harness.submit_view(
+        view, {Block.TIME_1: datetime(2028, 1, 1, 16, tzinfo=UTC), Block.CALL_FORMAT: "video"}, user="U0DANA"
+    )
+    assert reply.json()["errors"] == {Block.TIME_1: "Please pick a time within the next year."}
 
 
 def test_someone_else_cannot_answer_the_ask(harness):

@@ -232,3 +232,27 @@ def test_outsiders_cannot_change_the_pool(harness):
     menu(harness, "retire", "dana@northwind.example", user=OUTSIDER)
     assert advocate(harness, "dana@northwind.example").status == "active"
     assert "Only the CS team" in harness.ephemerals_to(OUTSIDER)[0]
+
+
+def test_notes_longer_than_a_text_input_are_shown_in_part_and_kept_whole(harness):
+    seed(harness)
+    long_notes = "<!channel> " + "n" * 4900
+    with harness.db.unit_of_work() as session:
+        session.scalars(
+            select(Advocate).where(Advocate.email == "mia@litware.example")
+        ).one().notes = long_notes
+    menu(harness, "edit", "mia@litware.example")
+    view = harness.slack.of("views.open")[-1]["view"]  # Slack refuses an initial value over max_length
+    notes = next(b for b in view["blocks"] if b.get("block_id") == "notes")["element"]
+    assert len(notes["initial_value"]) <= notes["max_length"] == 3000
+    answers = {
+        b["block_id"]: (b["element"].get("initial_value") or b["element"].get("initial_user"))
+        for b in view["blocks"]
+        if b["type"] == "input"
+    }
+    answers.update(role_level="vp", industry="software", tier="standard", kinds=["call"], account_trouble=[])
+    answers["title"] = "COO"
+    reply = harness.submit_view(view, answers, user="U0CS1")
+    assert reply.status == 200 and reply.body == "", reply.body
+    mia = advocate(harness, "mia@litware.example")
+    assert mia.title == "COO" and mia.notes == long_notes

@@ -115,6 +115,7 @@ def test_a_valid_form_parses_into_typed_values():
     ("changes", "block", "message"),
     [
         ({Block.PROSPECT_COMPANY: "  "}, Block.PROSPECT_COMPANY, "Please fill this in."),
+        ({Block.PROSPECT_COMPANY: "\u200b\u202e\ufeff"}, Block.PROSPECT_COMPANY, "Please fill this in."),
         ({Block.PROSPECT_INDUSTRY: None}, Block.PROSPECT_INDUSTRY, "Please choose one of the options."),
         ({Block.DEAL_ARR: "0"}, Block.DEAL_ARR, "Please enter a positive number."),
         ({Block.DEAL_ARR: "-5"}, Block.DEAL_ARR, "Please enter a positive number."),
