@@ -28,6 +28,7 @@ UNREADABLE_ANSWER = "I couldn't read this answer: please enter it again."
 UNKNOWN_BUTTON = "I don't know that button (it may be from an older version of refdesk), so nothing changed."
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _MAX_TIMESTAMP = 253_402_300_799  # 9999-12-31T23:59:59Z: beyond it, no date can be made of it
 
 
@@ -135,7 +136,7 @@ def _state(values: Any) -> None:
 def _storable(node: Any, depth: int = 0) -> bool:
     """No NUL and no lone surrogate anywhere: Slack never sends them, and no database stores them."""
     if isinstance(node, str):
-        return "\x00" not in node and not any("\ud800" <= c <= "\udfff" for c in node)
+        return _UNSTORABLE.search(node) is None
     if isinstance(node, Mapping):
         return depth < 32 and all(_storable(k) and _storable(v, depth + 1) for k, v in node.items())
     if isinstance(node, list):
