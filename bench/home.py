@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             slack.cs_members = [CS_MEMBER, "U0BOT"]
             app = create_app(settings=settings, db=db, clock=FrozenClock(NOW), listener_executor=executor)
-            server, thread, port = serve(RefdeskASGI(app, db))
+            server, thread, port = serve(RefdeskASGI(app, db, signing_secret=SIGNING_SECRET))
             sender = SlackSender(host="127.0.0.1", port=port, signing_secret=SIGNING_SECRET)
             open_home(slack, sender, 0)  # warm-up
             results = [open_home(slack, sender, run) for run in range(1, args.runs + 1)]

@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             slack.cs_members = [CS_MEMBER, "U0CS2", "U0BOT"]
             app = create_app(settings=settings, db=db, clock=FrozenClock(NOW), listener_executor=executor)
-            server, thread, port = serve(RefdeskASGI(app, db))
+            server, thread, port = serve(RefdeskASGI(app, db, signing_secret=SIGNING_SECRET))
             sender = SlackSender(host="127.0.0.1", port=port, signing_secret=SIGNING_SECRET)
             approve(slack, sender, *requests[0])  # warm-up: CS member cache, connections, compiled SQL
             with counting_candidates() as candidates:
