@@ -7,10 +7,12 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
 from bot.vocabulary import Industry
+from store.db import POSTGRES_SCHEMES, normalise_url
 
 APPS_PAGE = "https://api.slack.com/apps"
 
@@ -28,7 +30,7 @@ _WHERE = {
     ),
     "CS_LEAD_USER_IDS": ("comma-separated member IDs (U…): in Slack open a profile, ⋮ More → Copy member ID"),
     "SLACK_API_URL": "a base URL ending in /api/, e.g. https://slack.com/api/ (leave unset for Slack itself)",
-    "DATABASE_URL": "a SQLAlchemy URL, e.g. sqlite:///refdesk.db or postgresql+psycopg://user@host/refdesk",
+    "DATABASE_URL": "sqlite:///refdesk.db (a file) or postgresql://user:password@host:5432/refdesk",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
 }
 
@@ -37,10 +39,15 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _DEFAULT_EARLY_STAGES = ("discovery", "qualification")
 _INDUSTRIES = tuple(i.value for i in Industry)
+DEFAULT_DATABASE_URL = "sqlite:///refdesk.db"
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message is one line for the operator."""
+    """Settings are missing or malformed: `problems` has one line per setting, for the operator."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,7 @@ class Settings:
     slack_app_token: str = ""
     cs_channel_id: str = ""
     cs_lead_user_ids: frozenset[str] = frozenset()
-    database_url: str = "sqlite:///refdesk.db"
+    database_url: str = DEFAULT_DATABASE_URL
     slack_api_url: str | None = None
     log_level: str = "INFO"
     # Qualification (PROGRAM.md, "Qualification")
@@ -107,67 +114,60 @@ def load_settings(
     require: Collection[str] = (),
     dotenv_path: str | Path | None = ".env",
 ) -> Settings:
-    """Read settings from `env` (default: os.environ after loading `.env`); `require` names the must-haves."""
+    """Read settings from `env` (default: os.environ after loading `.env`); `require` names the must-haves.
+
+    Every setting is checked before refusing, so one run names every missing or malformed value.
+    """
     if env is None:
         if dotenv_path and Path(dotenv_path).is_file():
             load_dotenv(dotenv_path, override=False)
         env = os.environ
     need = set(require)
+    problems: list[str] = []
 
-    bot_token = _checked(
-        env,
-        "SLACK_BOT_TOKEN",
-        lambda v: v.startswith("xoxb-"),
-        "SLACK_BOT_TOKEN" in need,
-        "it starts with xoxb-",
-    )
-    signing_secret = _checked(
-        env,
+    def check(read: Callable[[], Any], default: Any = "") -> Any:
+        try:
+            return read()
+        except SettingsError as error:
+            problems.extend(error.problems)
+            return default
+
+    def checked(name: str, ok: Callable[[str], bool], shape: str, *, required: bool | None = None) -> str:
+        return check(lambda: _checked(env, name, ok, name in need if required is None else required, shape))
+
+    def number(name: str, default: int, minimum: int = 0) -> int:
+        return check(lambda: _int(env, name, default, minimum=minimum), default)
+
+    bot_token = checked("SLACK_BOT_TOKEN", lambda v: v.startswith("xoxb-"), "it starts with xoxb-")
+    signing_secret = checked(
         "SLACK_SIGNING_SECRET",
         lambda v: re.fullmatch(r"[A-Za-z0-9]{8,}", v) is not None,
-        "SLACK_SIGNING_SECRET" in need,
         "letters and digits only",
     )
-    app_token = _checked(
-        env,
-        "SLACK_APP_TOKEN",
-        lambda v: v.startswith("xapp-"),
-        "SLACK_APP_TOKEN" in need,
-        "it starts with xapp-",
-    )
-    channel = _checked(
-        env,
+    app_token = checked("SLACK_APP_TOKEN", lambda v: v.startswith("xapp-"), "it starts with xapp-")
+    channel = checked(
         "CS_CHANNEL_ID",
         lambda v: _CHANNEL_ID.match(v) is not None,
-        "CS_CHANNEL_ID" in need,
         "a channel ID like C0123ABCD, not a #name",
     )
-    leads_raw = env.get("CS_LEAD_USER_IDS", "")
-    leads = frozenset(part.strip() for part in leads_raw.split(",") if part.strip())
-    bad = sorted(lead for lead in leads if not _USER_ID.match(lead))
-    if bad:
-        raise SettingsError(
-            f"CS_LEAD_USER_IDS has {bad[0]!r}, not a member ID: set it to {_where('CS_LEAD_USER_IDS')}"
-        )
-    if "CS_LEAD_USER_IDS" in need and not leads:
-        raise SettingsError(f"CS_LEAD_USER_IDS is missing: set it to {_where('CS_LEAD_USER_IDS')}")
-
-    api_url = _checked(
-        env, "SLACK_API_URL", lambda v: re.match(r"^https?://", v) is not None, False, "an http(s) URL"
+    leads = check(
+        lambda: _leads(env.get("CS_LEAD_USER_IDS", ""), required="CS_LEAD_USER_IDS" in need), frozenset()
+    )
+    api_url = checked(
+        "SLACK_API_URL", lambda v: re.match(r"^https?://", v) is not None, "an http(s) URL", required=False
     )
     if api_url and not api_url.endswith("/"):
         api_url += "/"
-    database_url = env.get("DATABASE_URL", "").strip() or "sqlite:///refdesk.db"
-    if "://" not in database_url:
-        raise SettingsError(f"DATABASE_URL is malformed: set it to {_where('DATABASE_URL')}")
+    database_url = check(lambda: _database_url(env.get("DATABASE_URL", "")), DEFAULT_DATABASE_URL)
     log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
     if log_level not in _LOG_LEVELS:
-        raise SettingsError(f"LOG_LEVEL is malformed ({log_level!r}): set it to {_where('LOG_LEVEL')}")
+        problems.append(f"LOG_LEVEL is malformed ({log_level!r}): set it to {_where('LOG_LEVEL')}")
+        log_level = "INFO"
 
     stages_raw = env.get("EARLY_STAGES", "").strip()
     stages = tuple(s.strip().lower() for s in stages_raw.split(",") if s.strip()) or _DEFAULT_EARLY_STAGES
 
-    return Settings(
+    settings = Settings(
         slack_bot_token=bot_token,
         slack_signing_secret=signing_secret,
         slack_app_token=app_token,
@@ -176,20 +176,48 @@ def load_settings(
         database_url=database_url,
         slack_api_url=api_url or None,
         log_level=log_level,
-        min_deal_arr=_int(env, "MIN_DEAL_ARR", 50_000),
+        min_deal_arr=number("MIN_DEAL_ARR", 50_000),
         early_stages=stages,
-        max_prior_references=_int(env, "MAX_PRIOR_REFERENCES", 2, minimum=1),
-        cs_members_cache_seconds=_int(env, "CS_MEMBERS_CACHE_SECONDS", 300),
-        cap_strategic=_int(env, "CAP_STRATEGIC", 4),
-        cap_standard=_int(env, "CAP_STANDARD", 2),
-        cap_new=_int(env, "CAP_NEW", 1),
-        min_days_between_asks=_int(env, "MIN_DAYS_BETWEEN_ASKS", 21, minimum=7),
-        fatigue_threshold=_int(env, "FATIGUE_THRESHOLD", 3, minimum=1),
-        strategic_min_deal_arr=_int(env, "STRATEGIC_MIN_DEAL_ARR", 250_000),
-        industry_adjacency=_adjacency(env.get("INDUSTRY_ADJACENCY", "")),
-        dispatch_interval_seconds=_int(env, "DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
-        appreciation_threshold=_int(env, "APPRECIATION_THRESHOLD", 3, minimum=1),
-        big_win_arr=_int(env, "BIG_WIN_ARR", 250_000),
+        max_prior_references=number("MAX_PRIOR_REFERENCES", 2, minimum=1),
+        cs_members_cache_seconds=number("CS_MEMBERS_CACHE_SECONDS", 300),
+        cap_strategic=number("CAP_STRATEGIC", 4),
+        cap_standard=number("CAP_STANDARD", 2),
+        cap_new=number("CAP_NEW", 1),
+        min_days_between_asks=number("MIN_DAYS_BETWEEN_ASKS", 21, minimum=7),
+        fatigue_threshold=number("FATIGUE_THRESHOLD", 3, minimum=1),
+        strategic_min_deal_arr=number("STRATEGIC_MIN_DEAL_ARR", 250_000),
+        industry_adjacency=check(lambda: _adjacency(env.get("INDUSTRY_ADJACENCY", "")), ()),
+        dispatch_interval_seconds=number("DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
+        appreciation_threshold=number("APPRECIATION_THRESHOLD", 3, minimum=1),
+        big_win_arr=number("BIG_WIN_ARR", 250_000),
+    )
+    if problems:
+        raise SettingsError(*problems)
+    return settings
+
+
+def _leads(raw: str, *, required: bool) -> frozenset[str]:
+    leads = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    bad = sorted(lead for lead in leads if not _USER_ID.match(lead))
+    if bad:
+        raise SettingsError(
+            f"CS_LEAD_USER_IDS has {bad[0]!r}, not a member ID: set it to {_where('CS_LEAD_USER_IDS')}"
+        )
+    if required and not leads:
+        raise SettingsError(f"CS_LEAD_USER_IDS is missing: set it to {_where('CS_LEAD_USER_IDS')}")
+    return leads
+
+
+def _database_url(raw: str) -> str:
+    """The URL as SQLAlchemy needs it: `postgres://` and `postgresql://` (what PaaS hand out) mean psycopg 3."""
+    url = raw.strip() or DEFAULT_DATABASE_URL
+    scheme, separator, rest = url.partition("://")
+    if not separator or not rest:
+        raise SettingsError(f"DATABASE_URL is malformed: set it to {_where('DATABASE_URL')}")
+    if scheme in POSTGRES_SCHEMES + ("sqlite", "sqlite+pysqlite"):
+        return normalise_url(url)
+    raise SettingsError(
+        f"DATABASE_URL starts with {scheme}://, which refdesk does not speak: set it to {_where('DATABASE_URL')}"
     )
 
 

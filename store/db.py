@@ -21,8 +21,21 @@ class NotMigratedError(Exception):
     """The database schema is behind the code."""
 
 
+POSTGRES_SCHEMES = ("postgres", "postgresql", "postgresql+psycopg")
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def normalise_url(url: str) -> str:
+    """`postgres://` and `postgresql://` (the form PaaS providers hand out) mean PostgreSQL through psycopg 3."""
+    scheme, separator, rest = url.partition("://")
+    if separator and scheme in POSTGRES_SCHEMES:
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the connection habits each backend needs."""
+    url = normalise_url(url)
     if url.startswith("sqlite"):
         connect_args = {"timeout": 30, "check_same_thread": False}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
@@ -39,7 +52,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # An unreachable host fails in seconds with a message, instead of hanging on the operating system's timeout.
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 class Database:
@@ -58,10 +73,14 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
+    def check_connection(self) -> None:
+        """Connect and run one query; the driver's error, if any, is raised (`ping` is the quiet form)."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
     def ping(self) -> bool:
         try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            self.check_connection()
         except Exception:  # noqa: BLE001 - any failure means "not healthy"
             return False
         return True
@@ -81,10 +100,21 @@ class Database:
 
     def ensure_migrated(self) -> None:
         """Raise NotMigratedError when the schema is not at the newest migration."""
-        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        scripts = ScriptDirectory.from_config(self.alembic_config())
+        head = scripts.get_current_head()
         with self.engine.connect() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
-        if current != head:
+        if current == head:
+            return
+        if current is None:
             raise NotMigratedError(
-                f"the database is at migration {current or 'none'}, the code needs {head}: run `refdesk db upgrade`"
+                f"the database has no refdesk tables yet (the code needs migration {head}): run `refdesk db upgrade`"
             )
+        if current not in {script.revision for script in scripts.walk_revisions()}:
+            raise NotMigratedError(
+                f"the database is at migration {current}, newer than this refdesk knows (it needs {head}): "
+                "install the refdesk release that migrated it"
+            )
+        raise NotMigratedError(
+            f"the database is at migration {current}, the code needs {head}: run `refdesk db upgrade`"
+        )

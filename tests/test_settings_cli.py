@@ -64,11 +64,16 @@ def refdesk(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> 
     )
 
 
-def test_run_without_tokens_stops_with_one_clear_line(tmp_path):
+def test_run_without_tokens_names_every_missing_setting_at_once(tmp_path):
     result = refdesk("run", env={}, cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("refdesk: SLACK_BOT_TOKEN is missing")
+    assert [line.split(" is ")[0] for line in lines] == [
+        "refdesk: SLACK_BOT_TOKEN",
+        "refdesk: SLACK_APP_TOKEN",
+        "refdesk: CS_CHANNEL_ID",
+    ]
+    assert all("missing: set it" in line for line in lines)
 
 
 def test_a_token_slack_refuses_stops_start_up(tmp_path, slack):
