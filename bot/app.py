@@ -7,6 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 
 from slack_bolt import App, BoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -24,6 +25,21 @@ from handlers import register_listeners
 from store.db import Database
 
 SLACK_API_URL = "https://slack.com/api/"
+BOLT_LOGGER = "refdesk.bolt"
+
+
+class _ClientWinsOnPurpose(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that our client's token wins: it should."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(f, _ClientWinsOnPurpose) for f in logger.filters):
+        logger.addFilter(_ClientWinsOnPurpose())
+    return logger
 
 
 def make_client(settings: Settings, *, retries: bool = True) -> WebClient:
@@ -71,7 +87,7 @@ def create_app(
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=verify_token,
         listener_executor=listener_executor,
-        logger=logging.getLogger("refdesk.bolt"),
+        logger=_bolt_logger(),
         # Unknown buttons and commands reach the error handler, which refuses them without logging the body.
         raise_error_for_unhandled_request=True,
     )

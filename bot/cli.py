@@ -4,80 +4,88 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 
 from rich.console import Console
-from slack_bolt import App
-from slack_bolt.error import BoltError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.settings import Settings, SettingsError, load_settings
-from store.db import Database, NotMigratedError
+from bot.preflight import StartupError, build_app, describe_database_error, open_database
+from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
+from store.db import Database
 
 PROGRESS_FROM_ROWS = 2_000
+# Chatty at INFO: APScheduler logs every pass, Alembic every migration step. Heard from only at DEBUG.
+QUIET_LIBRARIES = ("apscheduler", "alembic")
+# At DEBUG the Slack libraries log whole payloads; at INFO, Socket Mode's connection chatter.
+SLACK_LIBRARIES = ("slack_bolt", "slack_sdk", "refdesk.bolt")
 
-
-class StartupError(Exception):
-    """Start-up cannot go on; the message is one line for the operator."""
+log = logging.getLogger("refdesk")
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # At DEBUG the Slack libraries log whole payloads and tokens' effects: keep them at INFO or quieter.
-    for name in ("slack_bolt", "slack_sdk", "refdesk.bolt"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    debugging = logging.getLevelName(level) <= logging.DEBUG
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.DEBUG if debugging else logging.WARNING)
+    # Never DEBUG: payloads and what tokens can do stay out of the logs, whatever LOG_LEVEL says.
+    for name in SLACK_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.INFO if debugging else logging.WARNING)
 
 
-def open_database(settings: Settings) -> Database:
-    """The store, migrated when it is the embedded SQLite, checked when it is shared."""
-    db = Database.from_url(settings.database_url)
-    if not db.ping():
-        raise StartupError(
-            f"cannot connect to DATABASE_URL ({db.engine.url.render_as_string(hide_password=True)})"
+def announce_rules(settings: Settings) -> None:
+    """Start-up lines about rules an operator may not expect from their settings."""
+    if not settings.cs_lead_user_ids:
+        log.info(
+            "CS_LEAD_USER_IDS is empty: no CS leads are configured, so any CS member may approve requests "
+            "below $%s ARR (the card still flags them)",
+            f"{settings.min_deal_arr:,}",
         )
-    if db.is_sqlite:
-        db.upgrade()
-    else:
-        try:
-            db.ensure_migrated()
-        except NotMigratedError as error:
-            raise StartupError(str(error)) from error
-    return db
 
 
-def build_app(settings: Settings, db: Database) -> App:
-    from bot.app import create_app
-
+def version() -> str:
     try:
-        return create_app(settings=settings, db=db)
-    except BoltError as error:
-        raise StartupError(
-            f"Slack refused SLACK_BOT_TOKEN ({error}): copy the Bot User OAuth Token again from "
-            "https://api.slack.com/apps → your app → OAuth & Permissions"
-        ) from error
-    except Exception as error:  # noqa: BLE001 - network trouble on the first call to Slack
-        raise StartupError(f"could not reach Slack to check SLACK_BOT_TOKEN: {error}") from error
+        return metadata.version("refdesk")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def cmd_run(_: argparse.Namespace) -> None:
-    settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "CS_CHANNEL_ID"))
-    configure_logging(settings.log_level)
-    db = open_database(settings)
-    app = build_app(settings, db)
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackClientError
 
+    from bot.preflight import open_socket_mode_url
     from bot.scheduler import start_scheduler
 
+    settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "CS_CHANNEL_ID"))
+    configure_logging(settings.log_level)
+    announce_rules(settings)
+    db = open_database(settings)
+    app = build_app(settings, db)
+    handler = SocketModeHandler(app, settings.slack_app_token)
+    # Asked here rather than inside connect(), so a refused app token reads as one line, not a logged stack.
+    handler.client.wss_uri = open_socket_mode_url(settings, app.client)
+    try:
+        handler.connect()
+    except (OSError, SlackClientError) as error:
+        raise StartupError(
+            f"Slack gave a Socket Mode address but the connection failed ({error}): check the network or a proxy"
+        ) from None
     start_scheduler(settings=settings, db=db)
-    logging.getLogger("refdesk").info("refdesk is connecting to Slack over Socket Mode")
-    SocketModeHandler(app, settings.slack_app_token).start()
+    log.info("refdesk is connected to Slack over Socket Mode (Ctrl-C stops it)")
+    threading.Event().wait()
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
+    announce_rules(settings)
     db = open_database(settings)
     app = build_app(settings, db)
     import uvicorn
@@ -97,10 +105,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_db_upgrade(_: argparse.Namespace) -> None:
+    from bot.preflight import database, database_errors
+
     settings = load_settings()
     configure_logging(settings.log_level)
-    db = Database.from_url(settings.database_url)
-    db.upgrade()
+    db = database(settings.database_url)
+    with database_errors(settings.database_url):
+        db.check_connection()
+        db.upgrade()
     print(f"database at {db.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
@@ -242,6 +254,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="refdesk", description="A Slack bot that runs a customer reference program."
     )
+    top.add_argument("--version", action="version", version=f"refdesk {version()}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="see the whole program run offline, against a simulated Slack")
@@ -301,12 +314,34 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure ends in one line per problem on stderr, naming it and the fix; never a traceback."""
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (SettingsError, StartupError) as error:
+    except SettingsError as error:
+        for problem in error.problems:
+            print(f"refdesk: {problem}", file=sys.stderr)
+        return 2
+    except StartupError as error:
         print(f"refdesk: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:  # the database failed after the start-up checks passed
+        url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        print(f"refdesk: {describe_database_error(error, url)}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a file that cannot be written, a port already taken, …
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"refdesk: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001 - a bug: still one line, and the traceback on request
+        if (os.environ.get("LOG_LEVEL") or "").strip().upper() == "DEBUG":
+            traceback.print_exc()
+        print(
+            f"refdesk: unexpected {type(error).__name__}: {error} (set LOG_LEVEL=DEBUG for the traceback, "
+            "and please report it)",
+            file=sys.stderr,
+        )
+        return 1
     return 0

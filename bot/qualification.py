@@ -22,6 +22,8 @@ class Rules:
     min_deal_arr: int = 50_000
     early_stages: tuple[str, ...] = ("discovery", "qualification")
     max_prior_references: int = 2
+    # With CS_LEAD_USER_IDS blank nobody is a lead: any CS member may approve a small deal (flagged).
+    leads_configured: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Rules:
@@ -29,6 +31,7 @@ class Rules:
             min_deal_arr=settings.min_deal_arr,
             early_stages=settings.early_stages,
             max_prior_references=settings.max_prior_references,
+            leads_configured=bool(settings.cs_lead_user_ids),
         )
 
 
@@ -46,12 +49,12 @@ def qualify(
     if deal_stage in rules.early_stages:
         flags.append(Flag(FlagCode.TOO_EARLY, f"Too early: the deal is at {label_of(DealStage, deal_stage)}"))
     if deal_arr < rules.min_deal_arr:
-        flags.append(
-            Flag(
-                FlagCode.BELOW_ARR,
-                f"Below ${rules.min_deal_arr:,} ARR (${deal_arr:,}): a CS lead must approve",
-            )
+        who = (
+            "a CS lead must approve"
+            if rules.leads_configured
+            else "no CS leads are configured, so any CS member may approve"
         )
+        flags.append(Flag(FlagCode.BELOW_ARR, f"Below ${rules.min_deal_arr:,} ARR (${deal_arr:,}): {who}"))
     if not set(tried) - {Tried.NONE}:
         flags.append(
             Flag(FlagCode.NOTHING_TRIED, "Nothing tried first: no demo, case study, trial or recorded story")
@@ -68,5 +71,5 @@ def qualify(
 
 
 def needs_lead(*, rules: Rules, deal_arr: int) -> bool:
-    """Below the ARR threshold only a CS lead may approve."""
-    return deal_arr < rules.min_deal_arr
+    """Below the ARR threshold only a CS lead may approve, when there are CS leads."""
+    return rules.leads_configured and deal_arr < rules.min_deal_arr
