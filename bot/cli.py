@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,6 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.preflight import StartupError, build_app, describe_database_error, open_database
 from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
 from store.db import Database
+
+if TYPE_CHECKING:
+    from bot.pool_csv import ImportResult
 
 PROGRESS_FROM_ROWS = 2_000
 # Chatty at INFO: APScheduler logs every pass, Alembic every migration step. Heard from only at DEBUG.
@@ -125,18 +130,9 @@ def _store() -> Database:
 
 def cmd_advocates_import(args: argparse.Namespace) -> None:
     from bot import pool_csv
-    from bot.clock import SystemClock
 
-    db = _store()
-    data = _read_file(args.file)
-    try:
-        with db.unit_of_work() as session, progress_bar("advocates", data) as advance:
-            result = pool_csv.import_advocates(
-                session=session, source=pool_csv.read_text(data), now=SystemClock().now(), progress=advance
-            )
-    except pool_csv.ImportRefused as refused:
-        raise StartupError(f"{args.file}: {refused}") from None
-    print(f"{args.file}: {result.created} advocates added, {result.updated} updated")
+    result, label = _import(args, "advocates", pool_csv.import_advocates)
+    print(f"{label}: {result.created} advocates added, {result.updated} updated")
 
 
 def cmd_advocates_export(args: argparse.Namespace) -> None:
@@ -154,18 +150,50 @@ def cmd_advocates_export(args: argparse.Namespace) -> None:
 
 def cmd_history_import(args: argparse.Namespace) -> None:
     from bot import pool_csv
+
+    result, label = _import(args, "past references", pool_csv.import_history)
+    print(f"{label}: {result.created} past references added, {result.skipped} already known")
+
+
+def _import(
+    args: argparse.Namespace, what: str, importer: Callable[..., ImportResult]
+) -> tuple[ImportResult, str]:
+    """Read, decode and import one CSV file in one transaction; (the result, the file named for the operator)."""
+    from bot import csv_input
     from bot.clock import SystemClock
 
-    db = _store()
-    data = _read_file(args.file)
+    if args.date_format and (problem := csv_input.check_date_format(args.date_format)):
+        raise StartupError(problem)
     try:
-        with db.unit_of_work() as session, progress_bar("past references", data) as advance:
-            result = pool_csv.import_history(
-                session=session, source=pool_csv.read_text(data), now=SystemClock().now(), progress=advance
-            )
-    except pool_csv.ImportRefused as refused:
+        decoded = csv_input.decode(_read_file(args.file), args.encoding)
+    except LookupError:
+        raise StartupError(
+            f"--encoding {args.encoding!r} is not an encoding Python knows (e.g. cp1252, utf-16)"
+        ) from None
+    except csv_input.ImportRefused as refused:
         raise StartupError(f"{args.file}: {refused}") from None
-    print(f"{args.file}: {result.created} past references added, {result.skipped} already known")
+    label = args.file
+    if decoded.encoding not in ("utf-8", "ascii"):
+        guessed = (
+            ", not UTF-8: if letters look wrong, name the encoding with --encoding" if decoded.guessed else ""
+        )
+        label = f"{args.file} (read as {decoded.encoding}{guessed})"
+    db = _store()
+    try:
+        with (
+            db.unit_of_work() as session,
+            progress_bar(what, csv_input.estimate_rows(decoded.text)) as advance,
+        ):
+            result = importer(
+                session=session,
+                source=io.StringIO(decoded.text),
+                now=SystemClock().now(),
+                progress=advance,
+                date_format=args.date_format,
+            )
+    except csv_input.ImportRefused as refused:
+        raise StartupError(f"{label}: {refused}") from None
+    return result, label
 
 
 def cmd_dispatch(args: argparse.Namespace) -> None:
@@ -229,16 +257,18 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 @contextmanager
-def progress_bar(what: str, data: bytes) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr for large files (rich draws it only on a terminal)."""
-    rows = max(data.count(b"\n") - 1, 0)
+def progress_bar(what: str, rows: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr for large files (rich draws it only on a terminal).
+
+    It counts each row twice, checked then written, so it moves from the first row checked.
+    """
     if rows < PROGRESS_FROM_ROWS:
         yield lambda _done: None
         return
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task(f"checking and importing {rows:,} {what}", total=rows)
+        task = progress.add_task(f"checking and importing {rows:,} {what}", total=2 * rows)
         yield lambda done: progress.advance(task, done)
 
 
@@ -248,6 +278,18 @@ def _read_file(path: str) -> bytes:
             return source.read()
     except OSError as error:
         raise StartupError(f"cannot read {path}: {error.strerror}") from None
+
+
+def _csv_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--encoding",
+        help="the file's encoding, e.g. cp1252 (default: UTF-8 with or without BOM, UTF-16 with BOM, "
+        "else Windows-1252)",
+    )
+    command.add_argument(
+        "--date-format",
+        help="how the file writes dates besides ISO 2026-03-31, e.g. %%d/%%m/%%Y or %%m/%%d/%%Y (never guessed)",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -284,6 +326,7 @@ def parser() -> argparse.ArgumentParser:
         "import", help="add or update advocates from a CSV (by email; all or nothing)"
     )
     imp.add_argument("file", help="CSV with the columns of `refdesk advocates export`")
+    _csv_options(imp)
     imp.set_defaults(func=cmd_advocates_import)
     exp = advocate_commands.add_parser("export", help="write the pool as CSV, in the import format")
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
@@ -309,6 +352,7 @@ def parser() -> argparse.ArgumentParser:
     himp.add_argument(
         "file", help="CSV: advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr"
     )
+    _csv_options(himp)
     himp.set_defaults(func=cmd_history_import)
     return top
 

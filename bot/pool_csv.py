@@ -5,16 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import cache
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.csv_input import ImportRefused, RowError, decode, parse_day, read_table, refuse
 from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, parse_amount
-from bot.spreadsheet import neutralise, unneutralise
+from bot.spreadsheet import neutralise
 from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, ReferenceKind, RoleLevel, Tier
 from bot.workflow import prospect_key
 from store.models import Advocate, Engagement, EngagementStatus
@@ -24,6 +26,7 @@ ADVOCATE_COLUMNS = (
     "use_cases", "kinds", "tier", "slack_user_id", "owner_slack_user_id", "status", "break_until",
     "account_trouble", "joined_on", "notes",
 )  # fmt: skip
+OPTIONAL_ADVOCATE_COLUMNS = frozenset({"notes", "joined_on"})
 HISTORY_COLUMNS = (
     "advocate_email",
     "date",
@@ -34,34 +37,16 @@ HISTORY_COLUMNS = (
     "deal_arr",
 )
 LIST_SEPARATOR = ";"
-MAX_REPORTED = 20
 OUTCOMES = ("won", "lost", "open")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _TRUE = {"yes", "y", "true", "1", "x"}
 _FALSE = {"no", "n", "false", "0", ""}
+PROGRESS_EVERY = 250  # rows between two progress-bar updates
+WRITE_BATCH = 1000  # rows per INSERT / UPDATE statement
 
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    column: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, column {self.column}: {self.message}"
-
-
-class ImportRefused(Exception):
-    """The file has errors; nothing was imported. `errors` lists them, first ones first."""
-
-    def __init__(self, errors: list[RowError], total: int | None = None) -> None:
-        self.errors = errors
-        self.total = total or len(errors)
-        more = f" (and {self.total - len(errors)} more)" if self.total > len(errors) else ""
-        lines = "\n".join(f"  {e}" for e in errors)
-        super().__init__(f"nothing was imported: {self.total} problem(s){more}\n{lines}")
+__all__ = ["ImportRefused", "RowError"]  # with the functions below; both come from bot.csv_input
 
 
 @dataclass(frozen=True)
@@ -71,20 +56,31 @@ class ImportResult:
     skipped: int = 0
 
 
+def _choice_key(raw: str) -> str:
+    return raw.strip().casefold().replace("-", "_").replace(" ", "_")
+
+
+@cache
+def _choices_by_key(choices: type[Choice]) -> dict[str, Choice]:
+    found: dict[str, Choice] = {}
+    for choice in reversed(list(choices)):  # the first choice wins a key two of them share
+        found[_choice_key(choice.label)] = choice
+        found[choice.value.casefold()] = choice
+    return found
+
+
 def _choice(choices: type[Choice], raw: str) -> Choice | None:
-    """A value by its stored value or its label, case-insensitively."""
-    wanted = raw.strip().casefold().replace("-", "_").replace(" ", "_")
-    for choice in choices:
-        if wanted in (choice.value.casefold(), choice.label.casefold().replace("-", "_").replace(" ", "_")):
-            return choice
-    return None
+    """A value by its stored value or its label, case-insensitively (looked up: imports read it per cell)."""
+    return _choices_by_key(choices).get(_choice_key(raw))
 
 
 class _Row:
     """One CSV row being checked; each getter records an error and returns None when the cell is bad."""
 
-    def __init__(self, line: int, cells: dict[str, str], errors: list[RowError]) -> None:
-        self.line, self.cells, self.errors = line, cells, errors
+    def __init__(
+        self, line: int, cells: dict[str, str], errors: list[RowError], date_format: str | None = None
+    ) -> None:
+        self.line, self.cells, self.errors, self.date_format = line, cells, errors, date_format
 
     def fail(self, column: str, message: str) -> None:
         self.errors.append(RowError(self.line, column, message))
@@ -138,9 +134,9 @@ class _Row:
                 self.fail(column, "is empty (a date like 2026-03-31)")
             return None
         try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            self.fail(column, f"{raw!r} is not a date like 2026-03-31")
+            return parse_day(raw, self.date_format)
+        except ValueError as error:
+            self.fail(column, str(error))
             return None
 
     def flag(self, column: str) -> bool:
@@ -161,43 +157,23 @@ class _Row:
         return [part.strip() for part in self.text(column, limit=2000).split(LIST_SEPARATOR) if part.strip()]
 
 
-def _read(
-    source: TextIO, expected: tuple[str, ...], optional: frozenset[str]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(source)
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in expected if c not in header and c not in optional]
-    unknown = [c for c in header if c not in expected]
-    if missing or unknown:
-        problems = []
-        if missing:
-            problems.append(f"missing {', '.join(missing)}")
-        if unknown:
-            problems.append(f"unknown {', '.join(unknown)}")
-        raise ImportRefused(
-            [RowError(1, "(header)", "; ".join(problems) + f". Expected: {','.join(expected)}")]
-        )
-    reader.fieldnames = header
-    for cells in reader:
-        if not any((v or "").strip() for v in cells.values() if isinstance(v, str)):
-            continue  # blank line
-        cells = {k: unneutralise(v) if isinstance(v, str) else v for k, v in cells.items()}
-        if None in cells:
-            yield reader.line_num, {"__extra__": "x", **{k: v for k, v in cells.items() if k}}
-        else:
-            yield reader.line_num, cells
-
-
 @dataclass(frozen=True)
 class AdvocateRow:
     email: str
     values: dict[str, Any]
 
 
-def check_advocate(cells: Mapping[str, str], *, line: int = 0) -> tuple[AdvocateRow | None, list[RowError]]:
-    """One advocate's cells (CSV row or modal) checked: the row, or the problems, each with its column."""
+def check_advocate(
+    cells: Mapping[str, str], *, line: int = 0, today: date | None = None, date_format: str | None = None
+) -> tuple[AdvocateRow | None, list[RowError]]:
+    """One advocate's cells (CSV row or modal) checked: the row, or the problems, each with its column.
+
+    Given `today`, a row that contradicts itself is refused: active (or retired) with a break that has not
+    ended, or joined in the future. No Slack member id is needed: an advocate known by email alone is
+    looked up in Slack when asked.
+    """
     errors: list[RowError] = []
-    row = _Row(line, dict(cells), errors)
+    row = _Row(line, dict(cells), errors, date_format)
     email = row.text("email", required=True, limit=254).casefold()
     if email and not _EMAIL.match(email):
         row.fail("email", f"{email!r} is not an email address")
@@ -213,10 +189,15 @@ def check_advocate(cells: Mapping[str, str], *, line: int = 0) -> tuple[Advocate
     break_until = row.day("break_until", required=status == AdvocateStatus.BREAK)
     slack_user_id = row.user_id("slack_user_id")
     owner = row.user_id("owner_slack_user_id")
-    if not slack_user_id and not owner and not any("slack" in e.column for e in errors):
+    joined_on = row.day("joined_on")
+    if today and status and status != AdvocateStatus.BREAK and break_until and break_until > today:
         row.fail(
-            "owner_slack_user_id", "is empty, and so is slack_user_id: refdesk needs one way to reach them"
+            "break_until",
+            f"{break_until.isoformat()} is in the future but status is {status}: "
+            "set status to break, or clear break_until",
         )
+    if today and joined_on and joined_on > today:
+        row.fail("joined_on", f"{joined_on.isoformat()} is in the future")
     values = dict(
         name=row.text("name", required=True),
         title=row.text("title"),
@@ -234,22 +215,28 @@ def check_advocate(cells: Mapping[str, str], *, line: int = 0) -> tuple[Advocate
         status=status,
         break_until=break_until,
         account_trouble=row.flag("account_trouble"),
-        joined_on=row.day("joined_on"),
+        joined_on=joined_on,
         notes=row.text("notes", limit=5000),
     )
     return (None if errors else AdvocateRow(email=email, values=values)), errors
 
 
-def parse_advocates(source: TextIO) -> list[AdvocateRow]:
+def parse_advocates(
+    source: TextIO,
+    *,
+    today: date | None = None,
+    date_format: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[AdvocateRow]:
     """Every row checked; ImportRefused with all problems (the first MAX_REPORTED) when any row is bad."""
-    errors: list[RowError] = []
+    table = read_table(source.read(), columns=ADVOCATE_COLUMNS, optional=OPTIONAL_ADVOCATE_COLUMNS)
+    errors = list(table.errors)
     rows: list[AdvocateRow] = []
     seen: dict[str, int] = {}
-    for line, cells in _read(source, ADVOCATE_COLUMNS, frozenset({"notes", "joined_on"})):
-        if "__extra__" in cells:
-            errors.append(RowError(line, "(row)", "has more cells than the header has columns"))
-            continue
-        checked, problems = check_advocate(cells, line=line)
+    for done, (line, cells) in enumerate(table.rows, start=1):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+        checked, problems = check_advocate(cells, line=line, today=today, date_format=date_format)
         errors.extend(problems)
         if checked is None:
             continue
@@ -260,40 +247,48 @@ def parse_advocates(source: TextIO) -> list[AdvocateRow]:
             continue
         seen[checked.email] = line
         rows.append(checked)
+    if progress:
+        progress(len(table.rows) % PROGRESS_EVERY)
     if errors:
-        raise ImportRefused(errors[:MAX_REPORTED], total=len(errors))
+        raise refuse(errors)
     return rows
 
 
 def import_advocates(
-    *, session: Session, source: TextIO, now: datetime, progress: Callable[[int], None] | None = None
+    *,
+    session: Session,
+    source: TextIO,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+    date_format: str | None = None,
 ) -> ImportResult:
-    """Upsert the file's advocates by email, in the caller's transaction: all of them or none."""
-    rows = parse_advocates(source)
-    existing: dict[str, Advocate] = {}
-    emails = [r.email for r in rows]
+    """Upsert the file's advocates by email, in the caller's transaction: all of them or none.
+
+    `progress` hears of every row twice: once checked, once written.
+    """
+    rows = parse_advocates(source, today=now.date(), date_format=date_format, progress=progress)
+    ids = _ids_by_email(session, [r.email for r in rows])
+    new = [
+        dict(email=r.email, created_at=now, updated_at=now, **r.values) for r in rows if r.email not in ids
+    ]
+    changed = [dict(id=ids[r.email], updated_at=now, **r.values) for r in rows if r.email in ids]
+    # Bulk statements, not one ORM object per row: 5,000 rows are written in well under a second.
+    for statement, batch in ((insert(Advocate), new), (update(Advocate), changed)):
+        for start in range(0, len(batch), WRITE_BATCH):
+            chunk = batch[start : start + WRITE_BATCH]
+            session.execute(statement, chunk)
+            if progress:
+                progress(len(chunk))
+    return ImportResult(created=len(new), updated=len(changed))
+
+
+def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for start in range(0, len(emails), 500):
         chunk = emails[start : start + 500]
-        existing.update(
-            (a.email, a) for a in session.scalars(select(Advocate).where(Advocate.email.in_(chunk)))
-        )
-    created = updated = 0
-    for done, row in enumerate(rows, start=1):
-        advocate = existing.get(row.email)
-        if advocate is None:
-            session.add(Advocate(email=row.email, created_at=now, updated_at=now, **row.values))
-            created += 1
-        else:
-            for key, value in row.values.items():
-                setattr(advocate, key, value)
-            advocate.updated_at = now
-            updated += 1
-        if progress and done % 500 == 0:
-            progress(500)
-    if progress:
-        progress(len(rows) % 500)
-    session.flush()
-    return ImportResult(created=created, updated=updated)
+        query = select(Advocate.email, Advocate.id).where(Advocate.email.in_(chunk))
+        found.update((email, advocate_id) for email, advocate_id in session.execute(query))
+    return found
 
 
 def export_advocates(*, session: Session, sink: TextIO) -> int:
@@ -313,15 +308,28 @@ def export_advocates(*, session: Session, sink: TextIO) -> int:
 
 
 def import_history(
-    *, session: Session, source: TextIO, now: datetime, progress: Callable[[int], None] | None = None
+    *,
+    session: Session,
+    source: TextIO,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+    date_format: str | None = None,
 ) -> ImportResult:
-    """Past references, so caps, recency and success rates count from day one. Re-importing adds nothing."""
-    errors: list[RowError] = []
+    """Past references, so caps, recency and success rates count from day one. Re-importing adds nothing.
+
+    `progress` hears of every row twice: once checked, once written.
+    """
+    table = read_table(
+        source.read(),
+        columns=HISTORY_COLUMNS,
+        optional=frozenset({"outcome", "deal_arr", "prospect_industry"}),
+    )
+    errors = list(table.errors)
     parsed: list[tuple[str, dict[str, Any]]] = []
-    for line, cells in _read(
-        source, HISTORY_COLUMNS, frozenset({"outcome", "deal_arr", "prospect_industry"})
-    ):
-        row = _Row(line, cells, errors)
+    for done, (line, cells) in enumerate(table.rows, start=1):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+        row = _Row(line, cells, errors, date_format)
         email = row.text("advocate_email", required=True, limit=254).casefold()
         when = row.day("date", required=True)
         if when and when > now.date():
@@ -344,13 +352,9 @@ def import_history(
             when=when,
         )
         parsed.append((email, values | {"line": line}))
-    advocates = {
-        a.email: a.id
-        for start in range(0, len(parsed), 500)
-        for a in session.scalars(
-            select(Advocate).where(Advocate.email.in_([e for e, _ in parsed[start : start + 500]]))
-        )
-    }
+    if progress:
+        progress(len(table.rows) % PROGRESS_EVERY)
+    advocates = _ids_by_email(session, sorted({email for email, _ in parsed if email}))
     for email, values in parsed:
         if email and email not in advocates:
             errors.append(
@@ -359,46 +363,49 @@ def import_history(
                 )
             )
     if errors:
-        errors.sort(key=lambda e: e.line)
-        raise ImportRefused(errors[:MAX_REPORTED], total=len(errors))
+        raise refuse(errors)
     known = {
-        (e.advocate_id, e.held_at.date() if e.held_at else None, e.prospect_key, e.kind)
-        for e in session.scalars(select(Engagement).where(Engagement.source == "import"))
+        (advocate_id, held_at.date() if held_at else None, key, kind)
+        for advocate_id, held_at, key, kind in session.execute(
+            select(
+                Engagement.advocate_id, Engagement.held_at, Engagement.prospect_key, Engagement.kind
+            ).where(Engagement.source == "import")
+        )
     }
-    created = skipped = 0
-    for done, (email, values) in enumerate(parsed, start=1):
+    new: list[dict[str, Any]] = []
+    for email, values in parsed:
         held_at = datetime.combine(values["when"], time(12, 0), tzinfo=UTC)
         key = (advocates[email], values["when"], prospect_key(values["prospect_company"]), values["kind"])
         if key in known:
-            skipped += 1
-        else:
-            known.add(key)
-            session.add(
-                Engagement(
-                    advocate_id=advocates[email],
-                    request_id=None,
-                    kind=values["kind"],
-                    status=EngagementStatus.HELD,
-                    prospect_company=values["prospect_company"],
-                    prospect_key=key[2],
-                    prospect_industry=values["prospect_industry"],
-                    deal_arr=values["deal_arr"],
-                    asked_at=held_at,
-                    held_at=held_at,
-                    outcome=None if values["outcome"] == "open" else values["outcome"],
-                    source="import",
-                    created_at=now,
-                )
+            continue
+        known.add(key)
+        new.append(
+            dict(
+                advocate_id=advocates[email],
+                request_id=None,
+                kind=values["kind"],
+                status=EngagementStatus.HELD,
+                prospect_company=values["prospect_company"],
+                prospect_key=key[2],
+                prospect_industry=values["prospect_industry"],
+                deal_arr=values["deal_arr"],
+                asked_at=held_at,
+                held_at=held_at,
+                outcome=None if values["outcome"] == "open" else values["outcome"],
+                source="import",
+                created_at=now,
             )
-            created += 1
-        if progress and done % 1000 == 0:
-            progress(1000)
+        )
+    for start in range(0, len(new), WRITE_BATCH):
+        chunk = new[start : start + WRITE_BATCH]
+        session.execute(insert(Engagement), chunk)
+        if progress:
+            progress(len(chunk))
     if progress:
-        progress(len(parsed) % 1000)
-    session.flush()
-    return ImportResult(created=created, updated=0, skipped=skipped)
+        progress(len(parsed) - len(new))  # the rows already known are "written" too
+    return ImportResult(created=len(new), updated=0, skipped=len(parsed) - len(new))
 
 
-def read_text(data: bytes) -> TextIO:
-    """CSV bytes as text, tolerating the BOM spreadsheets add."""
-    return io.StringIO(data.decode("utf-8-sig"))
+def read_text(data: bytes, encoding: str | None = None) -> TextIO:
+    """CSV bytes as text: UTF-8 with or without BOM, UTF-16, or Windows-1252 (see bot.csv_input.decode)."""
+    return io.StringIO(decode(data, encoding).text)

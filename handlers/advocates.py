@@ -31,7 +31,6 @@ NOT_CS_POOL = CS_ONLY_POOL
 MAX_PAGE = 1000
 _EMPTY = {
     "kinds": "Tick at least one kind of reference they agreed to.",
-    "owner_slack_user_id": "Choose the account's CS owner, or their own Slack account above: refdesk needs one way to reach them.",
 }
 
 

@@ -92,7 +92,6 @@ def test_labels_are_accepted_for_choices(database):
             "line 6, column break_until: 'next spring' is not a date like 2026-03-31",
         ),
         (",U0DANA,U0CS1,", ",dana,U0CS1,", "line 2, column slack_user_id: 'dana' is not a Slack member ID"),
-        (",U0DANA,U0CS1,", ",,,", "line 2, column owner_slack_user_id: is empty, and so is slack_user_id"),
         (
             "ravi@contoso.example",
             "dana@northwind.example",
