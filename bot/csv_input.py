@@ -63,7 +63,8 @@ def decode(data: bytes, encoding: str | None = None) -> Decoded:
     """
     if encoding:
         name = codecs.lookup(encoding).name  # LookupError for an unknown name: the caller words it
-        return Decoded(_decode_strictly(data, "utf-8-sig" if name == "utf-8" else name), name)
+        text = _decode_strictly(data, "utf-8-sig" if name == "utf-8" else name, name=name, declared=True)
+        return Decoded(text, name)
     if data.startswith(codecs.BOM_UTF8):
         return Decoded(data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -82,20 +83,19 @@ def decode(data: bytes, encoding: str | None = None) -> Decoded:
         return Decoded(data.decode("latin-1"), "latin-1", guessed=True)
 
 
-def _decode_strictly(data: bytes, encoding: str) -> str:
+def _decode_strictly(data: bytes, codec: str, *, name: str | None = None, declared: bool = False) -> str:
     try:
-        return data.decode(encoding)
+        return data.decode(codec)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
+        fix = (
+            "name the file's real encoding with --encoding, or leave it out to have it detected"
+            if declared
+            else "save the file as UTF-8, or name its encoding with --encoding"
+        )
+        byte = data[error.start : error.start + 1]
         raise ImportRefused(
-            [
-                RowError(
-                    line,
-                    "",
-                    f"has a byte {encoding} cannot read ({data[error.start : error.start + 1]!r}): "
-                    "save the file as UTF-8, or name its encoding with --encoding",
-                )
-            ]
+            [RowError(line, "", f"has a byte {name or codec} cannot read ({byte!r}): {fix}")]
         ) from None
 
 
@@ -221,13 +221,13 @@ def _wrong_length(cells: list[str], header: list[str], separator: str) -> str:
 def check_date_format(date_format: str) -> str | None:
     """Why `date_format` cannot read dates (it must name a day, a month and a year), or None when it can."""
     has = {
-        "a day (%d)": "%d" in date_format,
-        "a month (%m, %b or %B)": any(d in date_format for d in ("%m", "%b", "%B")),
-        "a year (%Y or %y)": any(d in date_format for d in ("%Y", "%y")),
+        "day (%d)": "%d" in date_format,
+        "month (%m, %b or %B)": any(d in date_format for d in ("%m", "%b", "%B")),
+        "year (%Y or %y)": any(d in date_format for d in ("%Y", "%y")),
     }
     lacking = [what for what, present in has.items() if not present]
     if lacking:
-        return f"--date-format {date_format!r} has no {' and no '.join(lacking)}"
+        return f"--date-format {date_format!r} has no {' and no '.join(lacking)}: write e.g. %d/%m/%Y"
     try:
         shown = ISO_EXAMPLE.strftime(date_format)
         if datetime.strptime(shown, date_format).date() != ISO_EXAMPLE:
