@@ -63,26 +63,18 @@ def version() -> str:
 
 def cmd_run(_: argparse.Namespace) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
-    from slack_sdk.errors import SlackClientError
 
-    from bot.preflight import open_socket_mode_url
+    from bot.preflight import connect_socket_mode
     from bot.scheduler import start_scheduler
 
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
-    announce_rules(settings)
     db = open_database(settings)
     app = build_app(settings, db)
     handler = SocketModeHandler(app, settings.slack_app_token)
-    # Asked here rather than inside connect(), so a refused app token reads as one line, not a logged stack.
-    handler.client.wss_uri = open_socket_mode_url(settings, app.client)
-    try:
-        handler.connect()
-    except (OSError, SlackClientError) as error:
-        raise StartupError(
-            f"Slack gave a Socket Mode address but the connection failed ({error}): check the network or a proxy"
-        ) from None
+    connect_socket_mode(settings, handler)
     start_scheduler(settings=settings, db=db)
+    announce_rules(settings)
     log.info("refdesk is connected to Slack over Socket Mode (Ctrl-C stops it)")
     threading.Event().wait()
 
@@ -90,9 +82,9 @@ def cmd_run(_: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
-    announce_rules(settings)
     db = open_database(settings)
     app = build_app(settings, db)
+    announce_rules(settings)
     import uvicorn
 
     from bot.scheduler import start_scheduler

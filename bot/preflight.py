@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -124,14 +125,27 @@ def describe_database_error(error: SQLAlchemyError, url: str) -> str:
 def slack_call(what: str, call: Callable[[], T], *, settings: Settings) -> T:
     """Run one Web API call at start-up; a network failure becomes one line naming the URL."""
     base = settings.slack_api_url or "https://slack.com/api/"
+    # The SDK logs its own ERROR line with the URL error before raising it: at start-up, ours says it better.
     try:
-        return call()
+        with _silenced(logging.getLogger("slack_sdk.web.base_client")):
+            return call()
     except OSError as error:  # URLError, timeouts, refused connections
         reason = getattr(error, "reason", None) or error
         raise StartupError(
             f"cannot reach Slack at {base} to {what} ({reason}): check the network, a proxy (HTTPS_PROXY), "
             "or SLACK_API_URL"
         ) from None
+
+
+@contextmanager
+def _silenced(logger: logging.Logger) -> Iterator[None]:
+    """A library's own error lines muted while start-up words the failure itself (single-threaded here)."""
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def build_app(settings: Settings, db: Database) -> App:
@@ -146,6 +160,30 @@ def build_app(settings: Settings, db: Database) -> App:
         refused = error.__context__
         code = refused.response.get("error") if isinstance(refused, SlackApiError) else str(error)
         raise StartupError(f"Slack refused SLACK_BOT_TOKEN ({code}): {BOT_TOKEN_FIX}") from None
+
+
+def connect_socket_mode(settings: Settings, handler: SocketModeHandler) -> None:
+    """Open the Socket Mode connection, or a StartupError saying which step failed and what to check."""
+    # Asked here rather than inside connect(), so a refused app token reads as one line, not a logged stack.
+    handler.client.wss_uri = open_socket_mode_url(settings, handler.app.client)
+    client = handler.client
+    failures: list[Exception] = []
+    client.on_error_listeners.append(failures.append)
+    # No reconnecting in the background until the first connection holds: a failure is reported, not retried.
+    client.default_auto_reconnect_enabled = False
+    with _silenced(client.logger):  # the SDK logs a failed connection three times, and carries on
+        handler.connect()
+        connected = client.is_connected()
+        if not connected:
+            handler.close()
+    client.on_error_listeners.remove(failures.append)
+    if not connected:
+        reason = f" ({failures[0]})" if failures else ""
+        raise StartupError(
+            f"Slack gave a Socket Mode address but connecting to it failed{reason}: check the network, and any "
+            "firewall or proxy that blocks WebSockets"
+        )
+    client.default_auto_reconnect_enabled = client.auto_reconnect_enabled = True
 
 
 def open_socket_mode_url(settings: Settings, client: WebClient) -> str:

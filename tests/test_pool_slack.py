@@ -166,7 +166,9 @@ def test_the_form_reports_bad_input_inline_and_saves_nothing(harness):
     errors = reply.json()["errors"]
     assert errors["name"] == "Please fill this in."
     assert errors["kinds"] == "Tick at least one kind of reference they agreed to."
-    assert "owner_slack_user_id" not in errors, "an advocate known by email alone is found in Slack when asked"
+    assert "owner_slack_user_id" not in errors, (
+        "an advocate known by email alone is found in Slack when asked"
+    )
     answers.update(name="Someone", kinds=["call"])
     reply = harness.submit_view(view, answers, user="U0CS1")
     assert reply.json()["errors"] == {

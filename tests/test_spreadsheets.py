@@ -151,7 +151,9 @@ def test_dates_are_iso_or_in_the_declared_format_never_guessed(database):
 
 def test_a_date_format_must_name_day_month_and_year():
     assert csv_input.check_date_format("%d/%m/%Y") is None
-    assert csv_input.check_date_format("%m/%Y") == "--date-format '%m/%Y' has no day (%d): write e.g. %d/%m/%Y"
+    assert (
+        csv_input.check_date_format("%m/%Y") == "--date-format '%m/%Y' has no day (%d): write e.g. %d/%m/%Y"
+    )
 
 
 @pytest.mark.parametrize(
@@ -247,7 +249,10 @@ def test_the_cli_reads_a_windows_file_and_says_how(tmp_path, empty_database):
     path.write_bytes(as_csv(pool_rows(), ";").encode("cp1252"))
     result = refdesk("advocates", "import", str(path), cwd=tmp_path, database_url=url)
     assert result.returncode == 0, result.stderr
-    assert "(read as cp1252, not UTF-8: if letters look wrong, name the encoding with --encoding)" in result.stdout
+    assert (
+        "(read as cp1252, not UTF-8: if letters look wrong, name the encoding with --encoding)"
+        in result.stdout
+    )
     assert "8 advocates added" in result.stdout
 
     for args, expected in [

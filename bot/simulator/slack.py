@@ -41,6 +41,7 @@ class FakeSlack:
         self.user_tz: dict[str, str] = {}
         self.invalid_blocks: list[str] = []  # what refdesk sent that Slack would refuse
         self.latency = 0.0  # seconds each Web API call takes, as over a real network
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// URL)
         self._failures: dict[str, list[Failure]] = {}
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -183,6 +184,9 @@ class FakeSlack:
         if method == "users.info":
             user = str(params.get("user"))
             return {"ok": True, "user": {"id": user, "tz": self.user_tz.get(user, "UTC")}}
+        if method == "apps.connections.open":
+            # Without a Socket Mode server of its own, an address where nothing listens: connecting fails.
+            return {"ok": True, "url": self.socket_mode_url or "ws://127.0.0.1:1/link/"}
         if method == "conversations.open":
             user = str(params.get("users", "U0")).split(",")[0]
             return {"ok": True, "channel": {"id": "D" + user[1:]}}
