@@ -10,10 +10,17 @@ import itertools
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
+
+ENVELOPE = json.loads(
+    (
+        Path(__file__).parent.parent / "fixtures/slack/payloads/socket_mode_envelope_slash_command.json"
+    ).read_text()
+)
 
 
 class FakeSocketMode:
