@@ -9,6 +9,7 @@ import io
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 
 from bot.spreadsheet import unneutralise
 
@@ -237,22 +238,24 @@ def check_date_format(date_format: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a file repeats its dates: a pool of 5,000 has a few hundred joined_on days
 def parse_day(raw: str, date_format: str | None = None) -> date:
     """An ISO date (or Excel's ISO date-time at midnight), or a date in the file's declared format.
 
     Day-first and month-first are never guessed between: anything else is a ValueError saying what to write.
     """
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        pass
-    else:
-        if moment.time() == time(0):
-            return moment.date()
+    if raw[:4].isdigit():  # ISO starts with the year; other formats are not tried as ISO (it raises: slow)
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            if moment.time() == time(0):
+                return moment.date()
     if date_format:
         try:
             return datetime.strptime(raw, date_format).date()
