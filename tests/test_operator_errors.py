@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL
+from tests.support.cli import one_line, refdesk
 from tests.support.fake_postgres import PasswordRefusingPostgres
 
 TOKENS = {
@@ -32,29 +30,6 @@ COMMANDS = {
     "dispatch": ("dispatch",),
     "report": ("report",),
 }
-
-
-def refdesk(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL", "LOG_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**base, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
-def one_line(result: subprocess.CompletedProcess) -> str:
-    """The one line an operator reads, after checking it is the only one and there is no traceback."""
-    assert result.returncode == 2, (result.returncode, result.stderr)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("refdesk: ")
-    return lines[0]
 
 
 def closed_port() -> int:

@@ -8,11 +8,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from bot.settings import SettingsError, load_settings
+from tests.support.cli import refdesk
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
@@ -50,18 +50,6 @@ def test_a_bad_setting_is_named_with_where_to_find_it(changes, named, hint):
         load_settings({**GOOD, **changes}, require=GOOD.keys())
     message = str(caught.value)
     assert named in message and hint in message and "\n" not in message
-
-
-def refdesk(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**base, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_run_without_tokens_names_every_missing_setting_at_once(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from modals.ids import Action, Block, Callback
 from store.db import Database
 from tests.conftest import CS_CHANNEL, CS_MEMBERS, REP
 from tests.support import payloads
+from tests.support.cli import clean_environment, one_line, refdesk
 from tests.support.fake_slack import FakeSlack
 from tests.support.harness import VALID_ANSWERS
 from tests.support.socket_mode import FakeSocketMode
@@ -30,10 +30,7 @@ TOKENS = {
 
 
 def environment(slack: FakeSlack, database_url: str, **extra: str) -> dict[str, str]:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL", "LOG_"))
-    }
-    return {**base, **TOKENS, "SLACK_API_URL": slack.base_url, "DATABASE_URL": database_url, **extra}
+    return {**TOKENS, "SLACK_API_URL": slack.base_url, "DATABASE_URL": database_url, **extra}
 
 
 @pytest.fixture
@@ -47,7 +44,7 @@ def socket_mode(slack: FakeSlack) -> Iterator[FakeSocketMode]:
 def run_refdesk(env: dict[str, str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
-        env=env,
+        env=clean_environment(**env),
         cwd=cwd,
         stdout=open(cwd / "stdout.log", "w"),  # noqa: SIM115 - the process outlives this function
         stderr=open(cwd / "stderr.log", "w"),  # noqa: SIM115
@@ -159,46 +156,17 @@ def test_run_acknowledges_a_command_a_submission_and_a_button_over_the_socket(
 )
 def test_a_token_slack_refuses_stops_run_in_one_line(tmp_path, slack, method, error, expected):
     slack.fail(method, error=error)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr
-    assert result.stderr.startswith(expected), result.stderr
+    line = one_line(refdesk("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path))
+    assert line.startswith(expected), line
 
 
 def test_slack_out_of_reach_stops_run_in_one_line(tmp_path, slack):
     slack.stop()  # nothing answers at SLACK_API_URL any more
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert result.stderr.startswith(
-        f"refdesk: cannot reach Slack at {slack.base_url} to check SLACK_BOT_TOKEN"
-    )
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    line = one_line(refdesk("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path))
+    assert line.startswith(f"refdesk: cannot reach Slack at {slack.base_url} to check SLACK_BOT_TOKEN"), line
 
 
 def test_a_socket_address_that_does_not_answer_stops_run_in_one_line(tmp_path, slack):
     slack.socket_mode_url = None  # apps.connections.open hands out an address where nothing listens
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
-        env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert result.stderr.startswith("refdesk: Slack gave a Socket Mode address but connecting to it failed (")
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    line = one_line(refdesk("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path))
+    assert line.startswith("refdesk: Slack gave a Socket Mode address but connecting to it failed ("), line

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot import csv_input, pool_csv
 from store.models import Advocate, Engagement
+from tests.support.cli import refdesk
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -230,24 +228,12 @@ def test_history_reads_semicolons_and_a_declared_date_format(database):
         assert session.scalar(select(func.count()).select_from(Engagement)) == 2
 
 
-def refdesk(*args: str, cwd: Path, database_url: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**base, "DATABASE_URL": database_url},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_the_cli_reads_a_windows_file_and_says_how(tmp_path, empty_database):
     url = empty_database.engine.url.render_as_string(hide_password=False)
-    assert refdesk("db", "upgrade", cwd=tmp_path, database_url=url).returncode == 0
+    assert refdesk("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path).returncode == 0
     path = tmp_path / "pool.csv"
     path.write_bytes(as_csv(pool_rows(), ";").encode("cp1252"))
-    result = refdesk("advocates", "import", str(path), cwd=tmp_path, database_url=url)
+    result = refdesk("advocates", "import", str(path), env={"DATABASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (
         "(read as cp1252, not UTF-8: if letters look wrong, name the encoding with --encoding)"
@@ -260,6 +246,6 @@ def test_the_cli_reads_a_windows_file_and_says_how(tmp_path, empty_database):
         (("--date-format", "%Y"), "refdesk: --date-format '%Y' has no day (%d) and no month"),
         (("--encoding", "utf-8"), "line 2 has a byte utf-8 cannot read"),
     ]:
-        result = refdesk("advocates", "import", str(path), *args, cwd=tmp_path, database_url=url)
+        result = refdesk("advocates", "import", str(path), *args, env={"DATABASE_URL": url}, cwd=tmp_path)
         assert result.returncode == 2 and expected in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
