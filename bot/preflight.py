@@ -166,24 +166,24 @@ def connect_socket_mode(settings: Settings, handler: SocketModeHandler) -> None:
     """Open the Socket Mode connection, or a StartupError saying which step failed and what to check."""
     # Asked here rather than inside connect(), so a refused app token reads as one line, not a logged stack.
     handler.client.wss_uri = open_socket_mode_url(settings, handler.app.client)
-    client = handler.client
+    socket = handler.client
     failures: list[Exception] = []
-    client.on_error_listeners.append(failures.append)
+    socket.on_error_listeners.append(failures.append)
     # No reconnecting in the background until the first connection holds: a failure is reported, not retried.
-    client.default_auto_reconnect_enabled = False
-    with _silenced(client.logger):  # the SDK logs a failed connection three times, and carries on
+    socket.default_auto_reconnect_enabled = False
+    with _silenced(socket.logger):  # the SDK logs a failed connection three times, and carries on
         handler.connect()
-        connected = client.is_connected()
+        connected = socket.is_connected()
         if not connected:
             handler.close()
-    client.on_error_listeners.remove(failures.append)
+    socket.on_error_listeners.remove(failures.append)
     if not connected:
         reason = f" ({failures[0]})" if failures else ""
         raise StartupError(
             f"Slack gave a Socket Mode address but connecting to it failed{reason}: check the network, and any "
             "firewall or proxy that blocks WebSockets"
         )
-    client.default_auto_reconnect_enabled = client.auto_reconnect_enabled = True
+    socket.default_auto_reconnect_enabled = socket.auto_reconnect_enabled = True
 
 
 def open_socket_mode_url(settings: Settings, client: WebClient) -> str:

@@ -24,6 +24,7 @@ SCOPES = {
     "users_info": "users:read",
     "conversations_open": "im:write",
     "files_upload_v2": "files:write",
+    "apps_connections_open": None,  # the app-level token's connections:write, not a bot scope of the manifest
 }
 
 
