@@ -23,6 +23,7 @@ from bot.simulator.executor import TrackingExecutor
 from bot.web import RefdeskASGI
 from store.db import Database, make_engine
 from store.models import Base
+from tests.support.cli import cli  # noqa: F401 - the `refdesk` command line in this process, as a fixture
 from tests.support.fake_slack import FakeSlack
 from tests.support.signed import SlackSender
 

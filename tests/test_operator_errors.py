@@ -39,21 +39,21 @@ def closed_port() -> int:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_an_unreachable_database_names_host_and_port_on_every_command(tmp_path, command):
+def test_an_unreachable_database_names_host_and_port_on_every_command(cli, tmp_path, command):
     port = closed_port()
     env = {**TOKENS, "DATABASE_URL": f"postgres://refdesk:pw@127.0.0.1:{port}/refdesk"}
-    line = one_line(refdesk(*COMMANDS[command], env=env, cwd=tmp_path))
+    line = cli(*COMMANDS[command], env=env, cwd=tmp_path).one_line()
     assert line == (
         f"refdesk: cannot reach PostgreSQL at 127.0.0.1:{port} (connection refused): start PostgreSQL there, "
         "or fix the host and port in DATABASE_URL"
     )
 
 
-def test_a_wrong_password_is_named_without_echoing_it(tmp_path):
+def test_a_wrong_password_is_named_without_echoing_it(cli, tmp_path):
     server = PasswordRefusingPostgres().start()
     try:
         env = {"DATABASE_URL": f"postgresql://bob:s3cret@127.0.0.1:{server.port}/refdesk"}
-        line = one_line(refdesk("db", "upgrade", env=env, cwd=tmp_path))
+        line = cli("db", "upgrade", env=env, cwd=tmp_path).one_line()
     finally:
         server.stop()
     assert line == (
@@ -63,9 +63,9 @@ def test_a_wrong_password_is_named_without_echoing_it(tmp_path):
     assert "s3cret" not in line
 
 
-def test_a_sqlite_file_in_a_missing_folder(tmp_path):
+def test_a_sqlite_file_in_a_missing_folder(cli, tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/nowhere/refdesk.db"}
-    line = one_line(refdesk("db", "upgrade", env=env, cwd=tmp_path))
+    line = cli("db", "upgrade", env=env, cwd=tmp_path).one_line()
     assert "cannot open the SQLite database" in line and "make sure its folder exists" in line
 
 
@@ -118,9 +118,9 @@ def test_cli_commands_are_quiet_when_they_work(tmp_path):
         (("report", "--quarter", "2026Q9"), "refdesk: "),
     ],
 )
-def test_files_and_arguments_that_cannot_be_used(tmp_path, args, expected):
+def test_files_and_arguments_that_cannot_be_used(cli, tmp_path, args, expected):
     env = {**TOKENS, "DATABASE_URL": f"sqlite:///{tmp_path}/r.db"}
-    assert one_line(refdesk(*args, env=env, cwd=tmp_path)).startswith(expected)
+    assert cli(*args, env=env, cwd=tmp_path).one_line().startswith(expected)
 
 
 def test_settings_problems_all_at_once_one_line_each(tmp_path):

@@ -17,7 +17,7 @@ from modals.ids import Action, Block, Callback
 from store.db import Database
 from tests.conftest import CS_CHANNEL, CS_MEMBERS, REP
 from tests.support import payloads
-from tests.support.cli import clean_environment, one_line, refdesk
+from tests.support.cli import clean_environment
 from tests.support.fake_slack import FakeSlack
 from tests.support.harness import VALID_ANSWERS
 from tests.support.socket_mode import FakeSocketMode
@@ -154,19 +154,19 @@ def test_run_acknowledges_a_command_a_submission_and_a_button_over_the_socket(
         ),
     ],
 )
-def test_a_token_slack_refuses_stops_run_in_one_line(tmp_path, slack, method, error, expected):
+def test_a_token_slack_refuses_stops_run_in_one_line(cli, tmp_path, slack, method, error, expected):
     slack.fail(method, error=error)
-    line = one_line(refdesk("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path))
+    line = cli("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path).one_line()
     assert line.startswith(expected), line
 
 
-def test_slack_out_of_reach_stops_run_in_one_line(tmp_path, slack):
+def test_slack_out_of_reach_stops_run_in_one_line(cli, tmp_path, slack):
     slack.stop()  # nothing answers at SLACK_API_URL any more
-    line = one_line(refdesk("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path))
+    line = cli("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path).one_line()
     assert line.startswith(f"refdesk: cannot reach Slack at {slack.base_url} to check SLACK_BOT_TOKEN"), line
 
 
-def test_a_socket_address_that_does_not_answer_stops_run_in_one_line(tmp_path, slack):
+def test_a_socket_address_that_does_not_answer_stops_run_in_one_line(cli, tmp_path, slack):
     slack.socket_mode_url = None  # apps.connections.open hands out an address where nothing listens
-    line = one_line(refdesk("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path))
+    line = cli("run", env=environment(slack, f"sqlite:///{tmp_path / 'r.db'}"), cwd=tmp_path).one_line()
     assert line.startswith("refdesk: Slack gave a Socket Mode address but connecting to it failed ("), line

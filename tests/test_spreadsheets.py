@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from bot import csv_input, pool_csv
 from store.models import Advocate, Engagement
-from tests.support.cli import refdesk
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -228,24 +227,22 @@ def test_history_reads_semicolons_and_a_declared_date_format(database):
         assert session.scalar(select(func.count()).select_from(Engagement)) == 2
 
 
-def test_the_cli_reads_a_windows_file_and_says_how(tmp_path, empty_database):
-    url = empty_database.engine.url.render_as_string(hide_password=False)
-    assert refdesk("db", "upgrade", env={"DATABASE_URL": url}, cwd=tmp_path).returncode == 0
+def test_the_cli_reads_a_windows_file_and_says_how(cli, tmp_path, empty_database):
+    env = {"DATABASE_URL": empty_database.engine.url.render_as_string(hide_password=False)}
+    empty_database.upgrade()
     path = tmp_path / "pool.csv"
     path.write_bytes(as_csv(pool_rows(), ";").encode("cp1252"))
-    result = refdesk("advocates", "import", str(path), env={"DATABASE_URL": url}, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (
-        "(read as cp1252, not UTF-8: if letters look wrong, name the encoding with --encoding)"
-        in result.stdout
-    )
-    assert "8 advocates added" in result.stdout
-
     for args, expected in [
         (("--encoding", "klingon"), "refdesk: --encoding 'klingon' is not an encoding Python knows"),
         (("--date-format", "%Y"), "refdesk: --date-format '%Y' has no day (%d) and no month"),
         (("--encoding", "utf-8"), "line 2 has a byte utf-8 cannot read"),
     ]:
-        result = refdesk("advocates", "import", str(path), *args, env={"DATABASE_URL": url}, cwd=tmp_path)
-        assert result.returncode == 2 and expected in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr
+        result = cli("advocates", "import", str(path), *args, env=env, cwd=tmp_path)
+        assert result.code == 2 and expected in result.err, result.err
+        assert "Traceback" not in result.err
+    result = cli("advocates", "import", str(path), env=env, cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert (
+        "(read as cp1252, not UTF-8: if letters look wrong, name the encoding with --encoding)" in result.out
+    )
+    assert "8 advocates added" in result.out
