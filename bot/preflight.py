@@ -59,9 +59,10 @@ def open_database(settings: Settings) -> Database:
 def database(url: str) -> Database:
     try:
         return Database.from_url(url)
-    except (ArgumentError, NoSuchModuleError) as error:
+    except (ArgumentError, NoSuchModuleError, ValueError):  # messages quoting the URL, password and all
         raise StartupError(
-            f"DATABASE_URL cannot be used ({error}): write sqlite:///refdesk.db or postgresql://…"
+            "DATABASE_URL cannot be read as a database URL: write sqlite:///refdesk.db or "
+            "postgresql://user:password@host:5432/refdesk"
         ) from None
 
 

@@ -135,3 +135,11 @@ def test_settings_problems_all_at_once_one_line_each(tmp_path):
     lines = result.stderr.strip().splitlines()
     named = sorted(line.split()[1] for line in lines)
     assert named == ["CS_CHANNEL_ID", "LOG_LEVEL", "MIN_DEAL_ARR", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"]
+
+
+def test_a_database_url_that_does_not_parse_is_named_without_echoing_it(cli, tmp_path):
+    line = cli(
+        "db", "upgrade", env={"DATABASE_URL": "postgresql://u:s3cret@db:port/refdesk"}, cwd=tmp_path
+    ).one_line()
+    assert line.startswith("refdesk: DATABASE_URL cannot be read as a database URL: write sqlite:///")
+    assert "s3cret" not in line
