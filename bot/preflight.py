@@ -77,10 +77,13 @@ def database_errors(url: str) -> Iterator[None]:
 
 def describe_database_error(error: SQLAlchemyError, url: str) -> str:
     """One line for a database that cannot be used: which server, what went wrong, what to do."""
-    parsed = make_url(normalise_url(url))
     original = error.orig if isinstance(error, DBAPIError) else error
     message = str(original).strip()
     first_line = message.splitlines()[0] if message else type(original).__name__
+    try:
+        parsed = make_url(normalise_url(url))
+    except (ArgumentError, ValueError):
+        return f"the database failed ({first_line}): check DATABASE_URL and that the server is up"
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ":memory:"
         if "unable to open database file" in message:
