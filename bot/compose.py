@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 from sqlalchemy.orm import Session
@@ -25,13 +26,22 @@ class Composed:
     blocks: list[Block]
     call_at: datetime | None = None
     attachment: tuple[bytes, str] | None = None  # (content, file name), sent with the text as its comment
+    call_minutes: int | None = None
     engagement_id: int | None = None
     advocate_id: int | None = None
     request_id: int | None = None
     thread: tuple[str, str] | None = field(default=None)  # the request's card, where CS hears of failures
 
 
-def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> Composed | None:
+def compose(
+    *,
+    session: Session,
+    nudge: Nudge,
+    policy: Policy,
+    today: date,
+    zone: ZoneInfo,
+    now: datetime,
+) -> Composed | None:
     """The message for `nudge`, or None when it no longer makes sense (answered, moved, cancelled)."""
     kind = NudgeKind(nudge.kind)
     payload = nudge.payload or {}
@@ -76,12 +86,15 @@ def compose(*, session: Session, nudge: Nudge, policy: Policy, today: date) -> C
         brief=Brief.of(request, advocate, engagement),
         on_slack=bool(advocate.slack_user_id),
         close_date=request.close_date,
+        zone=zone,
+        now=now,
     )
     thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
     return Composed(
         text=text,
         blocks=blocks,
         call_at=engagement.call_at,
+        call_minutes=engagement.call_minutes,
         engagement_id=engagement.id,
         advocate_id=advocate.id,
         request_id=request.id,

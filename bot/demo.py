@@ -40,8 +40,8 @@ SAMPLE = Path(__file__).resolve().parent / "sample"
 SECRET = "demosigningsecret"
 CS_CHANNEL, REP, CS, LEAD = "C0CSREFS", "U0MARIA", "U0ALI", "U0SAM"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday morning
-CALL = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
-OTHER_TIME = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+CALL = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # a Friday evening: what comes after waits for Monday
+OTHER_TIME = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)
 FORM = {
     Block.PROSPECT_COMPANY: "Acme Analytics",
     Block.PROSPECT_INDUSTRY: "software",
@@ -238,18 +238,24 @@ def play(demo: Demo) -> None:
     )
 
     demo.step(
-        "Two days before the call, the dispatcher sends the prep briefs",
-        lambda: demo.dispatch_at(datetime(2026, 11, 24, 15, 5, tzinfo=UTC)),
+        "Thursday morning, a day and a half before the call: the prep briefs",
+        lambda: demo.dispatch_at(datetime(2026, 11, 26, 9, 5, tzinfo=UTC)),
     )
     demo.step(
-        "The day before: a reminder", lambda: demo.dispatch_at(datetime(2026, 11, 25, 15, 5, tzinfo=UTC))
+        "Thursday afternoon, the working day before the call: a reminder",
+        lambda: demo.dispatch_at(datetime(2026, 11, 26, 17, 5, tzinfo=UTC)),
     )
     demo.step(
-        "An hour after the call: thanks", lambda: demo.dispatch_at(datetime(2026, 11, 26, 16, 25, tzinfo=UTC))
+        "Friday 18:00 the call happens; at 19:30 nothing goes out: it is the evening",
+        lambda: demo.dispatch_at(datetime(2026, 11, 27, 19, 30, tzinfo=UTC)),
     )
     demo.step(
-        "A day later: the rep's check-in prompt",
-        lambda: demo.dispatch_at(datetime(2026, 11, 27, 15, 25, tzinfo=UTC)),
+        f"Monday morning, {first}'s first working hours after the call: thanks, and no question yet",
+        lambda: demo.dispatch_at(datetime(2026, 11, 30, 9, 5, tzinfo=UTC)),
+    )
+    demo.step(
+        "Monday afternoon, within 24 working hours: the rep's check-in prompt",
+        lambda: demo.dispatch_at(datetime(2026, 11, 30, 17, 5, tzinfo=UTC)),
     )
     demo.step(
         "Maria clicks “Log the check-in”",
@@ -270,8 +276,8 @@ def play(demo: Demo) -> None:
         ),
     )
     demo.step(
-        "Two days after the call (a Saturday, so Monday 09:00): the feedback prompt",
-        lambda: demo.dispatch_at(datetime(2026, 11, 30, 9, 5, tzinfo=UTC)),
+        "Tuesday, two working days after the call (within 48 hours counted in working days): feedback",
+        lambda: demo.dispatch_at(datetime(2026, 12, 1, 17, 5, tzinfo=UTC)),
     )
     demo.step(
         f"{first} clicks “Great”",

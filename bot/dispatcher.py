@@ -174,15 +174,20 @@ class Dispatcher:
                 return
             nudge = session.get(Nudge, nudge_id)
             internal = nudge.kind in INTERNAL
-            composed = (
-                None
-                if internal
-                else compose(session=session, nudge=nudge, policy=self.policy, today=now.date())
-            )
         result.seconds_in_database += time.monotonic() - started
         if internal:
             self._run_internal(nudge, token, now, result)
             return
+        kind = NudgeKind(nudge.kind)
+        # The recipient's zone words the message ("tomorrow", "on Monday") and places it in their day.
+        zone = UTC_ZONE if kind in TO_CHANNEL else self._zone(nudge.recipient)
+        started = time.monotonic()
+        with self.db.unit_of_work() as session:
+            nudge = session.get(Nudge, nudge_id)
+            composed = compose(
+                session=session, nudge=nudge, policy=self.policy, today=now.date(), zone=zone, now=now
+            )
+        result.seconds_in_database += time.monotonic() - started
         if composed is None:
             self._finish(
                 nudge_id, token, result, status=NudgeStatus.CANCELLED, last_error="no longer relevant"
@@ -193,9 +198,11 @@ class Dispatcher:
             self._release(nudge_id, token, result, due_at=now + timedelta(seconds=1), count_attempt=False)
             result.deferred += 1
             return
-        kind = NudgeKind(nudge.kind)
-        zone = UTC_ZONE if kind in TO_CHANNEL else self._zone(nudge.recipient)
-        window = send_at(due=nudge.due_at, kind=kind, zone=zone, call_at=composed.call_at)
+        window = send_at(
+            due=nudge.due_at, kind=kind, zone=zone, call_at=composed.call_at, minutes=composed.call_minutes
+        )
+        if window <= now and kind == NudgeKind.FEEDBACK and self._thanks_waiting(nudge.engagement_id):
+            window = now + self.backoff  # the question about the call never arrives before the thanks
         if window > now:
             self._release(nudge_id, token, result, due_at=window, count_attempt=False)
             result.deferred += 1
@@ -213,6 +220,17 @@ class Dispatcher:
         result.sent += 1
         if kind == NudgeKind.THANKS and composed.engagement_id is not None:
             self._mark_held(composed.engagement_id, now)
+
+    def _thanks_waiting(self, engagement_id: int | None) -> bool:
+        with self.db.unit_of_work() as session:
+            waiting = session.scalar(
+                select(Nudge.id).where(
+                    Nudge.engagement_id == engagement_id,
+                    Nudge.kind == NudgeKind.THANKS,
+                    Nudge.status.in_((NudgeStatus.PENDING, NudgeStatus.SENDING)),
+                )
+            )
+        return waiting is not None
 
     def _renew(self, session: Session, nudge_id: int, token: str, now: datetime) -> bool:
         renewed = session.execute(

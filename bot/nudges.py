@@ -14,9 +14,9 @@ class NudgeKind(StrEnum):
     PREP_ADVOCATE = "prep_advocate"  # 1–2 days before: who, when, why, topics, what to avoid
     PREP_REP = "prep_rep"  # 1–2 days before: the prospect's prep, through the rep
     REMINDER = "reminder"  # the advocate, the day before
-    THANKS = "thanks"  # the advocate, within 3 hours after
-    REP_CHECKIN = "rep_checkin"  # the rep, 24 hours after: check in with the prospect
-    FEEDBACK = "feedback"  # the advocate, 48 hours after
+    THANKS = "thanks"  # the advocate, within a few hours after, in their working day
+    REP_CHECKIN = "rep_checkin"  # the rep, the next working day: check in with the prospect
+    FEEDBACK = "feedback"  # the advocate, two working days after (a Friday call: Tuesday), after the thanks
     DEAL_OUTCOME = "deal_outcome"  # the rep, on the expected close date
     APPRECIATION = "appreciation"  # CS: this advocate gave 3 references in 12 months; send a gift or a note
     QUARTER_SUMMARY = "quarter_summary"  # each advocate who helped: their quarter, in numbers
@@ -35,6 +35,15 @@ EXPIRY_BUSINESS_DAYS = 4
 WORK_START = time(9, 0)
 WORK_END = time(18, 0)
 THANKS_AFTER = timedelta(hours=1)
+THANKS_LATEST = time(17, 45)  # a call that ends late in the day is thanked before the day ends, if it can be
+THANKS_SOONEST = timedelta(minutes=15)
+DAY_LATEST = time(17, 0)  # prompts that ask for something land before the end of the working day
+SITTING = timedelta(hours=4)  # the thanks and the question about the call never arrive in one sitting
+# The moments below are in the recipient's zone. A nudge's due_at is planned at the earliest instant any
+# zone could want it (every whole-hour UTC offset, less an hour for half-hour zones and a DST change between),
+# and the dispatcher moves it to the recipient's own moment (`send_at`).
+EVERY_OFFSET = tuple(ZoneInfo(f"Etc/GMT{-h:+d}") if h else ZoneInfo("UTC") for h in range(-12, 15))
+OFFSET_MARGIN = timedelta(hours=1)
 OUTCOME_HOUR = time(15, 0)  # UTC: afternoon in Europe, morning in the Americas; then working hours apply
 
 
@@ -99,7 +108,11 @@ def call_plan(
     close_date: date,
     now: datetime,
 ) -> list[Planned]:
-    """Everything PROGRAM.md sends around one call, from prep to the deal's outcome."""
+    """Everything PROGRAM.md sends around one call, from prep to the deal's outcome.
+
+    Thanks, check-in, feedback and the reminder are planned at the earliest instant any time zone could want
+    them; `send_at` moves each to its moment in the recipient's own day when the dispatcher meets it.
+    """
     end = call_at + timedelta(minutes=minutes)
 
     def plan(kind: NudgeKind, recipient: str, due: datetime) -> Planned:
@@ -111,12 +124,109 @@ def call_plan(
     return [
         plan(NudgeKind.PREP_ADVOCATE, advocate, _before_call(call_at - timedelta(days=2))),
         plan(NudgeKind.PREP_REP, rep, _before_call(call_at - timedelta(days=2))),
-        plan(NudgeKind.REMINDER, advocate, call_at - timedelta(days=1)),
-        plan(NudgeKind.THANKS, advocate, end + THANKS_AFTER),
-        plan(NudgeKind.REP_CHECKIN, rep, end + timedelta(hours=24)),
-        plan(NudgeKind.FEEDBACK, advocate, end + timedelta(hours=48)),
+        plan(NudgeKind.REMINDER, advocate, earliest(NudgeKind.REMINDER, call_at=call_at, minutes=minutes)),
+        plan(NudgeKind.THANKS, advocate, earliest(NudgeKind.THANKS, call_at=call_at, minutes=minutes)),
+        plan(NudgeKind.REP_CHECKIN, rep, earliest(NudgeKind.REP_CHECKIN, call_at=call_at, minutes=minutes)),
+        plan(NudgeKind.FEEDBACK, advocate, earliest(NudgeKind.FEEDBACK, call_at=call_at, minutes=minutes)),
         plan(NudgeKind.DEAL_OUTCOME, rep, outcome),
     ]
+
+
+# --- moments in the recipient's day ---------------------------------------------------------------
+def _working_day_after(day: date, days: int) -> date:
+    """`days` weekdays after `day` (a Saturday's first working day after is Monday)."""
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def _working_day_before(day: date) -> date:
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _at(day: date, clock_time: time, zone: ZoneInfo) -> datetime:
+    """`clock_time` on `day` in `zone`, moved into [09:00, 17:00], as UTC (DST-aware via zoneinfo)."""
+    clamped = min(max(clock_time.replace(second=0, microsecond=0, tzinfo=None), WORK_START), DAY_LATEST)
+    return datetime.combine(day, clamped, tzinfo=zone).astimezone(UTC)
+
+
+def thanks_at(*, end: datetime, zone: ZoneInfo) -> datetime:
+    """Within a few hours of the call's end, in the advocate's working hours: the same day when the call ends
+    early enough, else the next working morning."""
+    soon = end + THANKS_AFTER
+    if in_working_hours(soon, zone) and soon.astimezone(zone).date() == end.astimezone(zone).date():
+        return soon.astimezone(UTC)
+    local_end = end.astimezone(zone)
+    if in_working_hours(end, zone):
+        late = datetime.combine(local_end.date(), THANKS_LATEST, tzinfo=zone).astimezone(UTC)
+        if end + THANKS_SOONEST <= late:
+            return late
+        return next_working_start(datetime.combine(local_end.date(), WORK_END, tzinfo=zone), zone)
+    return next_working_start(end, zone)
+
+
+def checkin_at(*, end: datetime, zone: ZoneInfo) -> datetime:
+    """The rep checks in with the prospect on the next working day (within 24 working hours)."""
+    local_end = end.astimezone(zone)
+    return _at(_working_day_after(local_end.date(), 1), local_end.time(), zone)
+
+
+def feedback_at(*, end: datetime, zone: ZoneInfo) -> datetime:
+    """Within 48 hours counted in working days (a Friday call: by Tuesday), and never in the thanks' sitting."""
+    local_end = end.astimezone(zone)
+    moment = _at(_working_day_after(local_end.date(), 2), local_end.time(), zone)
+    thanks = thanks_at(end=end, zone=zone)
+    if moment < thanks + SITTING:
+        moment = next_working_start(thanks + SITTING, zone)
+    return moment
+
+
+def reminder_at(*, call_at: datetime, zone: ZoneInfo) -> datetime:
+    """On the working day before the call in the advocate's zone (Friday for a Monday call)."""
+    local_call = call_at.astimezone(zone)
+    return _at(_working_day_before(local_call.date()), local_call.time(), zone)
+
+
+def moment_for(kind: NudgeKind, *, call_at: datetime, minutes: int, zone: ZoneInfo) -> datetime | None:
+    """Where `kind` belongs in the recipient's day around the call, or None when it has no such moment."""
+    end = call_at + timedelta(minutes=minutes)
+    if kind == NudgeKind.THANKS:
+        return thanks_at(end=end, zone=zone)
+    if kind == NudgeKind.REP_CHECKIN:
+        return checkin_at(end=end, zone=zone)
+    if kind == NudgeKind.FEEDBACK:
+        return feedback_at(end=end, zone=zone)
+    if kind == NudgeKind.REMINDER:
+        return reminder_at(call_at=call_at, zone=zone)
+    return None
+
+
+def earliest(kind: NudgeKind, *, call_at: datetime, minutes: int) -> datetime:
+    """The earliest instant `kind` could be wanted in any time zone: a lower bound for planning."""
+    moments = [moment_for(kind, call_at=call_at, minutes=minutes, zone=zone) for zone in EVERY_OFFSET]
+    return min(m for m in moments if m is not None) - OFFSET_MARGIN
+
+
+def day_phrase(moment: datetime, *, at: datetime, zone: ZoneInfo) -> str:
+    """How `moment` reads to someone reading at `at` in `zone`: today, tomorrow, yesterday, on Monday, on 3 Dec."""
+    days = (moment.astimezone(zone).date() - at.astimezone(zone).date()).days
+    local = moment.astimezone(zone)
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days == -1:
+        return "yesterday"
+    if -7 < days < 0:
+        return f"on {local:%A}"
+    if 1 < days < 7:
+        return f"on {local:%A}"
+    return f"on {local.day} {local:%B}"
 
 
 def in_working_hours(instant: datetime, zone: ZoneInfo) -> bool:
@@ -135,10 +245,24 @@ def next_working_start(instant: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, WORK_START, tzinfo=zone).astimezone(UTC)
 
 
-def send_at(*, due: datetime, kind: NudgeKind, zone: ZoneInfo, call_at: datetime | None) -> datetime:
-    """When a due nudge may go out: now-ish in working hours, or on the day of the call it is about."""
+def send_at(
+    *,
+    due: datetime,
+    kind: NudgeKind,
+    zone: ZoneInfo,
+    call_at: datetime | None,
+    minutes: int | None = None,
+) -> datetime:
+    """When a due nudge may go out: at its moment in the recipient's day, or on the day of the call it is about.
+
+    Idempotent: a nudge released to the instant this returns gets that same instant back.
+    """
     if kind in INTERNAL or kind in TO_CHANNEL:
         return due
+    if call_at is not None and minutes is not None:
+        moment = moment_for(kind, call_at=call_at, minutes=minutes, zone=zone)
+        if moment is not None and moment > due:
+            due = moment
     about_today = kind in ABOUT_THE_CALL and call_at is not None
     if about_today and due.astimezone(zone).date() == call_at.astimezone(zone).date():
         return due

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
 from bot.audience import Brief
-from bot.nudges import NudgeKind
+from bot.nudges import NudgeKind, day_phrase
 from bot.text import Mrkdwn
 from modals import kit
 from modals.followup import checkin_actions, feedback_actions, outcome_actions
@@ -52,14 +53,24 @@ def still_relevant(kind: str, engagement: Engagement) -> bool:
 
 
 def build_nudge(
-    *, kind: str, brief: Brief, on_slack: bool, close_date: date | None = None
+    *,
+    kind: str,
+    brief: Brief,
+    on_slack: bool,
+    close_date: date | None = None,
+    zone: ZoneInfo,
+    now: datetime,
 ) -> tuple[Mrkdwn, list[Block]]:
     """(notification text, blocks) for one nudge. `on_slack`: the advocate gets it, not their CS owner.
 
     Every nudge is written from the brief alone; the rep's outcome prompt also gets the expected close date.
+    Words about time ("tomorrow", "on Monday") are for the moment it is sent (`now`) in the reader's `zone`.
     """
     nudge = NudgeKind(kind)
-    extra = {"close_date": close_date} if nudge == NudgeKind.DEAL_OUTCOME else {}
+    extra: dict[str, object] = {"close_date": close_date} if nudge == NudgeKind.DEAL_OUTCOME else {}
+    call_at = brief.call.call_at
+    if call_at is not None:
+        extra["call_day"] = day_phrase(call_at, at=now, zone=zone)
     text = render_for(_TEMPLATE[nudge], brief, **extra)
     if nudge in FOR_ADVOCATE and not on_slack:
         text = render_for("owner_forward", brief, body=text)

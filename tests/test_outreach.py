@@ -228,6 +228,22 @@ def test_a_nudge_outside_working_hours_waits_for_the_morning(harness):
     assert harness.slack.of("users.info")[0]["user"] == "U0DANA"
 
 
+def test_the_feedback_ask_never_overtakes_a_thanks_slack_held_back(harness):
+    schedule(harness)
+    harness.dispatch(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))  # prep and reminder
+    harness.slack.clear()
+    harness.slack.fail("chat.postMessage", status=429, retry_after=3 * 86400)  # Slack: come back in 3 days
+    assert harness.dispatch(datetime(2026, 12, 2, 17, 25, tzinfo=UTC)).deferred == 1  # the thanks
+    harness.dispatch(datetime(2026, 12, 3, 16, 25, tzinfo=UTC))  # the rep's check-in goes
+    harness.dispatch(datetime(2026, 12, 4, 16, 25, tzinfo=UTC))  # the feedback's moment: the thanks is waiting
+    to_dana = [m["text"] for m in harness.slack.of("chat.postMessage") if m["channel"] == "U0DANA"]
+    assert to_dana == []
+    harness.dispatch(datetime(2026, 12, 7, 9, 1, tzinfo=UTC))  # Monday: the thanks first
+    harness.dispatch(datetime(2026, 12, 7, 9, 2, tzinfo=UTC))
+    to_dana = [m["text"] for m in harness.slack.of("chat.postMessage") if m["channel"] == "U0DANA"]
+    assert [("Thank you" in t, "how was the call" in t) for t in to_dana] == [(True, False), (False, True)]
+
+
 def test_silence_gets_one_reminder_then_the_ask_lapses(harness):
     request_id, engagement_id = ask_dana(harness)
     harness.slack.clear()
