@@ -215,7 +215,7 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
 def cmd_report(args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
     from bot.metrics import Period
-    from bot.report import build_report, write_csv, write_html
+    from bot.report import build_report, write_advocates_csv, write_csv, write_html, write_reps_csv
     from bot.shortlist import policy_from
 
     settings = load_settings()
@@ -230,13 +230,24 @@ def cmd_report(args: argparse.Namespace) -> None:
             session=session, period=period, policy=policy_from(settings), today=SystemClock().now().date()
         )
     output = args.output or f"refdesk-{period.label}.{args.format}"
-    with open(output, "w", newline="", encoding="utf-8") as sink:
-        if args.format == "csv":
-            write_csv(report, sink)
-        else:
-            from bot.chart import quarter_chart
+    if args.format == "csv":
+        # Tidy files, one row per thing: the program's figures, then one per rep and one per advocate.
+        stem = output[: -len(".csv")] if output.endswith(".csv") else output
+        written = []
+        for path, writer in (
+            (output, write_csv),
+            (f"{stem}-reps.csv", write_reps_csv),
+            (f"{stem}-advocates.csv", write_advocates_csv),
+        ):
+            with open(path, "w", newline="", encoding="utf-8") as sink:
+                writer(report, sink)
+            written.append(path)
+        print(f"wrote {', '.join(written)}")
+        return
+    from bot.chart import quarter_chart
 
-            write_html(report, sink, chart_png=quarter_chart(report))
+    with open(output, "w", newline="", encoding="utf-8") as sink:
+        write_html(report, sink, chart_png=quarter_chart(report))
     print(f"wrote {output}")
 
 

@@ -133,7 +133,9 @@ def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashbo
         queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),
         program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
         pool=metrics.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
-        reps=metrics.rep_stats(session=session, since=now - timedelta(days=365), limit=REPS_SHOWN),
+        reps=metrics.rep_stats(
+            session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN
+        ),
         industry_gaps=industries,
         use_case_gaps=use_cases,
         generated_at=now,

@@ -364,6 +364,11 @@ def _fatigue_signals(usage: Usage, policy: Policy) -> list[str]:
     return signals
 
 
+def fatigue_signals(usage: Usage, policy: Policy) -> list[str]:
+    """Why an advocate looks tired, in words (empty when they do not): Home's "needing care" says the same."""
+    return _fatigue_signals(usage, policy)
+
+
 def _exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) -> tuple[Exclusion, ...]:
     usage, tier = candidate.usage, candidate.tier
     found: list[tuple[ExclusionCode, str]] = []

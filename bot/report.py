@@ -14,19 +14,22 @@ from sqlalchemy.orm import Session
 
 from bot.matching import Policy
 from bot.metrics import (
-    DECIDED_YES,
-    GIVEN,
+    AdvocateRow,
     Metric,
     Period,
     RepRow,
+    advocate_rows,
     day_start,
+    given_in,
+    period_counts,
     program_metrics,
+    reference_at,
     rep_stats,
 )
 from bot.spreadsheet import neutralise
 from bot.text import SECTION_TEXT_LIMIT, Mrkdwn, day, mrkdwn
 from bot.vocabulary import Industry
-from store.models import Advocate, Engagement, ReferenceRequest, RequestStatus
+from store.models import Engagement
 
 UNKNOWN_INDUSTRY = "Unknown"
 TOP_ADVOCATES = 10
@@ -37,20 +40,21 @@ MonthRates = tuple[str, float | None, float | None]  # ("2026-10", approval rate
 
 
 @dataclass(frozen=True)
-class AdvocateRow:
-    name: str
-    references: int
-    won: int  # deals won among the references given in the period
-
-
-@dataclass(frozen=True)
 class Report:
     period: Period
     metrics: list[Metric]
     reps: list[RepRow]
     by_month: list[MonthCounts]
     rates_by_month: list[MonthRates]
-    advocates: list[AdvocateRow]
+    requests_by_month: list[tuple[str, int]]
+    advocates: list[AdvocateRow]  # everyone in the pool during the period, or who gave a reference in it
+
+    @property
+    def top_advocates(self) -> list[AdvocateRow]:
+        """Who gave the most references in the period (ties: more deals won, then the name)."""
+        given = [row for row in self.advocates if row.this_period]
+        given.sort(key=lambda row: (-row.this_period, -row.won, row.advocate.name, row.advocate.id))
+        return given[:TOP_ADVOCATES]
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,13 @@ def _industry_label(value: str | None) -> str:
 
 
 def references_by_month(*, session: Session, period: Period) -> list[MonthCounts]:
-    """References given (scheduled or held calls) per month of `period`, by the prospect's industry."""
+    """References given (metrics.given_in: live and imported alike) per month of `period`, by the prospect's industry."""
     e = Engagement
     months = _months(period)
     # Grouping over a subquery: PostgreSQL cannot match a CASE with bound parameters in SELECT and GROUP BY.
     calls = (
-        select(_month_index(e.call_at, months).label("month"), e.prospect_industry.label("industry"))
-        .where(e.status.in_(GIVEN), e.call_at >= period.start, e.call_at < period.end)
+        select(_month_index(reference_at(), months).label("month"), e.prospect_industry.label("industry"))
+        .where(given_in(period))
         .subquery()
     )
     rows = session.execute(
@@ -113,75 +117,36 @@ def references_by_month(*, session: Session, period: Period) -> list[MonthCounts
     return [(m.label, dict(sorted(counts[i].items(), key=biggest_first))) for i, m in enumerate(months)]
 
 
-def rates_by_month(*, session: Session, period: Period) -> list[MonthRates]:
-    """Per month: approval rate (by decision date) and win rate (by outcome date); None without data."""
-    r = ReferenceRequest
-    months = _months(period)
-    decisions = (
-        select(_month_index(r.decided_at, months).label("month"), r.status.label("status"))
-        .where(r.decided_at >= period.start, r.decided_at < period.end)
-        .subquery()
-    )
-    decided = {
-        month: (int(yes), int(no))
-        for month, yes, no in session.execute(
-            select(
-                decisions.c.month,
-                func.sum(case((decisions.c.status.in_(DECIDED_YES), 1), else_=0)),
-                func.sum(case((decisions.c.status == RequestStatus.DECLINED, 1), else_=0)),
-            ).group_by(decisions.c.month)
-        )
-    }
-    outcomes = (
-        select(_month_index(r.outcome_at, months).label("month"), r.outcome.label("outcome"))
-        .where(r.outcome_at >= period.start, r.outcome_at < period.end)
-        .subquery()
-    )
-    closed = {
-        month: (int(won), int(lost))
-        for month, won, lost in session.execute(
-            select(
-                outcomes.c.month,
-                func.sum(case((outcomes.c.outcome == "won", 1), else_=0)),
-                func.sum(case((outcomes.c.outcome == "lost", 1), else_=0)),
-            ).group_by(outcomes.c.month)
-        )
-    }
+def rates_by_month(*, session: Session, period: Period, today: date) -> list[MonthRates]:
+    """Per month: approval rate and win rate with a reference, by the program's own definitions."""
     rates: list[MonthRates] = []
-    for i, m in enumerate(months):
-        yes, no = decided.get(i, (0, 0))
-        won, lost = closed.get(i, (0, 0))
-        rates.append((m.label, _rate(yes, yes + no), _rate(won, won + lost)))
+    for m in _months(period):
+        counts = period_counts(session=session, period=Period(m.start, m.end, m.label), today=today)
+        rates.append(
+            (m.label, _rate(counts.approved, counts.decided), _rate(counts.deals_won, counts.deals_closed))
+        )
     return rates
 
 
-def top_advocates(*, session: Session, period: Period, limit: int = TOP_ADVOCATES) -> list[AdvocateRow]:
-    """The advocates who gave the most references in `period`, with the deals those references won."""
-    e, r = Engagement, ReferenceRequest
-    references = func.count(e.id)
-    # The rep reports a refdesk deal's outcome on the request; imported history carries it on the engagement.
-    won = func.sum(case((func.coalesce(r.outcome, e.outcome) == "won", 1), else_=0))
-    rows = session.execute(
-        select(Advocate.name, references, won)
-        .select_from(e)
-        .join(Advocate, Advocate.id == e.advocate_id)
-        .outerjoin(r, r.id == e.request_id)
-        .where(e.status.in_(GIVEN), e.call_at >= period.start, e.call_at < period.end)
-        .group_by(Advocate.id, Advocate.name)
-        .order_by(references.desc(), won.desc(), Advocate.name, Advocate.id)
-        .limit(limit)
-    ).all()
-    return [AdvocateRow(name, int(count), int(deals or 0)) for name, count, deals in rows]
+def requests_by_month(*, session: Session, period: Period, today: date) -> list[tuple[str, int]]:
+    return [
+        (
+            m.label,
+            period_counts(session=session, period=Period(m.start, m.end, m.label), today=today).requests,
+        )
+        for m in _months(period)
+    ]
 
 
 def build_report(*, session: Session, period: Period, policy: Policy, today: date) -> Report:
     return Report(
         period=period,
         metrics=program_metrics(session=session, period=period, policy=policy, today=today),
-        reps=rep_stats(session=session, since=period.start, limit=TOP_REPS),
+        reps=rep_stats(session=session, period=period, limit=None),
         by_month=references_by_month(session=session, period=period),
-        rates_by_month=rates_by_month(session=session, period=period),
-        advocates=top_advocates(session=session, period=period),
+        rates_by_month=rates_by_month(session=session, period=period, today=today),
+        requests_by_month=requests_by_month(session=session, period=period, today=today),
+        advocates=advocate_rows(session=session, period=period, policy=policy, today=today),
     )
 
 
@@ -212,27 +177,63 @@ class _SafeWriter:
 
 
 def write_csv(report: Report, sink: TextIO) -> None:
-    """One tidy table: section,name,value,target,met (rates as fractions, blanks where there is no data)."""
+    """The program's figures: one row per measure or per month, rates as fractions, blank where no data."""
     writer = _SafeWriter(sink)
-    writer.writerow(["section", "name", "value", "target", "met"])
+    writer.writerow(["section", "name", "value", "target", "met", "basis"])
     for metric in report.metrics:
-        writer.writerow(["metric", metric.name, _number(metric.value), metric.target, _met_word(metric.met)])
-    for rep in report.reps:
-        value = (
-            f"requests={rep.requests};approval={_number(rep.approval_rate)};"
-            f"references={rep.references};win={_number(rep.win_rate)}"
+        writer.writerow(
+            ["metric", metric.name, _number(metric.value), metric.target, _met_word(metric.met), metric.basis]
         )
-        writer.writerow(["rep", rep.rep_id, value, "", ""])
+    for month, requests in report.requests_by_month:
+        writer.writerow(["requests", month, requests, "", "", ""])
     for month, industries in report.by_month:
         for industry, references in industries.items():
-            writer.writerow(["references", f"{month} {industry}", references, "", ""])
+            writer.writerow(["references", f"{month} {industry}", references, "", "", ""])
     for month, approval, win in report.rates_by_month:
-        writer.writerow(["rates", f"{month} approval rate", _number(approval), "", ""])
-        writer.writerow(["rates", f"{month} win rate", _number(win), "", ""])
-    for advocate in report.advocates:
+        writer.writerow(["rates", f"{month} approval rate", _number(approval), "", "", ""])
+        writer.writerow(["rates", f"{month} win rate", _number(win), "", "", ""])
+
+
+REP_COLUMNS = [
+    "rep_id", "requests", "approval_rate", "decided", "references", "win_rate", "closed_deals", "request_quality",
+]  # fmt: skip
+
+
+def write_reps_csv(report: Report, sink: TextIO) -> None:
+    """One row per rep."""
+    writer = _SafeWriter(sink)
+    writer.writerow(REP_COLUMNS)
+    for rep in report.reps:
         writer.writerow(
-            ["advocate", advocate.name, f"references={advocate.references};won={advocate.won}", "", ""]
-        )
+            [
+                rep.rep_id, rep.requests, _number(rep.approval_rate), rep.decided, rep.references,
+                _number(rep.win_rate), rep.closed, _number(rep.quality),
+            ]
+        )  # fmt: skip
+
+
+ADVOCATE_COLUMNS = [
+    "advocate_id", "name", "company", "status", "references_total", "references_this_quarter",
+    "references_last_quarter", "last_reference", "next_eligible", "deals_won", "deals_closed", "success_rate",
+    "sentiment", "covers", "needs_care",
+]  # fmt: skip
+
+
+def write_advocates_csv(report: Report, sink: TextIO) -> None:
+    """One row per advocate in the pool during the period (or who gave a reference in it)."""
+    writer = _SafeWriter(sink)
+    writer.writerow(ADVOCATE_COLUMNS)
+    for row in report.advocates:
+        a = row.advocate
+        writer.writerow(
+            [
+                a.id, a.name, a.company, a.status, row.total, row.this_period, row.previous_period,
+                row.last_date.isoformat() if row.last_date else "",
+                row.next_eligible.isoformat() if row.next_eligible else "",
+                row.won, row.closed, _number(row.success_rate), _number(a.sentiment), row.covers,
+                "; ".join(row.care),
+            ]
+        )  # fmt: skip
 
 
 def _pct(value: float | None) -> str:
@@ -321,13 +322,13 @@ def write_html(report: Report, sink: TextIO, *, chart_png: bytes | None) -> None
         ),
         "<h2>Top advocates</h2>",
         _table(
-            ["Advocate", "References", "Deals won"],
-            [[a.name, str(a.references), str(a.won)] for a in report.advocates],
+            ["Advocate", "References", "Deals won (to date)"],
+            [[a.advocate.name, str(a.this_period), str(a.won)] for a in report.top_advocates],
             numeric=frozenset({1, 2}),
         ),
         "<h2>Reps</h2>",
         _table(
-            ["Rep", "Requests", "Approval rate", "References", "Win rate"],
+            ["Rep", "Requests", "Approval rate", "References", "Win rate", "Request quality"],
             [
                 [
                     rep.rep_id,
@@ -335,10 +336,11 @@ def write_html(report: Report, sink: TextIO, *, chart_png: bytes | None) -> None
                     _pct(rep.approval_rate),
                     str(rep.references),
                     _pct(rep.win_rate),
+                    _pct(rep.quality),
                 ]
-                for rep in report.reps
+                for rep in report.reps[:TOP_REPS]
             ],
-            numeric=frozenset({1, 2, 3, 4}),
+            numeric=frozenset({1, 2, 3, 4, 5}),
         ),
         "</body></html>",
     ]
@@ -362,14 +364,17 @@ def stats_text(report: Report) -> Mrkdwn:
     lines = [mrkdwn("*Reference program — {}*", report.period.label)]
     for metric in report.metrics:
         target = "" if metric.target == "—" else f" (target {metric.target})"
-        lines.append(mrkdwn("{} {}: {}{}", Mrkdwn(_stats_marker(metric)), metric.name, metric.shown, target))
+        basis = f" · {metric.basis_text}" if metric.basis_text else ""
+        lines.append(
+            mrkdwn("{} {}: {}{}{}", Mrkdwn(_stats_marker(metric)), metric.name, metric.shown, target, basis)
+        )
     head = Mrkdwn("\n").join(lines) + Mrkdwn("\nTop advocates: ")
-    if not report.advocates:
+    if not report.top_advocates:
         return head + "none yet"
     names: list[Mrkdwn] = []
-    for advocate in report.advocates:
+    for advocate in report.top_advocates:
         won = f", {advocate.won} won" if advocate.won else ""
-        entry = mrkdwn("{} ({}{})", advocate.name, advocate.references, won)
+        entry = mrkdwn("{} ({}{})", advocate.advocate.name, advocate.this_period, won)
         if len(head) + len(", ".join([*names, entry])) + len(", …") > SECTION_TEXT_LIMIT - 1:
             names.append(Mrkdwn("…"))
             break

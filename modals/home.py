@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.dashboard import CsDashboard, RepRequest
+from bot.metrics import AdvocateRow, Metric
 from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
 from modals import kit
 from modals.approval_card import cancel_button
@@ -46,8 +48,45 @@ def build_rep_home(*, requests: Sequence[RepRequest]) -> View:
     return View(type="home", blocks=blocks)
 
 
-def _mark(met: bool | None) -> str:
-    return {True: ":white_check_mark:", False: ":x:", None: ":grey_question:"}[met]
+def _mark(metric: Metric) -> str:
+    """Met, not met, or nothing to say: no target, or too little data to judge (the line says how much)."""
+    if metric.met is None:
+        return ""
+    return ":white_check_mark: " if metric.met else ":x: "
+
+
+def _metric(metric: Metric) -> Mrkdwn:
+    target = f" (target {metric.target})" if metric.has_target else ""
+    basis = f"\n_{metric.basis_text}_" if metric.basis_text else ""
+    return mrkdwn("{}*{}*\n{}{}{}", Mrkdwn(_mark(metric)), metric.name, metric.shown, target, basis)
+
+
+def _advocate(row: AdvocateRow, today: date) -> Mrkdwn:
+    if row.next_eligible is None:
+        if row.care:
+            eligible = "no date (see why)"
+        elif row.advocate.status == "break":
+            eligible = "after their break"
+        else:
+            eligible = "when their open ask ends"
+    elif row.next_eligible <= today:
+        eligible = "now"
+    else:
+        eligible = day(row.next_eligible)
+    line = mrkdwn(
+        "• *{}* ({}) — {} this quarter · {} ever · last {} · next eligible {} · success {} · sentiment {}",
+        row.advocate.name,
+        row.advocate.company,
+        row.this_period,
+        row.total,
+        day(row.last_date) if row.last_date else "never",
+        eligible,
+        _pct(row.success_rate),
+        "—" if row.advocate.sentiment is None else f"{row.advocate.sentiment:.0%}",
+    )
+    if row.care:
+        line += mrkdwn("\n    _why: {}_", "; ".join(row.care))
+    return line
 
 
 def _pct(value: float | None) -> str:
@@ -65,6 +104,7 @@ def _queue(title: str, count: int, lines: list[Mrkdwn], empty: str) -> Block:
 def build_cs_home(*, dashboard: CsDashboard) -> View:
     d = dashboard
     q = d.queue
+    today = d.generated_at.date()
     counts = q.counts
     blocks: list[Block] = [
         kit.header("refdesk — reference program"),
@@ -126,35 +166,27 @@ def build_cs_home(*, dashboard: CsDashboard) -> View:
         ),
         DividerBlock(),
         kit.header(f"Program health · {d.period.label}"),
-        kit.fields(
-            *(
-                mrkdwn("{} *{}*\n{} (target {})", Mrkdwn(_mark(m.met)), m.name, m.shown, m.target)
-                for m in d.program[: kit.FIELDS_MAX]
-            )
+        *(
+            kit.fields(*(_metric(m) for m in d.program[i : i + kit.FIELDS_MAX]))
+            for i in range(0, len(d.program), kit.FIELDS_MAX)
         ),
         DividerBlock(),
         kit.header("Pool health"),
         kit.context(
-            f"{d.pool.size} advocates · {d.pool.active} can be asked · {d.pool.fatigued} fatigued · "
-            f"{d.pool.at_cap} at their quarterly cap"
+            f"{d.pool.size} advocates · {d.pool.can_be_asked} can be asked today · "
+            f"{d.pool.needing_care} need care · {d.pool.fatigued} fatigued · {d.pool.at_cap} at their quarterly cap"
         ),
         kit.section(
-            Mrkdwn("*Needing care first* (fatigue, account trouble, low sentiment)\n")
+            Mrkdwn("*Needing care first*\n")
             + _lines(
-                [
-                    mrkdwn(
-                        "• {}*{}* ({}) — {} ever · {} this quarter · last {} · success {} · sentiment {}",
-                        ":zzz: " if row.fatigued else "",
-                        row.advocate.name,
-                        row.advocate.company,
-                        row.total,
-                        row.this_quarter,
-                        day(row.last_date) if row.last_date else "never",
-                        _pct(row.success_rate),
-                        "—" if row.advocate.sentiment is None else f"{row.advocate.sentiment:.0%}",
-                    )
-                    for row in d.pool.worst
-                ],
+                [_advocate(row, today) for row in d.pool.care],
+                "_Nobody needs care: no fatigue, account trouble, low sentiment or unhappy feedback._",
+            )
+        ),
+        kit.section(
+            Mrkdwn("*Who can be asked next*\n")
+            + _lines(
+                [_advocate(row, today) for row in d.pool.soonest],
                 "_The pool is empty: `refdesk advocates import FILE.csv`._",
             )
         ),
@@ -164,13 +196,17 @@ def build_cs_home(*, dashboard: CsDashboard) -> View:
             _lines(
                 [
                     mrkdwn(
-                        "• {} — {} request{}, approval {}, {} with a reference, win rate {}",
+                        "• {} — {} request{}, approval {} of {}, {} reference{}, win rate {} of {}, quality {}",
                         mention(rep.rep_id),
                         rep.requests,
                         "" if rep.requests == 1 else "s",
                         _pct(rep.approval_rate),
+                        rep.decided,
                         rep.references,
+                        "" if rep.references == 1 else "s",
                         _pct(rep.win_rate),
+                        rep.closed,
+                        _pct(rep.quality),
                     )
                     for rep in d.reps
                 ],

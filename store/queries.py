@@ -213,6 +213,14 @@ def usage_by_advocate(
     return {row.advocate_id: row for row in session.execute(statement)}
 
 
+def usage_of_pool(*, session: Session, window: UsageWindow) -> dict[int, Row[Any]]:
+    """The same usage aggregate for every advocate with history (Home's next eligible dates and care list)."""
+    statement = select(
+        Engagement.advocate_id, *_usage_columns(window=window, prospect_key="", request_id=None)
+    ).group_by(Engagement.advocate_id)
+    return {row.advocate_id: row for row in session.execute(statement)}
+
+
 CANDIDATE_COLUMNS = (
     Advocate.id, Advocate.name, Advocate.title, Advocate.role_level, Advocate.company, Advocate.industry,
     Advocate.employees, Advocate.region, Advocate.country, Advocate.use_cases, Advocate.kinds, Advocate.tier,

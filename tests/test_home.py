@@ -62,7 +62,14 @@ def test_cs_sees_the_queue_metrics_pool_reps_and_gaps(harness):
     ):
         assert metric in text
     assert ":x: *Active pool*\\n6 (target 15+)" in text or ":x: *Active pool*\n6 (target 15+)" in text
-    assert "8 advocates · 6 can be asked" in text
+    # Dana has an open call; Jonas's account is in trouble (and he is the only one needing care, saying why).
+    assert "8 advocates · 5 can be asked today · 1 need care" in text
+    assert "*Jonas Berg* (Adatum Software)" in text and "why: the account has open technical" in text
+    assert "Dana Whitfield* (Northwind Systems) — 1 this quarter · 1 ever" in text
+    assert "next eligible when their open ask ends" in text
+    # One decision at 100%: shown with how much data it rests on, neither met nor missed.
+    assert "*Approval rate*\\n100% (target 60–80%)\\n_1 decision — too few to judge (5+)_" in text
+    assert ":grey_question:" not in text and "*References given*\\n1" in text
     assert "<@U0REP> — 2 requests" in text
     assert "Industries with nobody who can be asked:" in text and "Healthcare" in text
     assert len(view["blocks"]) <= 100
@@ -75,7 +82,10 @@ def test_cs_home_changes_after_feedback(harness):
     assert "Awaiting feedback (1)" in text_of(home_of(harness, "U0CS1"))
     harness.click(f"{Action.FEEDBACK_RATE}_great", engagement_id, user="U0DANA", channel="D0DANA")
     text = text_of(home_of(harness, "U0CS1"))
-    assert "Awaiting feedback (0)" in text and ":white_check_mark: *Advocate satisfaction*" in text
+    # One rating is too few to call the 90% target met: the line says so instead.
+    assert (
+        "Awaiting feedback (0)" in text and "*Advocate satisfaction*\\n100% (target 90%+)\\n_1 rating" in text
+    )
 
 
 def test_stats_for_cs_only(harness):

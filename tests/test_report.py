@@ -11,8 +11,16 @@ from sqlalchemy import insert
 
 from bot.chart import quarter_chart
 from bot.matching import Policy
-from bot.metrics import Period, RepRow
-from bot.report import AdvocateRow, Report, build_report, stats_text, write_csv, write_html
+from bot.metrics import AdvocateRow, Period
+from bot.report import (
+    Report,
+    build_report,
+    stats_text,
+    write_advocates_csv,
+    write_csv,
+    write_html,
+    write_reps_csv,
+)
 from store.models import Advocate, Engagement, ReferenceRequest
 
 Q4 = Period.parse("2026Q4")
@@ -215,15 +223,17 @@ def metric(report: Report, name: str):
 
 
 def test_metrics_for_the_quarter(report):
-    approval = metric(report, "Approval rate")
-    assert (approval.value, approval.shown, approval.met) == (0.75, "75%", True)
+    approval = metric(report, "Approval rate")  # "no good match" is not an approval: 2 of 4
+    assert (approval.value, approval.shown, approval.basis) == (0.5, "50%", 4)
+    assert approval.met is None and approval.basis_text == "4 decisions — too few to judge (5+)"
     assert metric(report, "References given").value == 3
     per_advocate = metric(report, "References per advocate")
     assert (per_advocate.value, per_advocate.met) == (1.5, True)
     wait = metric(report, "Request to reference")  # both requested calls came 7 days after the request
-    assert (wait.value, wait.met) == (7.0, False)
-    assert metric(report, "Reference-to-close rate").value == 0.5
+    assert (wait.value, wait.met, wait.basis) == (7.0, None, 2)
+    assert metric(report, "Win rate with a reference").value == 0.5
     assert metric(report, "Advocate satisfaction").met is None
+    assert metric(report, "Requests").value == 4
 
 
 def test_references_rates_advocates_and_reps(report):
@@ -233,9 +243,12 @@ def test_references_rates_advocates_and_reps(report):
         ("2026-12", {}),
     ]
     assert list(report.by_month[1][1]) == ["Financial services", "Unknown"]  # biggest first, Unknown last
-    assert report.rates_by_month == [("2026-10", 1.0, None), ("2026-11", 0.5, 1.0), ("2026-12", None, 0.0)]
-    assert report.advocates == [AdvocateRow(ADA, references=2, won=1), AdvocateRow(BOB, references=1, won=0)]
-    assert report.reps == [RepRow("U0REPA", 3, 2 / 3, 1, 1.0), RepRow("U0REPB", 1, 1.0, 1, 0.0)]
+    assert report.rates_by_month == [("2026-10", 0.5, None), ("2026-11", 0.5, 1.0), ("2026-12", None, 0.0)]
+    assert report.requests_by_month == [("2026-10", 2), ("2026-11", 2), ("2026-12", 0)]
+    top = [(row.advocate.name, row.this_period, row.total, row.won) for row in report.top_advocates]
+    assert top == [(ADA, 2, 2, 1), (BOB, 1, 2, 0)]
+    reps = [(r.rep_id, r.requests, r.approval_rate, r.decided, r.references, r.win_rate) for r in report.reps]
+    assert reps == [("U0REPA", 3, 1 / 3, 3, 1, 1.0), ("U0REPB", 1, 1.0, 1, 1, 0.0)]
 
 
 def test_an_empty_quarter_has_its_months_and_no_rates(empty_report):
@@ -248,18 +261,18 @@ def test_csv_is_one_tidy_table(report):
     sink = io.StringIO()
     write_csv(report, sink)
     rows = list(csv.DictReader(io.StringIO(sink.getvalue())))
-    assert list(rows[0]) == ["section", "name", "value", "target", "met"]
+    assert list(rows[0]) == ["section", "name", "value", "target", "met", "basis"]
     by_key = {(row["section"], row["name"]): row for row in rows}
     assert by_key["metric", "Approval rate"] == {
         "section": "metric",
         "name": "Approval rate",
-        "value": "0.75",
+        "value": "0.5",
         "target": "60–80%",
-        "met": "yes",
+        "met": "",
+        "basis": "4",
     }
-    assert by_key["metric", "Request to reference"]["met"] == "no"
+    assert by_key["metric", "References per advocate"]["met"] == "yes"
     assert by_key["metric", "Advocate satisfaction"]["value"] == ""
-    assert by_key["rep", "U0REPA"]["value"] == "requests=3;approval=0.6667;references=1;win=1"
     assert {name: row["value"] for (section, name), row in by_key.items() if section == "references"} == {
         "2026-10 Software & internet": "1",
         "2026-11 Financial services": "1",
@@ -267,8 +280,23 @@ def test_csv_is_one_tidy_table(report):
     }
     assert by_key["rates", "2026-11 approval rate"]["value"] == "0.5"
     assert by_key["rates", "2026-10 win rate"]["value"] == ""
-    assert by_key["advocate", BOB]["value"] == "references=1;won=0"
-    assert len(rows) == len(by_key) == 8 + 2 + 3 + 6 + 2
+    assert by_key["requests", "2026-11"]["value"] == "2"
+    assert len(rows) == len(by_key) == len(report.metrics) + 3 + 3 + 6
+
+
+def test_reps_and_advocates_csv_have_one_row_each(report):
+    sink = io.StringIO()
+    write_reps_csv(report, sink)
+    reps = list(csv.DictReader(io.StringIO(sink.getvalue())))
+    assert [r["rep_id"] for r in reps] == ["U0REPA", "U0REPB"]
+    assert reps[0]["approval_rate"] == "0.3333" and reps[0]["decided"] == "3" and reps[0]["win_rate"] == "1"
+    sink = io.StringIO()
+    write_advocates_csv(report, sink)
+    advocates = {row["name"]: row for row in csv.DictReader(io.StringIO(sink.getvalue()))}
+    assert set(advocates) == {ADA, BOB}
+    assert advocates[ADA]["references_this_quarter"] == "2" and advocates[ADA]["deals_won"] == "1"
+    assert advocates[BOB]["references_total"] == "2" and advocates[BOB]["references_last_quarter"] == "1"
+    assert advocates[BOB]["last_reference"] == "2026-11-20" and advocates[ADA]["success_rate"] == "0.5"
 
 
 def test_html_is_one_escaped_page_with_the_chart(report):
@@ -281,7 +309,7 @@ def test_html_is_one_escaped_page_with_the_chart(report):
     assert '<img src="data:image/png;base64,iVBORyBmYWtl"' in page
     assert "Bob &amp; &lt;Builders&gt;" in page and "<Builders>" not in page
     assert "<td>Software &amp; internet</td>" in page
-    assert page.count("✓") == 2 and page.count("✗") == 2  # approval, per advocate / wait, active pool
+    assert page.count("✓") == 1 and page.count("✗") == 1  # per advocate / active pool; the rest too few
     assert "<link" not in page and "<script" not in page
 
 
@@ -305,12 +333,19 @@ def test_chart_is_a_1000_by_600_png(report, empty_report):
 def test_stats_text_marks_each_metric(report):
     text = stats_text(report)
     lines = text.splitlines()
-    assert ":white_check_mark: Approval rate: 75% (target 60–80%)" in lines
-    assert ":x: Request to reference: 7.0 days (target under 5 days)" in lines
-    assert ":grey_question: Advocate satisfaction: — (target 90%+)" in lines
+    assert ":grey_question: Approval rate: 50% (target 60–80%) · 4 decisions — too few to judge (5+)" in lines
+    assert (
+        ":white_check_mark: References per advocate: 1.5 (target 2 or fewer a quarter) · 2 advocates" in lines
+    )
+    assert ":grey_question: Advocate satisfaction: — (target 90%+) · 0 ratings" in lines
     assert "• References given: 3" in lines
     assert lines[-1] == "Top advocates: Ada Lovelace (2, 1 won), Bob &amp; &lt;Builders&gt; (1)"
     assert len(text) < 3000
+
+
+def row_of(name: str, references: int, won: int) -> AdvocateRow:
+    person = Advocate(**advocate(1, name))
+    return AdvocateRow(person, references, references, 0, None, won, won, None)
 
 
 def test_stats_text_stays_in_one_section_with_long_names(report):
@@ -320,11 +355,12 @@ def test_stats_text_stays_in_one_section_with_long_names(report):
         reps=[],
         by_month=[],
         rates_by_month=[],
-        advocates=[AdvocateRow("<" * 200, 9, 9) for _ in range(10)],
+        requests_by_month=[],
+        advocates=[row_of("<" * 200, 9, 9) for _ in range(10)],
     )
     text = stats_text(crowded)
     assert len(text) < 3000 and text.endswith("…")
-    assert stats_text(Report(report.period, report.metrics, [], [], [], [])).endswith(
+    assert stats_text(Report(report.period, report.metrics, [], [], [], [], [])).endswith(
         "Top advocates: none yet"
     )
 
@@ -336,9 +372,10 @@ def test_the_csv_report_never_hands_a_spreadsheet_a_formula():
         reps=[],
         by_month=[],
         rates_by_month=[],
-        advocates=[AdvocateRow('=HYPERLINK("https://evil.example","x")', 2, 1), AdvocateRow("-2+3", 1, 0)],
+        requests_by_month=[],
+        advocates=[row_of('=HYPERLINK("https://evil.example","x")', 2, 1), row_of("-2+3", 1, 0)],
     )
     sink = io.StringIO()
-    write_csv(report, sink)
-    names = [row[1] for row in csv.reader(io.StringIO(sink.getvalue())) if row[0] == "advocate"]
+    write_advocates_csv(report, sink)
+    names = [row[1] for row in list(csv.reader(io.StringIO(sink.getvalue())))[1:]]
     assert names == ['\'=HYPERLINK("https://evil.example","x")', "'-2+3"]
