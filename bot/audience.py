@@ -9,6 +9,7 @@ notes cannot reach it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -60,6 +61,7 @@ class ProspectBrief:
     prospect_industry: str
     prospect_employees: int
     contact_role: str
+    contact_name: str | None
     contact_concerns: str
     wanted_use_case: str
     wanted_kind: str
@@ -96,6 +98,9 @@ class AdvocateBrief:
     region: str | None
     country: str | None
     use_cases: tuple[str, ...]
+    story: str
+    product_areas: tuple[str, ...]
+    owner_slack_user_id: str | None
 
     @classmethod
     def of(cls, advocate: Advocate) -> AdvocateBrief:
@@ -120,6 +125,7 @@ class CallBrief:
     call_format: str | None
     call_minutes: int | None
     proposed_times: tuple[str, ...]
+    meeting_link: str | None
 
     @classmethod
     def of(cls, engagement: Engagement) -> CallBrief:
@@ -134,6 +140,13 @@ class CallBrief:
         return self.call_format or "call"
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.casefold()) if len(w) > 2 and w not in _COMMON}
+
+
+_COMMON = frozenset({"and", "the", "for", "off", "with", "from", "our", "their", "into", "onto"})
+
+
 @dataclass(frozen=True)
 class Brief:
     """Everything an advocate-facing message may say about one reference."""
@@ -141,6 +154,22 @@ class Brief:
     prospect: ProspectBrief
     advocate: AdvocateBrief
     call: CallBrief
+
+    @property
+    def success(self) -> str:
+        """What the ask is about in the advocate's own terms ("this is about X, where you've had success"):
+        the use case or product area from their profile nearest the prospect's, else the prospect's own."""
+        wanted = _words(self.prospect.wanted_use_case)
+        profile = [*self.advocate.use_cases, *self.advocate.product_areas]
+        best = max(profile, key=lambda item: len(_words(item) & wanted), default=None)
+        if best is not None and _words(best) & wanted:
+            return best
+        return self.prospect.wanted_use_case
+
+    @property
+    def features(self) -> str:
+        """The product areas they use, for "your results with specific features"."""
+        return ", ".join(self.advocate.product_areas) or self.success
 
     @classmethod
     def of(cls, request: ReferenceRequest, advocate: Advocate, engagement: Engagement) -> Brief:

@@ -22,6 +22,7 @@ class RequestForm:
     deal_stage: DealStage
     rep_id: str
     contact_role: str
+    contact_name: str | None
     contact_concerns: str
     wanted_industry: Industry
     wanted_size_band: SizeBand

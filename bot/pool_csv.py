@@ -27,7 +27,12 @@ ADVOCATE_COLUMNS = (
     "use_cases", "kinds", "tier", "slack_user_id", "owner_slack_user_id", "status", "break_until",
     "account_trouble", "joined_on", "notes",
 )  # fmt: skip
-OPTIONAL_ADVOCATE_COLUMNS = frozenset({"notes", "joined_on"})
+# The advocate's side, all optional: what they tell and what they agreed to. A file without one of these
+# columns keeps what refdesk already has (a consent or a written yes recorded in Slack is never erased).
+PROFILE_COLUMNS = ("story", "product_areas", "named_publicly", "logo_use", "private_only", "agreed_on")
+ALL_ADVOCATE_COLUMNS = ADVOCATE_COLUMNS + PROFILE_COLUMNS
+OPTIONAL_ADVOCATE_COLUMNS = frozenset({"notes", "joined_on", *PROFILE_COLUMNS})
+STORY_LIMIT = 1000
 HISTORY_COLUMNS = (
     "advocate_email",
     "date",
@@ -219,6 +224,19 @@ def check_advocate(
         joined_on=joined_on,
         notes=row.text("notes", limit=5000),
     )
+    profile = dict(
+        story=lambda: row.text("story", limit=STORY_LIMIT),
+        product_areas=lambda: row.items("product_areas"),
+        named_publicly=lambda: row.flag("named_publicly"),
+        logo_use=lambda: row.flag("logo_use"),
+        private_only=lambda: row.flag("private_only"),
+        agreed_on=lambda: row.day("agreed_on"),
+    )
+    values.update({column: read() for column, read in profile.items() if column in cells})
+    if values.get("private_only") and (values.get("named_publicly") or values.get("logo_use")):
+        row.fail("private_only", "is yes, so named_publicly and logo_use must be no")
+    if today and values.get("agreed_on") and values["agreed_on"] > today:
+        row.fail("agreed_on", f"{values['agreed_on'].isoformat()} is in the future")
     return (None if errors else AdvocateRow(email=email, values=values)), errors
 
 
@@ -230,7 +248,7 @@ def parse_advocates(
     progress: Callable[[int], None] | None = None,
 ) -> list[AdvocateRow]:
     """Every row checked; ImportRefused with all problems (the first MAX_REPORTED) when any row is bad."""
-    table = read_table(source.read(), columns=ADVOCATE_COLUMNS, optional=OPTIONAL_ADVOCATE_COLUMNS)
+    table = read_table(source.read(), columns=ALL_ADVOCATE_COLUMNS, optional=OPTIONAL_ADVOCATE_COLUMNS)
     errors = list(table.errors)
     rows: list[AdvocateRow] = []
     seen: dict[str, int] = {}
@@ -319,15 +337,18 @@ def _ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:
 
 
 def export_advocates(*, session: Session, sink: TextIO) -> int:
-    writer = csv.DictWriter(sink, fieldnames=ADVOCATE_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(sink, fieldnames=ALL_ADVOCATE_COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
     for advocate in session.scalars(select(Advocate).order_by(Advocate.id)):
-        row = {column: getattr(advocate, column) for column in ADVOCATE_COLUMNS}
+        row = {column: getattr(advocate, column) for column in ALL_ADVOCATE_COLUMNS}
         row["use_cases"] = LIST_SEPARATOR.join(advocate.use_cases)
         row["kinds"] = LIST_SEPARATOR.join(advocate.kinds)
         row["account_trouble"] = "yes" if advocate.account_trouble else "no"
-        for column in ("break_until", "joined_on"):
+        row["product_areas"] = LIST_SEPARATOR.join(advocate.product_areas or [])
+        for column in ("named_publicly", "logo_use", "private_only"):
+            row[column] = "yes" if row[column] else "no"
+        for column in ("break_until", "joined_on", "agreed_on"):
             row[column] = row[column].isoformat() if row[column] else ""
         writer.writerow({k: "" if v is None else neutralise(v) for k, v in row.items()})
         count += 1

@@ -78,6 +78,8 @@ class Settings:
     # Appreciation (PROGRAM.md, "Appreciation")
     appreciation_threshold: int = 3
     big_win_arr: int = 250_000
+    # The advocate's side: no asks before their written yes (off by default: imported pools predate it)
+    require_written_yes: bool = False
 
 
 def _where(name: str) -> str:
@@ -190,10 +192,20 @@ def load_settings(
         dispatch_interval_seconds=number("DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
         appreciation_threshold=number("APPRECIATION_THRESHOLD", 3, minimum=1),
         big_win_arr=number("BIG_WIN_ARR", 250_000),
+        require_written_yes=check(lambda: _yes_no(env, "REQUIRE_WRITTEN_YES"), False),
     )
     if problems:
         raise SettingsError(*problems)
     return settings
+
+
+def _yes_no(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().casefold()
+    if raw in ("", "no", "false", "0", "off"):
+        return False
+    if raw in ("yes", "true", "1", "on"):
+        return True
+    raise SettingsError(f"{name} must be yes or no, got {raw!r} (see .env.example)")
 
 
 def _leads(raw: str, *, required: bool) -> frozenset[str]:

@@ -124,6 +124,21 @@ def mention(user_id: str) -> Mrkdwn:
     return Mrkdwn(f"<@{_slack_id(user_id, 'UWB')}>")
 
 
+_URL = re.compile(r"^https://[^\s<>|\x00-\x1f]{3,490}$")
+
+
+def valid_link(url: str) -> bool:
+    """A meeting link the bot may turn into markup: https, no spaces and none of Slack's <, > or |."""
+    return bool(_URL.match(url))
+
+
+def link(url: str | None, label: str) -> Mrkdwn:
+    """`label` linking to `url` when it is a valid link; the escaped label alone otherwise."""
+    if not url or not valid_link(url):
+        return esc(label)
+    return Mrkdwn(f"<{url.replace('&', '&amp;')}|{esc(label)}>")
+
+
 def channel_link(channel_id: str) -> Mrkdwn:
     return Mrkdwn(f"<#{_slack_id(channel_id, 'CGD')}>")
 

@@ -57,6 +57,7 @@ def submit(
         close_date=form.close_date,
         deal_stage=form.deal_stage,
         contact_role=form.contact_role,
+        contact_name=form.contact_name,
         contact_concerns=form.contact_concerns,
         wanted_industry=form.wanted_industry,
         wanted_size_band=form.wanted_size_band,

@@ -2,7 +2,19 @@
 
 from slack_bolt import App
 
-from handlers import actions, advocates, commands, errors, events, followup, guard, outreach, shortlist, views
+from handlers import (
+    actions,
+    advocate_side,
+    advocates,
+    commands,
+    errors,
+    events,
+    followup,
+    guard,
+    outreach,
+    shortlist,
+    views,
+)
 
 
 def register_listeners(app: App) -> None:
@@ -13,6 +25,7 @@ def register_listeners(app: App) -> None:
     advocates.register(app)
     outreach.register(app)
     followup.register(app)
+    advocate_side.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

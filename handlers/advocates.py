@@ -13,6 +13,7 @@ from bot import pool
 from bot.deps import Deps, deps_of
 from bot.forms import parse_id
 from bot.pool_csv import check_advocate
+from bot.text import mrkdwn
 from bot.vocabulary import AdvocateStatus
 from handlers.guard import refuse_unreadable
 from handlers.replies import CS_ONLY_POOL, tell
@@ -22,6 +23,7 @@ from modals.advocates import (
     build_break_modal,
     build_pool_list,
     metadata,
+    wants_welcome,
 )
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
@@ -124,11 +126,14 @@ def handle_pool_menu(
     selected = body["actions"][0].get("selected_option") or {}
     verb, raw_id, raw_page = (str(selected.get("value") or "").split(":") + ["", ""])[:3]
     advocate_id = parse_id(raw_id)
-    if verb not in ("edit", "break", "retire", "reactivate") or advocate_id is None:
+    if verb not in ("edit", "break", "retire", "reactivate", "welcome") or advocate_id is None:
         refuse_unreadable(client=client, body=body, respond=respond)
         return
     page = page_of(raw_page)
     now = deps.clock.now()
+    if verb == "welcome":
+        _welcome(deps=deps, client=client, body=body, respond=respond, advocate_id=advocate_id)
+        return
     with deps.db.unit_of_work() as session:
         advocate = session.get(Advocate, advocate_id)
         if advocate is None:
@@ -159,6 +164,26 @@ def handle_pool_menu(
         )
 
 
+def _welcome(
+    *, deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, advocate_id: int
+) -> None:
+    from handlers.advocate_side import send_welcome
+
+    with deps.db.unit_of_work() as session:
+        advocate = session.get(Advocate, advocate_id)
+        name = advocate.name if advocate else None
+    if name is None:
+        tell(client=client, body=body, respond=respond, text="That advocate is no longer in the pool.")
+        return
+    sent_to = send_welcome(deps=deps, client=client, advocate_id=advocate_id)
+    text = (
+        mrkdwn("Welcome sent to {} ({}).", name, "by DM" if sent_to and sent_to[0] in "UW" else "")
+        if sent_to
+        else mrkdwn("{} was welcomed before, or has neither Slack nor a CS owner: nothing sent.", name)
+    )
+    tell(client=client, body=body, respond=respond, text=text)
+
+
 def handle_advocate_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
@@ -168,6 +193,7 @@ def handle_advocate_submission(
         return
     meta = metadata(view)
     advocate_id = meta.get("advocate_id")
+    welcome = wants_welcome(view["state"]["values"])
     with deps.db.unit_of_work() as session:
         existing = session.get(Advocate, advocate_id) if advocate_id else None
         cells = advocate_cells(view["state"]["values"], existing)
@@ -180,9 +206,12 @@ def handle_advocate_submission(
             else:
                 message = problem.message[0].upper() + problem.message[1:]
             errors.setdefault(block, message)
+        saved_id = None
         if row is not None:
             try:
-                pool.save_advocate(session=session, advocate_id=advocate_id, row=row, now=deps.clock.now())
+                saved_id = pool.save_advocate(
+                    session=session, advocate_id=advocate_id, row=row, now=deps.clock.now()
+                ).id
             except pool.EmailTaken as taken:
                 errors["email"] = str(taken)
         if errors:
@@ -191,6 +220,10 @@ def handle_advocate_submission(
         ack(response_action="errors", errors=errors)
         return
     ack()
+    if welcome and saved_id is not None:
+        from handlers.advocate_side import send_welcome
+
+        send_welcome(deps=deps, client=client, advocate_id=saved_id)
     _refresh_list(deps, meta)
 
 

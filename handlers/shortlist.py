@@ -149,6 +149,19 @@ def handle_ask(
                 ),
             )
             return
+        chosen = session.get(Advocate, advocate_id)
+        if deps.settings.require_written_yes and chosen is not None and chosen.agreed_on is None:
+            tell(
+                client=client,
+                body=body,
+                respond=respond,
+                text=mrkdwn(
+                    "{} hasn't said yes to the program in writing yet, and refdesk asks nobody before that "
+                    "(REQUIRE_WRITTEN_YES). Send the welcome from `/reference advocates`, or ask someone else.",
+                    chosen.name,
+                ),
+            )
+            return
         ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
         assessment = next((a for a in ranked if a.candidate.advocate_id == advocate_id), None)
         if assessment is None or not shortlist.good_enough(assessment):

@@ -30,6 +30,7 @@ from modals.ids import Block as BlockId
 from store.models import Advocate
 
 ACCOUNT_TROUBLE = "trouble"
+WELCOME = "welcome"
 
 # The form's inputs are named after the CSV columns, so import and modal share one validation.
 _TEXT_FIELDS = {
@@ -40,8 +41,19 @@ _TEXT_FIELDS = {
     "region": ("Region (state, metro or area)", 80, True),
     "country": ("Country", 80, True),
     "use_cases": ("Use cases (separate with ;)", 2000, False),
+    "product_areas": ("Product areas they use (separate with ;) — the advocate reads these", 2000, True),
+    "story": (
+        "Their story and results, in a sentence or two — the advocate and prospects read this",
+        1000,
+        True,
+    ),
     "notes": ("Notes", 3000, True),
 }
+CONSENT = (
+    ("named_publicly", "May be named publicly (website, events)"),
+    ("logo_use", "Their company's logo may be used"),
+    ("private_only", "Private references only (never named in public)"),
+)
 
 
 def _status_line(entry: PoolEntry, today: date) -> str:
@@ -77,6 +89,8 @@ def _menu(advocate: Advocate, page: int) -> OverflowMenuElement:
         options.append(kit.option(f"reactivate:{advocate.id}:{page}", "Make active again"))
     if advocate.status != AdvocateStatus.RETIRED:
         options.append(kit.option(f"retire:{advocate.id}:{page}", "Retire"))
+    if advocate.welcomed_at is None and (advocate.slack_user_id or advocate.owner_slack_user_id):
+        options.append(kit.option(f"welcome:{advocate.id}:{page}", "Send the welcome message"))
     return OverflowMenuElement(action_id=Action.POOL_MENU, options=options)
 
 
@@ -128,7 +142,10 @@ def _text_input(column: str, initial: str | None) -> InputBlock:
         label=label,
         optional=optional,
         element=PlainTextInputElement(
-            action_id=VALUE, max_length=limit, initial_value=initial or None, multiline=column == "notes"
+            action_id=VALUE,
+            max_length=limit,
+            initial_value=initial or None,
+            multiline=column in ("notes", "story"),
         ),
     )
 
@@ -161,6 +178,7 @@ def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any
     a = advocate
     kinds = [kit.option(k.value, k.label) for k in AdvocateKind]
     trouble = kit.option(ACCOUNT_TROUBLE, "Open technical or onboarding trouble on the account")
+    consent = [kit.option(column, text) for column, text in CONSENT]
     blocks: list[Block] = [
         _text_input("name", a.name if a else None),
         _text_input("email", a.email if a else None),
@@ -181,6 +199,8 @@ def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any
         _text_input("country", a.country if a else None),
         _text_input("region", a.region if a else None),
         _text_input("use_cases", ";".join(a.use_cases) if a else None),
+        _text_input("product_areas", ";".join(a.product_areas or []) if a else None),
+        _text_input("story", a.story if a else None),
         InputBlock(
             block_id="kinds",
             label="Willing to do",
@@ -203,8 +223,39 @@ def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any
                 initial_options=[trouble] if a and a.account_trouble else None,
             ),
         ),
+        InputBlock(
+            block_id="consent",
+            label="Consent",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=VALUE,
+                options=consent,
+                initial_options=[o for o in consent if a and getattr(a, o.value)] or None,
+            ),
+        ),
+        InputBlock(
+            block_id="agreed_on",
+            label="Written yes to the program, on",
+            optional=True,
+            hint="Leave empty until they said yes in writing (the welcome message asks for it).",
+            element=DatePickerElement(
+                action_id=VALUE, initial_date=a.agreed_on.isoformat() if a and a.agreed_on else None
+            ),
+        ),
         _text_input("notes", _notes_shown(a.notes) if a else None),
     ]
+    if a is None or a.welcomed_at is None:
+        welcome = kit.option(
+            WELCOME, "Send them the welcome message now (what the program is, a written yes)"
+        )
+        blocks.append(
+            InputBlock(
+                block_id=WELCOME,
+                label="Welcome",
+                optional=True,
+                element=CheckboxesElement(action_id=VALUE, options=[welcome]),
+            )
+        )
     return View(
         type="modal",
         callback_id=Callback.ADVOCATE_FORM,
@@ -239,11 +290,20 @@ def advocate_cells(values: Mapping[str, Mapping[str, Any]], advocate: Advocate |
     cells["owner_slack_user_id"] = state("owner_slack_user_id").get("selected_user") or ""
     troubled = [o["value"] for o in state("account_trouble").get("selected_options") or []]
     cells["account_trouble"] = "yes" if ACCOUNT_TROUBLE in troubled else "no"
+    consented = [o["value"] for o in state("consent").get("selected_options") or []]
+    for column, _ in CONSENT:
+        cells[column] = "yes" if column in consented else "no"
+    cells["agreed_on"] = state("agreed_on").get("selected_date") or ""
     # Status and dates are not on this form: an edit keeps them.
     cells["status"] = advocate.status if advocate else AdvocateStatus.ACTIVE.value
     cells["break_until"] = advocate.break_until.isoformat() if advocate and advocate.break_until else ""
     cells["joined_on"] = advocate.joined_on.isoformat() if advocate and advocate.joined_on else ""
     return cells
+
+
+def wants_welcome(values: Mapping[str, Mapping[str, Any]]) -> bool:
+    picked = (values.get(WELCOME, {}).get(VALUE) or {}).get("selected_options") or []
+    return any(o.get("value") == WELCOME for o in picked)
 
 
 def build_break_modal(*, advocate: Advocate, context: Mapping[str, Any]) -> View:

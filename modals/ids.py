@@ -15,6 +15,9 @@ class Callback(StrEnum):
     CHECKIN_FORM = "checkin_form"
     NO_CALL_FORM = "no_call_form"
     OUTCOME_FORM = "outcome_form"
+    MEETING_LINK_FORM = "meeting_link_form"
+    PAUSE_FORM = "advocate_pause_form"
+    HAPPY_FORM = "advocate_happy_form"
 
 
 class Action(StrEnum):
@@ -37,6 +40,13 @@ class Action(StrEnum):
     CHECKIN_LOG = "checkin_log"
     NO_CALL = "checkin_no_call"
     OUTCOME = "deal_outcome"  # + "_won" / "_lost" / "_not_yet"
+    MEETING_LINK = "call_meeting_link"
+    # The advocate's own controls (value: "advocate id" or "advocate id:engagement id")
+    PAUSE_ME = "advocate_pause_me"
+    CS_JOIN = "advocate_cs_join"
+    HAPPY_TO_DO = "advocate_happy_to_do"
+    WRITTEN_YES = "advocate_written_yes"
+    POOL_WELCOME = "pool_welcome"
 
 
 class Block(StrEnum):
@@ -53,6 +63,7 @@ class Block(StrEnum):
     REP = "rep"
     # Prospect contact
     CONTACT_ROLE = "contact_role"
+    CONTACT_NAME = "contact_name"
     CONTACT_CONCERNS = "contact_concerns"
     # Reference wanted
     WANTED_INDUSTRY = "wanted_industry"
@@ -105,6 +116,12 @@ class Block(StrEnum):
     NO_CALL_CHOICE = "no_call_choice"
     OUTCOME_ACTIONS = "outcome_actions"
     OUTCOME_ARR = "outcome_arr"
+    MEETING_LINK = "meeting_link"
+    PAUSE_UNTIL = "pause_until"
+    PAUSE_NOTE = "pause_note"
+    HAPPY_KINDS = "happy_kinds"
+    ADVOCATE_CONTROLS = "advocate_controls"
+    WELCOME_ACTIONS = "welcome_actions"
 
 
 VALUE = "value"

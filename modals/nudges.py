@@ -11,6 +11,7 @@ from bot.audience import Brief
 from bot.nudges import NudgeKind, day_phrase
 from bot.text import Mrkdwn
 from modals import kit
+from modals.advocate_side import controls as advocate_controls
 from modals.followup import checkin_actions, feedback_actions, outcome_actions
 from modals.outreach import render_for
 from store.models import Engagement, EngagementStatus
@@ -78,9 +79,18 @@ def build_nudge(
     actions = _ACTIONS.get(nudge)
     if actions is not None:
         blocks.append(actions(brief.call.id))
+    if nudge in _CONTROLS:
+        blocks.append(advocate_controls(engagement_id=brief.call.id, **_CONTROLS[nudge]))
     return kit.notification(text), blocks
 
 
+# The advocate's own controls, where they fit (PROGRAM.md: easy to say no; CS joins only when asked).
+_CONTROLS: dict[NudgeKind, dict[str, bool]] = {
+    NudgeKind.ASK_REMINDER: {"pause": True, "happy": True},
+    NudgeKind.PREP_ADVOCATE: {"cs_join": True, "pause": False, "happy": False},
+    NudgeKind.REMINDER: {"cs_join": True, "pause": False, "happy": False},
+    NudgeKind.THANKS: {"pause": True, "happy": True},
+}
 # Prompts that are answered with a click.
 _ACTIONS = {
     NudgeKind.FEEDBACK: feedback_actions,

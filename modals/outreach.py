@@ -18,9 +18,10 @@ from slack_sdk.models.views import View
 
 from bot.audience import Brief, CallBrief
 from bot.forms import parse_id
-from bot.text import Mrkdwn, mrkdwn, render, slack_date, truncate
+from bot.text import Mrkdwn, link, mrkdwn, render, slack_date, truncate
 from bot.vocabulary import ReferenceKind
 from modals import kit
+from modals.advocate_side import controls as advocate_controls
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
 
@@ -47,6 +48,10 @@ def _context(brief: Brief) -> dict[str, Any]:
         ask_what=_ASK_WHAT.get(brief.prospect.wanted_kind, "a short reference conversation"),
         call_format=brief.call.how,
         when=brief.call.call_at,
+        success=brief.success,
+        features=brief.features,
+        meeting=link(brief.call.meeting_link, "Join the call") if brief.call.meeting_link else None,
+        call_day="",  # time words are the dispatcher's: it knows when the message is read, and where
     )
 
 
@@ -68,7 +73,11 @@ def build_ask(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
     text = render_for("ask", brief)
     return (
         mrkdwn("Would you talk to {} for {} minutes?", brief.prospect.prospect_company, brief.call.minutes),
-        [kit.section(text), _answer_buttons(brief.call, yes="Yes, happy to", no="Not this time")],
+        [
+            kit.section(text),
+            _answer_buttons(brief.call, yes="Yes, happy to", no="Not this time"),
+            advocate_controls(engagement_id=brief.call.id),
+        ],
     )
 
 
@@ -195,6 +204,12 @@ def build_confirmation(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
             kit.section(text),
             kit.actions(
                 kit.button("Reschedule", action_id=Action.RESCHEDULE, value=value),
+                kit.button(
+                    "Add the meeting link" if not brief.call.meeting_link else "Change the meeting link",
+                    action_id=Action.MEETING_LINK,
+                    value=f"e{brief.call.id}",
+                ),
+                kit.button("Ask CS to join", action_id=Action.CS_JOIN, value=f"e{brief.call.id}"),
                 kit.button(
                     "Cancel the call",
                     action_id=Action.CANCEL_CALL,

@@ -37,6 +37,7 @@ from store.models import ReferenceRequest
 MAX_LENGTH: dict[Block, int] = {
     Block.PROSPECT_COMPANY: 120,
     Block.CONTACT_ROLE: 120,
+    Block.CONTACT_NAME: 120,
     Block.CONTACT_CONCERNS: 2000,
     Block.WANTED_USE_CASE: 300,
     Block.WANTED_COUNTRY: 80,
@@ -59,6 +60,7 @@ _LABELS: dict[Block, str] = {
     Block.DEAL_STAGE: "Deal stage",
     Block.REP: "Rep on the deal",
     Block.CONTACT_ROLE: "Contact's role or title",
+    Block.CONTACT_NAME: "Contact's name, if you can share it",
     Block.CONTACT_CONCERNS: "Their specific concerns or questions",
     Block.WANTED_INDUSTRY: "Reference's industry",
     Block.WANTED_SIZE: "Reference's company size",
@@ -84,6 +86,7 @@ _ADVOCATE_READS: dict[Block, str] = {
     Block.PROSPECT_EMPLOYEES: "the company's size",
     Block.REP: "who arranges the call",
     Block.CONTACT_ROLE: "who they'd talk with",
+    Block.CONTACT_NAME: "the name of the person they'd talk with",
     Block.CONTACT_CONCERNS: "what the prospect wants to understand",
     Block.WANTED_USE_CASE: "why the prospect is interested: the problem they want to solve",
     Block.WANTED_KIND: "what they're asked to do",
@@ -201,6 +204,7 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
         DividerBlock(),
         kit.header("Prospect contact"),
         _text(Block.CONTACT_ROLE, placeholder="VP of Engineering"),
+        _text(Block.CONTACT_NAME, optional=True, placeholder="Jordan Lee"),
         _text(
             Block.CONTACT_CONCERNS,
             multiline=True,
@@ -334,6 +338,7 @@ def parse_request_form(
     elif not SLACK_USER.match(rep):
         errors[Block.REP] = "Please choose the rep from the list."
     role = text(Block.CONTACT_ROLE)
+    contact_name = text(Block.CONTACT_NAME, required=False)
     concerns = text(Block.CONTACT_CONCERNS)
     wanted_industry = choice(Block.WANTED_INDUSTRY, Industry)
     wanted_size = choice(Block.WANTED_SIZE, SizeBand)
@@ -372,6 +377,7 @@ def parse_request_form(
         deal_stage=stage,
         rep_id=rep,
         contact_role=role,
+        contact_name=contact_name or None,
         contact_concerns=concerns,
         wanted_industry=wanted_industry,
         wanted_size_band=wanted_size,

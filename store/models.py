@@ -90,6 +90,9 @@ class ReferenceRequest(Base):
     deal_stage: Mapped[str] = mapped_column(String(40), info=INTERNAL)
     # Prospect contact
     contact_role: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
+    contact_name: Mapped[str | None] = mapped_column(
+        String(200), info=ADVOCATE
+    )  # optional; shared in the prep
     contact_concerns: Mapped[str] = mapped_column(Text, info=ADVOCATE)
     # Reference wanted
     wanted_industry: Mapped[str] = mapped_column(String(40), info=INTERNAL)
@@ -173,7 +176,8 @@ class Advocate(Base):
     kinds: Mapped[list[str]] = mapped_column(info=INTERNAL)
     tier: Mapped[str] = mapped_column(String(20), info=INTERNAL)
     slack_user_id: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
-    owner_slack_user_id: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
+    # The advocate's CS owner: the person they call with questions (the prep names them).
+    owner_slack_user_id: Mapped[str | None] = mapped_column(String(32), info=ADVOCATE)
     status: Mapped[str] = mapped_column(String(20), default="active", info=INTERNAL)
     break_until: Mapped[date | None] = mapped_column(Date, info=INTERNAL)
     account_trouble: Mapped[bool] = mapped_column(Boolean, default=False, info=INTERNAL)
@@ -182,6 +186,17 @@ class Advocate(Base):
     joined_on: Mapped[date | None] = mapped_column(Date, info=INTERNAL)
     created_at: Mapped[datetime] = mapped_column(info=INTERNAL)
     updated_at: Mapped[datetime] = mapped_column(info=INTERNAL)
+    # The advocate's own side (issue 12): their story and product areas feed the ask ("where you've had
+    # success") and the prospect's prep; consent decides what may name them; the written yes and the
+    # welcome make the relationship more than asks.
+    story: Mapped[str] = mapped_column(Text, default="", info=ADVOCATE)
+    product_areas: Mapped[list[str]] = mapped_column(default=list, info=ADVOCATE)
+    named_publicly: Mapped[bool] = mapped_column(Boolean, default=False, info=INTERNAL)
+    logo_use: Mapped[bool] = mapped_column(Boolean, default=False, info=INTERNAL)
+    private_only: Mapped[bool] = mapped_column(Boolean, default=False, info=INTERNAL)
+    agreed_on: Mapped[date | None] = mapped_column(Date, info=INTERNAL)  # the written yes, and its date
+    welcomed_at: Mapped[datetime | None] = mapped_column(info=INTERNAL)
+    appreciated_level: Mapped[int] = mapped_column(Integer, default=0, info=INTERNAL)
 
     __table_args__ = (
         Index("ix_advocates_fit", "status", "industry", "employees"),
@@ -247,6 +262,10 @@ class Engagement(Base):
     call_at: Mapped[datetime | None] = mapped_column(info=ADVOCATE)
     call_format: Mapped[str | None] = mapped_column(String(20), info=ADVOCATE)  # call / video
     call_minutes: Mapped[int | None] = mapped_column(Integer, info=ADVOCATE)
+    meeting_link: Mapped[str | None] = mapped_column(
+        String(500), info=ADVOCATE
+    )  # the rep adds it with the time
+    cs_join_asked_at: Mapped[datetime | None]  # the advocate asked CS to join the call
     ended_reason: Mapped[str | None] = mapped_column(String(200))
     # After the call
     feedback_rating: Mapped[str | None] = mapped_column(String(20))  # great / fine / not_great

@@ -74,6 +74,7 @@ def test_every_field_of_the_request_and_the_advocate_declares_its_audience():
         "prospect_industry",
         "prospect_employees",
         "contact_role",
+        "contact_name",
         "contact_concerns",
         "wanted_use_case",
         "wanted_kind",
@@ -211,6 +212,9 @@ def test_the_quarter_summary_shows_the_signed_total_program_md_names():
         region=None,
         country=None,
         use_cases=(),
+        story="",
+        product_areas=(),
+        owner_slack_user_id=None,
     )
     text = render("quarter_summary", advocate=dana, summary=QuarterSummary(3, 2, 150_000), quarter="2026Q4")
     assert "3 references" in text and "$150,000" in text

@@ -235,7 +235,9 @@ def test_the_feedback_ask_never_overtakes_a_thanks_slack_held_back(harness):
     harness.slack.fail("chat.postMessage", status=429, retry_after=3 * 86400)  # Slack: come back in 3 days
     assert harness.dispatch(datetime(2026, 12, 2, 17, 25, tzinfo=UTC)).deferred == 1  # the thanks
     harness.dispatch(datetime(2026, 12, 3, 16, 25, tzinfo=UTC))  # the rep's check-in goes
-    harness.dispatch(datetime(2026, 12, 4, 16, 25, tzinfo=UTC))  # the feedback's moment: the thanks is waiting
+    harness.dispatch(
+        datetime(2026, 12, 4, 16, 25, tzinfo=UTC)
+    )  # the feedback's moment: the thanks is waiting
     to_dana = [m["text"] for m in harness.slack.of("chat.postMessage") if m["channel"] == "U0DANA"]
     assert to_dana == []
     harness.dispatch(datetime(2026, 12, 7, 9, 1, tzinfo=UTC))  # Monday: the thanks first

@@ -124,7 +124,7 @@ def test_export_writes_what_import_reads(database):
     with database.unit_of_work() as session:
         assert pool_csv.export_advocates(session=session, sink=sink) == 8
     exported = sink.getvalue()
-    assert exported.splitlines()[0] == ",".join(pool_csv.ADVOCATE_COLUMNS)
+    assert exported.splitlines()[0] == ",".join(pool_csv.ALL_ADVOCATE_COLUMNS)
     assert load(database, exported).updated == 8
     snapshot = {
         e: (a.use_cases, a.kinds, a.break_until, a.account_trouble) for e, a in advocates(database).items()

@@ -31,6 +31,7 @@ _FORM = {
         "deal_stage",
         "rep",
         "contact_role",
+        "contact_name",
         "contact_concerns",
         "wanted_industry",
         "wanted_size_band",

@@ -1,0 +1,234 @@
+"""The advocate's side through the HTTP app against the fake Slack: profile and contact name in the words,
+the meeting link, their own controls, the welcome and written yes (issue 12)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import pool_csv
+from bot.csv_input import ImportRefused
+from bot.text import shown
+from modals.ids import Action, Block, Callback
+from store.models import Advocate, Engagement
+from tests.conftest import CS_CHANNEL, OUTSIDER, REP
+from tests.test_outreach import CALL, ask_dana, pick, say_yes
+from tests.test_pool_slack import menu, seed
+
+DANA = "U0DANA"
+
+
+def dana(harness) -> Advocate:
+    with harness.db.unit_of_work() as session:
+        return session.scalars(select(Advocate).where(Advocate.email == "dana@northwind.example")).one()
+
+
+def give_dana_a_profile(harness) -> None:
+    seed(harness)
+    with harness.db.unit_of_work() as session:
+        advocate = session.scalars(select(Advocate).where(Advocate.email == "dana@northwind.example")).one()
+        advocate.story = "Moved 300 nightly jobs off cron in six weeks."
+        advocate.product_areas = ["Workflow engine"]
+
+
+def thread_texts(harness) -> list[str]:
+    return [m["text"] for m in harness.thread_replies()]
+
+
+def test_the_ask_names_the_contact_and_ties_it_to_dana_s_success(harness):
+    give_dana_a_profile(harness)
+    request_id = harness.file_request(contact_name="Jordan Lee")
+    harness.click(Action.APPROVE, request_id, user="U0CS1")
+    shortlist = harness.thread_replies()[-1]
+    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
+    harness.click(Action.ASK, ask, user="U0CS1")
+    [message] = harness.dms_to(DANA)
+    text = shown(message["blocks"][0]["text"]["text"])
+    assert "You'd talk with Jordan Lee, their VP of Engineering" in text
+    assert "This is about *job scheduling*, where I know you've had real success" in text
+    assert "Moved 300 nightly jobs off cron" in text
+
+
+def test_the_rep_adds_the_meeting_link_and_both_preps_carry_it(harness):
+    _, engagement_id = ask_dana(harness)
+    say_yes(harness, engagement_id)
+    pick(harness, engagement_id)
+    harness.click(Action.MEETING_LINK, f"e{engagement_id}", user=REP, channel="D0REP")
+    view = harness.slack.of("views.open")[-1]["view"]
+    assert view["callback_id"] == Callback.MEETING_LINK_FORM
+    bad = harness.submit_view(view, {Block.MEETING_LINK: "javascript:alert(1)"}, user=REP)
+    assert "https://" in bad.json()["errors"][Block.MEETING_LINK]
+    ok = harness.submit_view(view, {Block.MEETING_LINK: "https://meet.example.com/abc?x=1&y=2"}, user=REP)
+    assert ok.status == 200 and ok.body == ""
+    told = [m["channel"] for m in harness.slack.of("chat.postMessage") if "Meeting link for" in m["text"]]
+    assert sorted(told) == sorted([DANA, REP])
+    harness.slack.clear()
+    harness.dispatch(datetime(2026, 11, 30, 16, 5, tzinfo=CALL.tzinfo))  # the preps
+    preps = {m["channel"]: m["blocks"][0]["text"]["text"] for m in harness.slack.of("chat.postMessage")}
+    for text in (preps[DANA], preps[REP]):
+        assert "<https://meet.example.com/abc?x=1&amp;y=2|Join the call>" in text
+    assert harness.click(Action.MEETING_LINK, f"e{engagement_id}", user=OUTSIDER).status == 200
+    assert "Only the rep, the advocate or CS" in harness.ephemerals_to(OUTSIDER)[-1]
+
+
+def test_pause_me_on_the_ask_answers_it_and_reaches_cs_and_the_pool(harness):
+    _, engagement_id = ask_dana(harness)
+    [ask] = harness.dms_to(DANA)
+    pause = next(e for b in ask["blocks"] for e in b.get("elements", []) if e["action_id"] == Action.PAUSE_ME)
+    harness.click(Action.PAUSE_ME, pause["value"], user=DANA, channel="D0DANA")
+    view = harness.slack.of("views.open")[-1]["view"]
+    assert view["callback_id"] == Callback.PAUSE_FORM
+    past = harness.submit_view(view, {Block.PAUSE_UNTIL: "2026-11-01", Block.PAUSE_NOTE: None}, user=DANA)
+    assert past.json()["errors"][Block.PAUSE_UNTIL] == "Please pick a date after today."
+    reply = harness.submit_view(
+        view, {Block.PAUSE_UNTIL: "2027-03-01", Block.PAUSE_NOTE: "Busy <quarter> end"}, user=DANA
+    )
+    assert reply.status == 200 and reply.body == ""
+    paused = dana(harness)
+    assert (paused.status, paused.break_until) == ("break", date(2027, 3, 1))
+    assert "paused themselves until 2027-03-01 (Busy <quarter> end)" in paused.notes
+    with harness.db.unit_of_work() as session:
+        assert session.get(Engagement, engagement_id).status == "passed"
+    note = next(t for t in thread_texts(harness) if "paused themselves" in t)
+    assert "*Dana Whitfield* paused themselves until 1 Mar 2027" in note and "&lt;quarter&gt;" in note
+    assert "ask the next candidate" in note
+    assert any("won't ask you for anything until 1 Mar 2027" in m["text"] for m in harness.dms_to(DANA))
+    # Someone else's click changes nothing.
+    harness.click(Action.PAUSE_ME, pause["value"], user=OUTSIDER, channel="D0X")
+    assert "Only the advocate" in harness.ephemerals_to(OUTSIDER)[-1]
+
+
+def test_what_i_m_happy_to_do_updates_the_kinds_and_tells_cs(harness):
+    _, engagement_id = ask_dana(harness)
+    harness.click(Action.HAPPY_TO_DO, f"e{engagement_id}", user=DANA, channel="D0DANA")
+    view = harness.slack.of("views.open")[-1]["view"]
+    assert view["callback_id"] == Callback.HAPPY_FORM
+    harness.submit_view(view, {Block.HAPPY_KINDS: ["quote", "email"]}, user=DANA)
+    assert dana(harness).kinds == ["quote", "email"]
+    assert any(
+        "updated what they're happy to do: Written quote, Email Q&amp;A" in t for t in thread_texts(harness)
+    )
+    assert "said they're happy to do: Written quote, Email Q&A" in dana(harness).notes
+
+
+def test_ask_cs_to_join_reaches_the_thread_once(harness):
+    _, engagement_id = ask_dana(harness)
+    say_yes(harness, engagement_id)
+    pick(harness, engagement_id)
+    confirmation = next(m for m in harness.dms_to(DANA) if "confirmed" in m["text"])
+    labels = [e["text"]["text"] for b in confirmation["blocks"] for e in b.get("elements", [])]
+    assert "Ask CS to join" in labels and "Add the meeting link" in labels
+    harness.click(Action.CS_JOIN, f"e{engagement_id}", user=DANA, channel="D0DANA")
+    harness.click(Action.CS_JOIN, f"e{engagement_id}", user=DANA, channel="D0DANA")
+    asked = [t for t in thread_texts(harness) if "asked CS to join the call" in t]
+    assert len(asked) == 1 and "<@U0CS1>" in asked[0]
+    assert "CS already knows" in harness.ephemerals_to(DANA)[-1]
+    with harness.db.unit_of_work() as session:
+        assert session.get(Engagement, engagement_id).cs_join_asked_at == harness.clock.now()
+
+
+def test_welcome_from_the_pool_then_a_written_yes_recorded_with_its_date(harness):
+    seed(harness)
+    menu(harness, "welcome", "dana@northwind.example")
+    menu(harness, "welcome", "dana@northwind.example")  # a double click sends nothing twice
+    [welcome] = [m for m in harness.dms_to(DANA) if "Welcome to our customer reference program" in m["text"]]
+    text = welcome["blocks"][0]["text"]["text"]
+    assert "at most 2 asks a quarter, at least 21 days between two asks" in text
+    harness.click(Action.WRITTEN_YES, f"a{dana(harness).id}", user=DANA, channel="D0DANA")
+    harness.click(Action.WRITTEN_YES, f"a{dana(harness).id}", user=DANA, channel="D0DANA")
+    assert dana(harness).agreed_on == harness.clock.now().date()
+    yes = [
+        m["text"]
+        for m in harness.slack.messages_to(CS_CHANNEL)
+        if "said yes to the reference program" in m["text"]
+    ]
+    assert len(yes) == 1 and "20 Nov 2026" in yes[0]
+    # Ravi is not on Slack: his CS owner gets the welcome to pass on, and may record his yes.
+    menu(harness, "welcome", "ravi@contoso.example")
+    [forwarded] = [m for m in harness.dms_to("U0CS2") if "Welcome" in m["text"]]
+    assert "who isn't on Slack" in forwarded["blocks"][0]["text"]["text"]
+
+
+def test_adding_an_advocate_can_send_the_welcome(harness):
+    seed(harness)
+    harness.click(Action.POOL_ADD, "1", user="U0CS1", ephemeral=True)
+    view = harness.slack.of("views.open")[-1]["view"]
+    answers = {b["block_id"]: None for b in view["blocks"] if b["type"] == "input"}
+    answers.update(
+        {
+            "name": "Ada Park",
+            "email": "ada@park.example",
+            "role_level": "vp",
+            "company": "Park Labs",
+            "industry": "software",
+            "employees": "300",
+            "use_cases": "job scheduling",
+            "product_areas": "Workflow engine; Audit trail",
+            "story": "Cut on-call pages by half.",
+            "consent": ["named_publicly"],
+            "kinds": ["call"],
+            "tier": "new",
+            "slack_user_id": "U0ADA",
+            "welcome": ["welcome"],
+        }
+    )
+    reply = harness.submit_view(view, answers, user="U0CS1")
+    assert reply.status == 200 and reply.body == ""
+    with harness.db.unit_of_work() as session:
+        ada = session.scalars(select(Advocate).where(Advocate.email == "ada@park.example")).one()
+        assert (ada.product_areas, ada.story, ada.named_publicly, ada.logo_use) == (
+            ["Workflow engine", "Audit trail"],
+            "Cut on-call pages by half.",
+            True,
+            False,
+        )
+        assert ada.welcomed_at == harness.clock.now()
+    assert any("at most 1 ask a quarter" in m["blocks"][0]["text"]["text"] for m in harness.dms_to("U0ADA"))
+
+
+def test_the_csv_carries_the_profile_and_consent_and_a_file_without_them_keeps_them(harness):
+    header = ",".join(pool_csv.ALL_ADVOCATE_COLUMNS)
+    row = (
+        "Ada Park,ada@park.example,VP,vp,Park Labs,software,300,,US,job scheduling,call;quote,new,U0ADA,,"
+        "active,,no,,,Cut pages by half.,Workflow engine;Audit trail,yes,no,no,2026-11-02"
+    )
+    with harness.db.unit_of_work() as session:
+        pool_csv.import_advocates(
+            session=session, source=io.StringIO(f"{header}\n{row}\n"), now=harness.clock.now()
+        )
+        sink = io.StringIO()
+        pool_csv.export_advocates(session=session, sink=sink)
+    exported = sink.getvalue().splitlines()[1]
+    assert exported.endswith("Cut pages by half.,Workflow engine;Audit trail,yes,no,no,2026-11-02")
+    short = ",".join(pool_csv.ADVOCATE_COLUMNS)
+    with harness.db.unit_of_work() as session:
+        pool_csv.import_advocates(
+            session=session,
+            source=io.StringIO(f"{short}\n{row.rsplit(',', 6)[0]}\n"),
+            now=harness.clock.now(),
+        )
+    with harness.db.unit_of_work() as session:
+        ada = session.scalars(select(Advocate)).one()
+        assert (ada.story, ada.named_publicly, ada.agreed_on) == (
+            "Cut pages by half.",
+            True,
+            date(2026, 11, 2),
+        )
+    contradiction = row.replace("yes,no,no,2026-11-02", "yes,no,yes,")
+    with harness.db.unit_of_work() as session, pytest.raises(ImportRefused, match="private_only"):
+        pool_csv.import_advocates(
+            session=session, source=io.StringIO(f"{header}\n{contradiction}\n"), now=harness.clock.now()
+        )
+
+
+def test_the_thanks_carries_the_advocate_s_controls(harness):
+    _, engagement_id = ask_dana(harness)
+    say_yes(harness, engagement_id)
+    pick(harness, engagement_id)
+    harness.dispatch(CALL + timedelta(hours=1, minutes=25))
+    thanks = next(m for m in harness.dms_to(DANA) if "Thank you, Dana" in m["text"])
+    labels = [e["text"]["text"] for b in thanks["blocks"] for e in b.get("elements", [])]
+    assert labels == ["Pause me until…", "What I'm happy to do"]
