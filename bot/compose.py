@@ -62,6 +62,11 @@ def compose(
             "quarter_summary", advocate=AdvocateBrief.of(advocate), summary=summary, quarter=period.label
         )
         return Composed(text=kit.notification(text), blocks=kit.text_message(text), advocate_id=advocate.id)
+    if kind == NudgeKind.YEAR_RECOGNITION:
+        year = int(payload.get("year", 0))
+        top = followup.top_advocates(session=session, year=year)
+        text = render("year_recognition", year=year, top=top)
+        return Composed(text=kit.notification(text), blocks=kit.text_message(text))
     if kind == NudgeKind.QUARTER_REPORT:
         from bot.chart import quarter_chart
         from bot.report import build_report, stats_text

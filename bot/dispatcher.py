@@ -76,6 +76,7 @@ class Dispatcher:
         started = time.monotonic()
         with self.db.unit_of_work() as session:
             followup.plan_quarter(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
+            followup.plan_year(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
         while True:
             now = self.clock.now()
             claimed = self._claim(now, result)

@@ -195,17 +195,17 @@ def ask_outcome_again(*, session: Session, engagement_id: int, now: datetime) ->
     return due
 
 
-def references_in_year(*, session: Session, advocate_id: int, today: date) -> int:
-    since = datetime.combine(today - timedelta(days=365), time(0), tzinfo=UTC)
+def references_in_year(*, session: Session, advocate_id: int, now: datetime) -> int:
+    """References given in the last 12 months up to `now`, however recorded: the one definition in
+    bot/metrics (a live call or an imported row, by the date it happened)."""
+    from bot.metrics import Period, given_in, reference_at
+
+    period = Period.last_12_months(now.date())
     return (
         session.scalar(
             select(func.count())
             .select_from(Engagement)
-            .where(
-                Engagement.advocate_id == advocate_id,
-                Engagement.status == EngagementStatus.HELD,
-                Engagement.held_at >= since,
-            )
+            .where(Engagement.advocate_id == advocate_id, given_in(period), reference_at() <= now)
         )
         or 0
     )
@@ -214,14 +214,27 @@ def references_in_year(*, session: Session, advocate_id: int, today: date) -> in
 def plan_appreciation(
     *, session: Session, advocate_id: int, threshold: int, cs_channel: str, now: datetime
 ) -> bool:
-    """Every `threshold` references in 12 months, CS is prompted to send a gift or an executive note."""
-    count = references_in_year(session=session, advocate_id=advocate_id, today=now.date())
-    if count == 0 or count % threshold:
+    """Each time the advocate's references in 12 months cross a multiple of `threshold` (3, 6, 9…), CS is
+    prompted once to send a gift or an executive note. Imported history counts like live references: three
+    imported and a fourth live one cross 3. A count that falls back (the window moved on) may cross again."""
+    count = references_in_year(session=session, advocate_id=advocate_id, now=now)
+    level = count // threshold
+    advocate = session.get(Advocate, advocate_id)
+    if advocate is None:
         return False
+    if level <= advocate.appreciated_level:
+        advocate.appreciated_level = level
+        return False
+    advocate.appreciated_level = level
     queries.plan_nudges(
         session=session,
         planned=[
-            Planned(f"appreciation:{advocate_id}:{now:%Y}:{count}", NudgeKind.APPRECIATION, cs_channel, now)
+            Planned(
+                f"appreciation:{advocate_id}:{now:%Y%m%d}:{level * threshold}",
+                NudgeKind.APPRECIATION,
+                cs_channel,
+                now,
+            )
         ],
         engagement_id=None,
         request_id=None,
@@ -288,6 +301,60 @@ def plan_quarter(*, session: Session, now: datetime, cs_channel: str) -> int:
         payload={"quarter": last.label},
     )
     return planned + 1
+
+
+TOP_ADVOCATES = 5
+GIFT_MIN, GIFT_MAX, GIFT_STEP = 100, 500, 100  # seeds/000 "Aprecio al Defensor": $100–500 by their volume
+
+
+def plan_year(*, session: Session, now: datetime, cs_channel: str) -> bool:
+    """In a new year's first two weeks: one prompt to CS to recognise last year's top advocates."""
+    if now.month != 1 or now.day > PLAN_QUARTER_WITHIN.days:
+        return False
+    year = now.year - 1
+    key = f"year:{year}:recognition"
+    if session.scalar(select(Nudge.id).where(Nudge.key == key)) is not None:
+        return False
+    queries.plan_nudges(
+        session=session,
+        planned=[Planned(key, NudgeKind.YEAR_RECOGNITION, cs_channel, _first_weekday(date(now.year, 1, 1)))],
+        engagement_id=None,
+        request_id=None,
+        now=now,
+        payload={"year": year},
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Recognition:
+    advocate: Advocate
+    references: int
+    gift: int  # dollars, within the program's range
+    public: bool  # they agreed to be named publicly
+
+
+def top_advocates(*, session: Session, year: int, limit: int = TOP_ADVOCATES) -> list[Recognition]:
+    """Last year's top advocates by references given (the one definition, live and imported alike)."""
+    from bot.metrics import Period, given_in
+
+    period = Period(datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC), str(year))
+    rows = session.execute(
+        select(Engagement.advocate_id, func.count().label("n"))
+        .where(given_in(period))
+        .group_by(Engagement.advocate_id)
+        .order_by(func.count().desc(), Engagement.advocate_id)
+        .limit(limit)
+    ).all()
+    found = []
+    for advocate_id, count in rows:
+        advocate = session.get(Advocate, advocate_id)
+        if advocate is None:
+            continue
+        gift = min(GIFT_MAX, max(GIFT_MIN, GIFT_STEP * int(count)))
+        public = bool(advocate.named_publicly) and not advocate.private_only
+        found.append(Recognition(advocate, int(count), gift, public))
+    return found
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ class NudgeKind(StrEnum):
     APPRECIATION = "appreciation"  # CS: this advocate gave 3 references in 12 months; send a gift or a note
     QUARTER_SUMMARY = "quarter_summary"  # each advocate who helped: their quarter, in numbers
     QUARTER_REPORT = "quarter_report"  # CS: the quarter's report and chart
+    YEAR_RECOGNITION = "year_recognition"  # CS, each January: recognise last year's top advocates
 
 
 # Nudges about a call: outside working hours they still go out on the call's own day.
@@ -28,7 +29,7 @@ ABOUT_THE_CALL = frozenset({NudgeKind.PREP_ADVOCATE, NudgeKind.PREP_REP, NudgeKi
 # refdesk acts on these itself; they reach nobody's working hours.
 INTERNAL = frozenset({NudgeKind.ASK_EXPIRY})
 # Posts in the CS channel: a channel has no working hours of its own.
-TO_CHANNEL = frozenset({NudgeKind.APPRECIATION, NudgeKind.QUARTER_REPORT})
+TO_CHANNEL = frozenset({NudgeKind.APPRECIATION, NudgeKind.QUARTER_REPORT, NudgeKind.YEAR_RECOGNITION})
 
 REMINDER_BUSINESS_DAYS = 2
 EXPIRY_BUSINESS_DAYS = 4

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 
 from bot import advocate_side, outreach
 from bot.deps import Deps, deps_of
-from bot.text import Mrkdwn, link, mention, mrkdwn, valid_link
+from bot.text import Mrkdwn, blockquote, link, mention, mrkdwn, valid_link
 from bot.vocabulary import AdvocateKind, label_of
 from handlers.engagements import either_side, load_step
 from handlers.guard import refuse_unreadable
@@ -400,3 +400,31 @@ def handle_meeting_link_submission(
         engagement_id=step.engagement.id,
         text=mrkdwn(":link: {} added the meeting link; both preps carry it.", mention(user_id)),
     )
+
+
+# --- The next rung on the ladder -----------------------------------------------------------------
+def suggest_next_rung(
+    *, deps: Deps, client: WebClient, advocate_id: int, engagement_id: int | None, why: str
+) -> bool:
+    """After a Great rating or a won deal, CS hears the advocate's next rung with a ready invitation
+    (a rung their consent rules out is never suggested)."""
+    with deps.db.unit_of_work() as session:
+        advocate = session.get(Advocate, advocate_id)
+        rung = advocate_side.next_rung(advocate) if advocate else None
+        if advocate is None or rung is None:
+            return False
+        name, owner = advocate.name, advocate.owner_slack_user_id
+    tell_cs(
+        deps=deps,
+        client=client,
+        engagement_id=engagement_id,
+        text=mrkdwn(
+            ":ladder: *{}* {}. Their next rung on the advocacy ladder: *{}*. A ready invitation{}:\n{}",
+            name,
+            why,
+            label_of(AdvocateKind, rung.kind),
+            mrkdwn(" for {} to send", mention(owner)) if owner else Mrkdwn(""),
+            blockquote(rung.invitation),
+        ),
+    )
+    return True

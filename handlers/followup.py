@@ -60,6 +60,16 @@ def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
 
 
 def _after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: str) -> None:
+    if rating == "great":
+        from handlers.advocate_side import suggest_next_rung
+
+        suggest_next_rung(
+            deps=deps,
+            client=client,
+            advocate_id=step.advocate.id,
+            engagement_id=step.engagement.id,
+            why=mrkdwn("rated the call with {} *Great*", step.request.prospect_company),
+        )
     if rating != "not_great":
         return
     owner = step.advocate.owner_slack_user_id
@@ -405,8 +415,28 @@ def record(
         else mrkdwn(":memo: {} was lost (reported by {}).", result.request.prospect_company, reporter)
     )
     note_in_thread(client=client, request=result.request, text=summary)
+    if outcome == "won":
+        from handlers.advocate_side import suggest_next_rung
+
+        for advocate in result.advocates:
+            suggest_next_rung(
+                deps=deps,
+                client=client,
+                advocate_id=advocate.id,
+                engagement_id=step.engagement.id,
+                why=mrkdwn("helped {} sign", result.request.prospect_company),
+            )
     if outcome == "won" and (final_arr or 0) >= deps.settings.big_win_arr:
-        names = ", ".join(a.name for a in result.advocates) or "the advocate"
+        # Formal recognition names them: in public only with their consent.
+        names = (
+            ", ".join(
+                a.name
+                if a.named_publicly and not a.private_only
+                else f"{a.name} (privately: no public naming)"
+                for a in result.advocates
+            )
+            or "the advocate"
+        )
         client.chat_postMessage(
             channel=deps.settings.cs_channel_id,
             text=mrkdwn(

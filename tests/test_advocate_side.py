@@ -4,12 +4,12 @@ the meeting link, their own controls, the welcome and written yes (issue 12)."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot import pool_csv
+from bot import followup, pool_csv
 from bot.csv_input import ImportRefused
 from bot.text import shown
 from modals.ids import Action, Block, Callback
@@ -232,3 +232,88 @@ def test_the_thanks_carries_the_advocate_s_controls(harness):
     thanks = next(m for m in harness.dms_to(DANA) if "Thank you, Dana" in m["text"])
     labels = [e["text"]["text"] for b in thanks["blocks"] for e in b.get("elements", [])]
     assert labels == ["Pause me until…", "What I'm happy to do"]
+
+
+HISTORY = "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"
+
+
+def import_history(harness, rows: str) -> None:
+    with harness.db.unit_of_work() as session:
+        pool_csv.import_history(session=session, source=io.StringIO(HISTORY + rows), now=harness.clock.now())
+
+
+def through_the_call(harness) -> tuple[int, int]:
+    _, engagement_id = ask_dana(harness)
+    say_yes(harness, engagement_id)
+    pick(harness, engagement_id)
+    harness.dispatch(datetime(2026, 12, 4, 16, 25, tzinfo=UTC))  # thanks, check-in, feedback
+    with harness.db.unit_of_work() as session:
+        request_id = session.get(Engagement, engagement_id).request_id
+    return request_id, engagement_id
+
+
+def test_imported_history_counts_and_each_crossing_prompts_once(harness):
+    seed(harness)
+    import_history(
+        harness,
+        "dana@northwind.example,2026-02-02,Globex,software,call,won,1\n"
+        "dana@northwind.example,2026-05-04,Initech,software,call,lost,1\n"
+        "dana@northwind.example,2026-08-03,Umbrella,software,call,open,1\n",
+    )
+    through_the_call(harness)  # the 4th reference in 12 months: 3 imported and 1 live cross 3
+    gifts = [m["text"] for m in harness.slack.messages_to(CS_CHANNEL) if "in the last 12 months" in m["text"]]
+    assert len(gifts) == 1 and "*Dana Whitfield*" in gifts[0] and "4 references" in gifts[0]
+    with harness.db.unit_of_work() as session:
+        again = followup.plan_appreciation(
+            session=session,
+            advocate_id=dana(harness).id,
+            threshold=3,
+            cs_channel=CS_CHANNEL,
+            now=harness.clock.now(),
+        )
+    assert again is False, "one prompt per crossing"
+
+
+def test_a_great_call_and_a_won_deal_suggest_the_next_rung_consent_allows(harness):
+    seed(harness)
+    _, engagement_id = through_the_call(harness)
+    harness.click(f"{Action.FEEDBACK_RATE}_great", engagement_id, user=DANA, channel="D0DANA")
+    [great] = [t for t in thread_texts(harness) if ":ladder:" in t]
+    # Dana does calls and case studies, and has not agreed to be named publicly: not speaking, the board.
+    assert "rated the call with Acme Corp *Great*" in great and "*Advisory board*" in great
+    assert "for <@U0CS1> to send" in great and "\n> Hi Dana, thank you again" in great
+    with harness.db.unit_of_work() as session:
+        session.scalars(
+            select(Advocate).where(Advocate.email == "dana@northwind.example")
+        ).one().named_publicly = True
+    harness.dispatch(datetime(2027, 1, 15, 15, 5, tzinfo=UTC))  # the close date: how did the deal go?
+    harness.click(f"{Action.OUTCOME}_won", engagement_id, user=REP, channel="D0REP")
+    harness.submit_view(harness.slack.of("views.open")[-1]["view"], {Block.OUTCOME_ARR: "90000"}, user=REP)
+    won = [t for t in thread_texts(harness) if ":ladder:" in t][-1]
+    assert "helped Acme Corp sign" in won and "*Speaking / content*" in won
+
+
+def test_each_january_cs_is_prompted_to_recognise_the_top_advocates(harness):
+    seed(harness)
+    import_history(
+        harness,
+        "dana@northwind.example,2026-02-02,Globex,software,call,won,1\n"
+        "dana@northwind.example,2026-05-04,Initech,software,call,lost,1\n"
+        "dana@northwind.example,2026-08-03,Umbrella,software,call,open,1\n"
+        "ravi@contoso.example,2026-09-01,Hooli,software,call,won,1\n"
+        "ravi@contoso.example,2025-09-01,Hooli,software,call,won,1\n",
+    )
+    with harness.db.unit_of_work() as session:
+        session.scalars(
+            select(Advocate).where(Advocate.email == "ravi@contoso.example")
+        ).one().named_publicly = True
+    harness.dispatch(datetime(2027, 1, 4, 10, 5, tzinfo=UTC))
+    harness.dispatch(datetime(2027, 1, 5, 10, 5, tzinfo=UTC))
+    [prompt] = [
+        m["blocks"][0]["text"]["text"]
+        for m in harness.slack.messages_to(CS_CHANNEL)
+        if "time to recognise" in m["text"]
+    ]
+    assert "*2026: time to recognise our top advocates.*" in prompt
+    assert "*Dana Whitfield* (Northwind Systems): 3 references · a $300 gift · private thanks only" in prompt
+    assert "*Ravi Menon* (Contoso Cloud): 1 reference · a $100 gift · may be recognised publicly" in prompt
