@@ -13,7 +13,7 @@ from bot.text import Mrkdwn
 from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.followup import checkin_actions, feedback_actions, outcome_actions
-from modals.outreach import render_for
+from modals.outreach import answer_buttons, render_for
 from store.models import Engagement, EngagementStatus
 
 _TEMPLATE = {
@@ -79,6 +79,10 @@ def build_nudge(
     actions = _ACTIONS.get(nudge)
     if actions is not None:
         blocks.append(actions(brief.call.id))
+    if nudge == NudgeKind.ASK_REMINDER:
+        # The gentle nudge says "Not this time" is a fine answer: it carries the answer buttons too.
+        yes, no = ("Yes, happy to", "Not this time") if on_slack else ("They said yes", "They said no")
+        blocks.append(answer_buttons(brief.call, yes=yes, no=no))
     if nudge in _CONTROLS:
         blocks.append(advocate_controls(engagement_id=brief.call.id, **_CONTROLS[nudge]))
     return kit.notification(text), blocks

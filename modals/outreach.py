@@ -59,7 +59,7 @@ def render_for(template: str, brief: Brief, **extra: Any) -> Mrkdwn:
     return render(template, **{**_context(brief), **extra})
 
 
-def _answer_buttons(call: CallBrief, *, yes: str, no: str) -> ActionsBlock:
+def answer_buttons(call: CallBrief, *, yes: str, no: str) -> ActionsBlock:
     value = str(call.id)
     return kit.actions(
         kit.button(yes, action_id=Action.ASK_YES, value=value, style="primary"),
@@ -75,7 +75,7 @@ def build_ask(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
         mrkdwn("Would you talk to {} for {} minutes?", brief.prospect.prospect_company, brief.call.minutes),
         [
             kit.section(text),
-            _answer_buttons(brief.call, yes="Yes, happy to", no="Not this time"),
+            answer_buttons(brief.call, yes="Yes, happy to", no="Not this time"),
             advocate_controls(engagement_id=brief.call.id),
         ],
     )
@@ -97,7 +97,7 @@ def build_owner_draft(*, brief: Brief, email: str) -> tuple[Mrkdwn, list[Block]]
         [
             kit.section(intro),
             kit.section(Mrkdwn("```") + truncate(draft, MAX_TEXT - 10) + Mrkdwn("```")),
-            _answer_buttons(brief.call, yes="They said yes", no="They said no"),
+            answer_buttons(brief.call, yes="They said yes", no="They said no"),
         ],
     )
 

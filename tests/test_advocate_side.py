@@ -317,3 +317,14 @@ def test_each_january_cs_is_prompted_to_recognise_the_top_advocates(harness):
     assert "*2026: time to recognise our top advocates.*" in prompt
     assert "*Dana Whitfield* (Northwind Systems): 3 references · a $300 gift · private thanks only" in prompt
     assert "*Ravi Menon* (Contoso Cloud): 1 reference · a $100 gift · may be recognised publicly" in prompt
+
+
+def test_the_gentle_nudge_carries_not_this_time_and_the_controls(harness):
+    _, engagement_id = ask_dana(harness)
+    harness.dispatch(datetime(2026, 11, 24, 15, 30, tzinfo=UTC))  # two business days after the ask
+    reminder = next(m for m in harness.dms_to(DANA) if "gentle nudge" in m["text"])
+    labels = [e["text"]["text"] for b in reminder["blocks"] for e in b.get("elements", [])]
+    assert labels == ["Yes, happy to", "Not this time", "Pause me until…", "What I'm happy to do"]
+    harness.click(Action.ASK_NO, engagement_id, user=DANA, channel="D0DANA")
+    with harness.db.unit_of_work() as session:
+        assert session.get(Engagement, engagement_id).status == "passed"
