@@ -16,6 +16,7 @@ from bot.metrics import Period
 from bot.nudges import NudgeKind
 from bot.text import SECTION_TEXT_LIMIT, render
 from modals import kit
+from modals.advocate_side import controls as advocate_controls
 from modals.nudges import build_nudge, still_relevant
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 
@@ -61,7 +62,9 @@ def compose(
         text = render(
             "quarter_summary", advocate=AdvocateBrief.of(advocate), summary=summary, quarter=period.label
         )
-        return Composed(text=kit.notification(text), blocks=kit.text_message(text), advocate_id=advocate.id)
+        # Not only thanks: their own controls ride along (what they're happy to do, a pause).
+        blocks = [*kit.text_message(text), advocate_controls(advocate_id=advocate.id)]
+        return Composed(text=kit.notification(text), blocks=blocks, advocate_id=advocate.id)
     if kind == NudgeKind.YEAR_RECOGNITION:
         year = int(payload.get("year", 0))
         top = followup.top_advocates(session=session, year=year)

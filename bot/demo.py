@@ -51,6 +51,7 @@ FORM = {
     Block.DEAL_STAGE: "negotiation",
     Block.REP: REP,
     Block.CONTACT_ROLE: "Director of Data Engineering",
+    Block.CONTACT_NAME: "Jordan Lee",
     Block.CONTACT_CONCERNS: "Can 200 nightly batch jobs move off the legacy scheduler without downtime?",
     Block.WANTED_INDUSTRY: "software",
     Block.WANTED_SIZE: "201-1000",
@@ -240,6 +241,15 @@ def play(demo: Demo) -> None:
     demo.step(
         "Thursday morning, a day and a half before the call: the prep briefs",
         lambda: demo.dispatch_at(datetime(2026, 11, 26, 9, 5, tzinfo=UTC)),
+    )
+    prep = next(
+        m for m in reversed(demo.slack.messages_to(asked_via)) if "Your reference call is" in m["text"]
+    )
+    join = next(e for b in prep["blocks"] for e in b.get("elements", []) if e["action_id"] == Action.CS_JOIN)
+    demo.step(
+        f"{first} would like CS on the call and clicks “Ask CS to join”",
+        lambda: demo.click(Action.CS_JOIN, join["value"], asked_via, "D" + asked_via[1:]),
+        actor=asked_via,
     )
     demo.step(
         "Thursday afternoon, the working day before the call: a reminder",
