@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.clock import Clock, SystemClock
+from bot.courier import Courier
 from bot.cs_team import CsTeam
 from bot.deps import CONTEXT_KEY, Deps
 from bot.qualification import Rules
@@ -67,8 +68,14 @@ def create_app(
     clock: Clock | None = None,
     listener_executor: Executor | None = None,
     verify_token: bool = True,
+    courier: Courier | None = None,
 ) -> App:
+    """`courier` delivers the outbox effects listeners write; one is made (and woken by `db`) when not given."""
+    from bot.scheduler import make_courier
+
     clock = clock or SystemClock()
+    if courier is None:
+        courier = make_courier(settings=settings, db=db, clock=clock)
     deps = Deps(
         settings=settings,
         db=db,
@@ -81,6 +88,7 @@ def create_app(
         ),
         rules=Rules.from_settings(settings),
         policy=policy_from(settings),
+        courier=courier,
     )
     app = App(
         client=make_client(settings),

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from bot import pool_csv
 from bot.app import create_app
 from bot.clock import FrozenClock
-from bot.scheduler import make_dispatcher
+from bot.scheduler import make_courier, make_dispatcher
 from bot.settings import Settings
 from bot.simulator import payloads
 from bot.simulator.executor import TrackingExecutor
@@ -85,8 +85,13 @@ class Demo:
             slack_api_url=self.slack.base_url,
         )
         self.executor = TrackingExecutor()
+        self.courier = make_courier(settings=self.settings, db=self.db, clock=self.clock)
         app = create_app(
-            settings=self.settings, db=self.db, clock=self.clock, listener_executor=self.executor
+            settings=self.settings,
+            db=self.db,
+            clock=self.clock,
+            listener_executor=self.executor,
+            courier=self.courier,
         )
         self.server, self.port = _serve(RefdeskASGI(app, self.db, signing_secret=SECRET))
         self.sender = SlackSender(host="127.0.0.1", port=self.port, signing_secret=SECRET)
@@ -100,6 +105,7 @@ class Demo:
     def close(self) -> None:
         self.server.should_exit = True
         self.executor.shutdown(wait=True)
+        self.courier.stop()
         self.slack.stop()
 
     # --- telling the story -----------------------------------------------------------------------
@@ -109,6 +115,7 @@ class Demo:
         if action is not None:
             action()
             self.executor.wait_idle()
+            self.courier.wait_idle()
         calls = self.slack.calls[self._seen :]
         self._seen = len(self.slack.calls)
         entries = entries_from_calls(
@@ -156,6 +163,7 @@ class Demo:
     def dispatch_at(self, instant: datetime) -> None:
         self.clock.set(instant)
         make_dispatcher(settings=self.settings, db=self.db, clock=self.clock).run_pass()
+        self.courier.wait_idle()
 
     @staticmethod
     def _expect_ok(reply: Any) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.clock import Clock
+from bot.courier import Courier
 from bot.cs_team import CsTeam
 from bot.matching import Policy
 from bot.qualification import Rules
@@ -24,6 +25,7 @@ class Deps:
     cs_team: CsTeam
     rules: Rules
     policy: Policy
+    courier: Courier | None = None  # delivers the outbox effects listeners write (bot/courier.py)
 
 
 def deps_of(context: BoltContext) -> Deps:

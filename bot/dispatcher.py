@@ -16,14 +16,15 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import followup, outreach
+from bot import effects, followup, outreach
 from bot.clock import Clock
 from bot.compose import Composed, compose
 from bot.matching import Policy
 from bot.nudges import INTERNAL, TO_CHANNEL, NudgeKind, send_at
+from bot.qualification import Rules
 from bot.text import Mrkdwn, channel_link, esc, mention, mrkdwn
 from store.db import Database
-from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus
+from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
 log = logging.getLogger(__name__)
 UTC_ZONE = ZoneInfo("UTC")
@@ -67,19 +68,27 @@ class Dispatcher:
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=30)
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    rules: Rules | None = None  # the card's qualification flags, when the card is (re-)rendered
     _zones: dict[str, ZoneInfo] = field(default_factory=dict)
 
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
-        result = PassResult()
-        # Elapsed time is measured on the machine's own timer: the injected clock may stand still.
-        started = time.monotonic()
         with self.db.unit_of_work() as session:
             followup.plan_quarter(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
             followup.plan_year(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
+        return self._drain(effects_only=False)
+
+    def run_effects(self) -> PassResult:
+        """The courier's pass: only the effects handlers just wrote (due now), nothing scheduled."""
+        return self._drain(effects_only=True)
+
+    def _drain(self, *, effects_only: bool) -> PassResult:
+        result = PassResult()
+        # Elapsed time is measured on the machine's own timer: the injected clock may stand still.
+        started = time.monotonic()
         while True:
             now = self.clock.now()
-            claimed = self._claim(now, result)
+            claimed = self._claim(now, result, effects_only=effects_only)
             if not claimed:
                 return result
             result.claimed += len(claimed)
@@ -90,13 +99,17 @@ class Dispatcher:
                 return result  # leave the rest to the next pass rather than outlive our own lease
 
     # --- claiming --------------------------------------------------------------------------------
-    def _claim(self, now: datetime, result: PassResult) -> list[tuple[int, str]]:
+    def _claim(
+        self, now: datetime, result: PassResult, *, effects_only: bool = False
+    ) -> list[tuple[int, str]]:
         """Atomically take up to `batch` due rows (and rows whose claimer died); returns (id, claim token)."""
         token = f"{self.worker}:{uuid.uuid4().hex[:8]}"
         due = or_(
             and_(Nudge.status == NudgeStatus.PENDING, Nudge.due_at <= now),
             and_(Nudge.status == NudgeStatus.SENDING, Nudge.lease_until < now),
         )
+        if effects_only:
+            due = and_(due, Nudge.kind.in_(sorted(effects.EFFECTS)))
         candidates = select(Nudge.id).where(due).order_by(Nudge.due_at, Nudge.id).limit(self.batch)
         if not self.db.is_sqlite:
             # PostgreSQL: replicas skip each other's rows instead of queueing behind them.
@@ -174,8 +187,13 @@ class Dispatcher:
                 result.seconds_in_database += time.monotonic() - started
                 return
             nudge = session.get(Nudge, nudge_id)
+            if nudge.kind in effects.EFFECTS:
+                prepared = effects.prepare(session, nudge, self._context(now))
             internal = nudge.kind in INTERNAL
         result.seconds_in_database += time.monotonic() - started
+        if nudge.kind in effects.EFFECTS:
+            self._run_effect(nudge, token, now, result, prepared)
+            return
         if internal:
             self._run_internal(nudge, token, now, result)
             return
@@ -191,7 +209,12 @@ class Dispatcher:
         result.seconds_in_database += time.monotonic() - started
         if composed is None:
             self._finish(
-                nudge_id, token, result, status=NudgeStatus.CANCELLED, last_error="no longer relevant"
+                nudge_id,
+                token,
+                result,
+                status=NudgeStatus.CANCELLED,
+                last_error="no longer relevant",
+                reason="no longer relevant: answered, moved or cancelled",
             )
             result.cancelled += 1
             return
@@ -232,6 +255,110 @@ class Dispatcher:
                 )
             )
         return waiting is not None
+
+    # --- effects (bot/effects.py) ---------------------------------------------------------------------
+    def _context(self, now: datetime) -> effects.Context:
+        return effects.Context(
+            client=self.client,
+            policy=self.policy,
+            rules=self.rules,
+            cs_channel_id=self.cs_channel_id,
+            now=now,
+        )
+
+    def _run_effect(
+        self,
+        nudge: Nudge,
+        token: str,
+        now: datetime,
+        result: PassResult,
+        prepared: effects.Ready | effects.Wait | effects.Drop,
+    ) -> None:
+        if isinstance(prepared, effects.Drop):
+            self._finish(nudge.id, token, result, status=NudgeStatus.CANCELLED, reason=prepared.reason[:200])
+            result.cancelled += 1
+            return
+        if isinstance(prepared, effects.Wait):
+            self._release(nudge.id, token, result, due_at=prepared.until, count_attempt=False)
+            result.deferred += 1
+            return
+        try:
+            response = prepared.call(self.client)
+        except SlackApiError as error:
+            self._after_slack_error(nudge, token, now, error, result, set(), prepared.thread)
+            return
+        except OSError as error:  # the network or a timeout: try again later, like a 5xx
+            self._retry_or_fail(nudge, token, now, f"network: {error}", result, prepared.thread)
+            return
+        started = time.monotonic()
+        with self.db.unit_of_work() as session:
+            # What later steps need from this call (the card's ts, the ask's channel) is stored in the same
+            # transaction that marks the send done.
+            done = (
+                session.execute(
+                    update(Nudge)
+                    .where(
+                        Nudge.id == nudge.id, Nudge.claimed_by == token, Nudge.status == NudgeStatus.SENDING
+                    )
+                    .values(status=NudgeStatus.SENT, sent_at=now, last_error=None)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                == 1
+            )
+            if done and prepared.after is not None:
+                prepared.after(session, response, now)
+        result.seconds_in_database += time.monotonic() - started
+        result.sent += 1
+
+    def _effect_failed(self, nudge: Nudge, reason: str, thread: tuple[str, str] | None) -> bool:
+        """After the last retry of an effect: undo what would be stuck, and tell who can act. True when told."""
+        if nudge.kind == effects.Fx.CARD:
+            with self.db.unit_of_work() as session:
+                request = session.get(ReferenceRequest, nudge.request_id)
+                requester = request.requester_id if request else None
+            if requester:
+                text = mrkdwn(
+                    ":warning: Request #{} is saved, but I couldn't post it to the CS channel "
+                    "(Slack said `{}`). Please ask an admin to invite me there with `/invite @refdesk`.",
+                    nudge.request_id,
+                    reason,
+                )
+                try:
+                    self.client.chat_postMessage(channel=requester, text=text)
+                except (SlackApiError, OSError):
+                    log.exception("could not tell the requester that card %s failed", nudge.request_id)
+            return True
+        if nudge.kind == effects.Fx.ICS:
+            payload = nudge.payload or {}
+            try:
+                self.client.chat_postMessage(
+                    channel=payload["channel"],
+                    thread_ts=payload["ts"],
+                    text="I couldn't attach the calendar invite; please add the time above to your calendar.",
+                )
+            except (SlackApiError, OSError, KeyError):
+                log.warning("could not say that the invite for engagement %s is missing", nudge.engagement_id)
+            return True
+        if nudge.kind == effects.Fx.ASK:
+            now = self.clock.now()
+            with self.db.unit_of_work() as session:
+                step = outreach.ask_undelivered(session=session, engagement_id=nudge.engagement_id, now=now)
+                if step is not None and step.won:
+                    effects.note(
+                        session,
+                        now=now,
+                        request_id=step.request.id,
+                        text=mrkdwn(
+                            ":warning: I couldn't deliver the ask to *{}* (Slack said `{}`), so nothing reached "
+                            "them and it doesn't count against them. The shortlist below is live again: "
+                            "ask them again or pick someone else.",
+                            step.advocate.name,
+                            reason,
+                        ),
+                    )
+                    effects.shortlist(session, now=now, request_id=step.request.id)
+            return step is not None and step.won
+        return False
 
     def _renew(self, session: Session, nudge_id: int, token: str, now: datetime) -> bool:
         renewed = session.execute(
@@ -305,12 +432,16 @@ class Dispatcher:
         if not self._finish(nudge.id, token, result, status=NudgeStatus.FAILED, last_error=reason[:500]):
             return
         result.failed += 1
-        log.error("nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
+        # A missing calendar file leaves the call confirmed: people add it by hand, as they are told.
+        level = logging.WARNING if nudge.kind == effects.Fx.ICS else logging.ERROR
+        log.log(level, "nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
+        if nudge.kind in effects.EFFECTS and self._effect_failed(nudge, reason, thread):
+            return
         where = f" for request #{nudge.request_id}" if nudge.request_id else ""
         text = mrkdwn(
             ":warning: I couldn't send the *{}* message to {}{} (Slack said `{}`). Please follow up by hand.",
-            nudge.kind.replace("_", " "),
-            _recipient(nudge.recipient),
+            effects.LABELS.get(nudge.kind, nudge.kind.replace("_", " ")),
+            Mrkdwn("CS's thread") if nudge.recipient == effects.THREAD else _recipient(nudge.recipient),
             where,
             reason,
         )
@@ -326,19 +457,20 @@ class Dispatcher:
         """ASK_EXPIRY: the ask lapses and CS hears it in the request's thread."""
         with self.db.unit_of_work() as session:
             step = outreach.expire_ask(session=session, engagement_id=nudge.engagement_id, now=now)
-        request = step.request
-        thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
-        if step.won and thread is not None:
-            text = mrkdwn(
-                ":hourglass: *{}* didn't answer in 4 business days, so the ask lapsed "
-                "(it doesn't count against them). Ask the next candidate from the shortlist.",
-                step.advocate.name,
-            )
-            try:
-                self.client.chat_postMessage(channel=thread[0], thread_ts=thread[1], text=text)
-            except SlackApiError as error:
-                self._retry_or_fail(nudge, token, now, str(error.response.get("error")), result, thread)
-                return
+            if step.won:
+                # Said in the thread, with a fresh shortlist whose Ask buttons are live: both outbox rows, so
+                # a Slack failure here is retried like any other message.
+                effects.note(
+                    session,
+                    now=now,
+                    request_id=step.request.id,
+                    text=mrkdwn(
+                        ":hourglass: *{}* didn't answer in 4 business days, so the ask lapsed "
+                        "(it doesn't count against them). Ask the next candidate from the shortlist below.",
+                        step.advocate.name,
+                    ),
+                )
+                effects.shortlist(session, now=now, request_id=step.request.id)
         self._finish(nudge.id, token, result, status=NudgeStatus.SENT, sent_at=now)
         result.sent += 1
 

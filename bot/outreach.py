@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,7 @@ from store.models import Advocate, Engagement, EngagementStatus, ReferenceReques
 
 CALL_MINUTES = 20  # PROGRAM.md: the ask names 15–20 minutes
 ASKING = (EngagementStatus.ASKED,)
+UNDELIVERED = "ask never delivered"
 
 
 class AlreadyEngaged(RefdeskError):
@@ -78,6 +80,23 @@ def ask(
                 f"Request #{request.id} is {request.status.replace('_', ' ')}: nobody can be asked."
             )
         return _step(session, current.id, won=False)
+    undelivered = session.scalars(
+        select(Engagement).where(
+            Engagement.request_id == request.id,
+            Engagement.advocate_id == advocate.id,
+            Engagement.ended_reason == UNDELIVERED,
+        )
+    ).first()
+    if undelivered is not None:
+        # Asked again after an ask that never reached them: the same engagement opens afresh.
+        undelivered.status, undelivered.ended_reason = EngagementStatus.ASKED, None
+        undelivered.chosen_by, undelivered.asked_at = actor_id, now
+        undelivered.prospect_key = request.prospect_key
+        undelivered.ask_channel = undelivered.ask_ts = None
+        undelivered.asked_via = recipient_of(advocate)
+        session.flush()
+        _asked(session, request, advocate, undelivered, actor_id, now)
+        return _step(session, undelivered.id, won=True)
     engagement = Engagement(
         advocate_id=advocate.id,
         request_id=request.id,
@@ -98,12 +117,29 @@ def ask(
             session.add(engagement)
     except IntegrityError:
         raise AlreadyEngaged(advocate.name, request.id) from None
-    queries.plan_nudges(
-        session=session,
-        planned=nudges.ask_plan(engagement_id=engagement.id, asked_at=now, recipient=recipient_of(advocate)),
-        engagement_id=engagement.id,
-        request_id=request.id,
+    _asked(session, request, advocate, engagement, actor_id, now)
+    return _step(session, engagement.id, won=True)
+
+
+def _asked(
+    session: Session,
+    request: ReferenceRequest,
+    advocate: Advocate,
+    engagement: Engagement,
+    actor_id: str,
+    now: datetime,
+) -> None:
+    """The ask goes out through the outbox; its reminder and lapse are planned when it is delivered."""
+    from bot import effects
+
+    effects.enqueue(
+        session,
+        effects.Fx.ASK,
         now=now,
+        recipient=engagement.asked_via or "",
+        request_id=request.id,
+        engagement_id=engagement.id,
+        payload={"actor": actor_id},
     )
     queries.add_event(
         session=session,
@@ -113,7 +149,6 @@ def ask(
         action="advocate_asked",
         detail={"advocate_id": advocate.id, "engagement_id": engagement.id},
     )
-    return _step(session, engagement.id, won=True)
 
 
 def record_ask_message(*, session: Session, engagement_id: int, channel: str, ts: str) -> None:
@@ -288,6 +323,33 @@ def expire_ask(*, session: Session, engagement_id: int, now: datetime) -> Step:
             at=now,
             actor_id="refdesk",
             action="ask_expired",
+            detail={"engagement_id": engagement_id},
+        )
+    return _step(session, engagement_id, won)
+
+
+def ask_undelivered(*, session: Session, engagement_id: int, now: datetime) -> Step | None:
+    """The ask never reached the advocate after every retry: it ends, uncounted, and the request is free again."""
+    engagement = session.get(Engagement, engagement_id)
+    if engagement is None or engagement.request_id is None:
+        return None
+    won = queries.transition_engagement(
+        session=session,
+        engagement_id=engagement_id,
+        from_statuses=ASKING,
+        to_status=EngagementStatus.CANCELLED,
+        # Never reached them, so it was never an ask: no recency, no "already asked for this prospect".
+        changes={"ended_reason": UNDELIVERED, "asked_at": None, "prospect_key": ""},
+    )
+    if won:
+        queries.cancel_nudges(session=session, engagement_id=engagement_id)
+        free_request(session, engagement, now)
+        queries.add_event(
+            session=session,
+            request_id=engagement.request_id,
+            at=now,
+            actor_id="refdesk",
+            action="ask_undelivered",
             detail={"engagement_id": engagement_id},
         )
     return _step(session, engagement_id, won)

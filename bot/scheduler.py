@@ -8,7 +8,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.app import make_client
 from bot.clock import Clock, SystemClock
+from bot.courier import Courier
 from bot.dispatcher import Dispatcher
+from bot.qualification import Rules
 from bot.settings import Settings
 from bot.shortlist import policy_from
 from store.db import Database
@@ -16,10 +18,15 @@ from store.db import Database
 log = logging.getLogger(__name__)
 
 
-def make_dispatcher(*, settings: Settings, db: Database, clock: Clock | None = None) -> Dispatcher:
+def make_dispatcher(
+    *, settings: Settings, db: Database, clock: Clock | None = None, retries: bool = False
+) -> Dispatcher:
+    """The dispatcher retries per row, in the database (`retries=False`); the courier's first try may take
+    the client's own quick retries (a 429's Retry-After, a 5xx twice) before a row waits for the next pass."""
     return Dispatcher(
         db=db,
-        client=make_client(settings, retries=False),
+        client=make_client(settings, retries=retries),
+        rules=Rules.from_settings(settings),
         clock=clock or SystemClock(),
         cs_channel_id=settings.cs_channel_id,
         policy=policy_from(settings),
@@ -47,3 +54,12 @@ def start_scheduler(*, settings: Settings, db: Database) -> BackgroundScheduler:
     )
     scheduler.start()
     return scheduler
+
+
+def make_courier(
+    *, settings: Settings, db: Database, clock: Clock | None = None, retries: bool = True
+) -> Courier:
+    """A courier for `db`: woken whenever a unit of work that wrote outbox effects commits."""
+    courier = Courier(make_dispatcher(settings=settings, db=db, clock=clock, retries=retries))
+    db.on_effects.append(courier.wake)
+    return courier

@@ -7,16 +7,15 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import workflow
+from bot import effects, workflow
 from bot.deps import Deps, deps_of
 from bot.qualification import needs_lead
 from bot.text import Mrkdwn, mention, mrkdwn
-from handlers.announce import announce_decision, flags_of, update_card
+from handlers.announce import announce_decision, flags_of
 from handlers.engagements import load_request
 from handlers.events import publish_home
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import GONE, NOT_CS, already_decided, tell
-from handlers.shortlist import post_shortlist
 from modals.decline_form import build_decline_modal
 from modals.ids import Action
 from modals.rep_views import LIST_LIMIT, build_request_list, build_submitted_message
@@ -74,10 +73,14 @@ def handle_approve(
     if reason:
         tell(client=client, body=body, respond=respond, text=reason)
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
-        outcome = workflow.approve(
-            session=session, request_id=request.id, actor_id=user_id, now=deps.clock.now()
-        )
+        outcome = workflow.approve(session=session, request_id=request.id, actor_id=user_id, now=now)
+        if outcome is not None and outcome.won:
+            # The shortlist first (it is what CS waits for), then the card and the rep's DM: outbox rows in the
+            # approval's own transaction, computed and sent by the courier after the ack.
+            effects.shortlist(session, now=now, request_id=request.id)
+            announce_decision(session=session, request=outcome.request, now=now)
     if outcome is None or not outcome.won:
         tell(
             client=client,
@@ -86,9 +89,6 @@ def handle_approve(
             text=already_decided(outcome.request if outcome else request),
         )
         return
-    # The shortlist first: it is what CS waits for; the card and the rep's DM follow at once.
-    post_shortlist(client=client, deps=deps, request=outcome.request)
-    announce_decision(client=client, deps=deps, request=outcome.request)
 
 
 def handle_decline_click(
@@ -146,10 +146,11 @@ def handle_cancel(
             ),
         )
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
-        outcome = workflow.cancel(
-            session=session, request_id=request.id, actor_id=user_id, now=deps.clock.now()
-        )
+        outcome = workflow.cancel(session=session, request_id=request.id, actor_id=user_id, now=now)
+        if outcome is not None and outcome.won:
+            effects.card_update(session, now=now, request_id=request.id)
     if outcome is None or not outcome.won:
         tell(
             client=client,
@@ -158,7 +159,6 @@ def handle_cancel(
             text=already_decided(outcome.request if outcome else request),
         )
         return
-    update_card(client=client, deps=deps, request=outcome.request)
     container = body.get("container") or {}
     if container.get("is_ephemeral"):
         with deps.db.unit_of_work() as session:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
-from bot import followup, outreach
+from bot import effects, followup, outreach
 from bot.audience import Brief
 from bot.deps import Deps, deps_of
 from bot.text import mention, money, mrkdwn
@@ -22,7 +24,6 @@ from handlers.engagements import (
     load_step,
     rep_side,
 )
-from handlers.outreach import note_in_thread
 from handlers.replies import tell
 from modals import followup as views
 from modals import kit
@@ -59,7 +60,7 @@ def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
         )
 
 
-def _after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: str) -> None:
+def _suggest_after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: str) -> None:
     if rating == "great":
         from handlers.advocate_side import suggest_next_rung
 
@@ -70,12 +71,17 @@ def _after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: st
             engagement_id=step.engagement.id,
             why=mrkdwn("rated the call with {} *Great*", step.request.prospect_company),
         )
+
+
+def _after_rating(session: Session, step: outreach.Step, rating: str, now: datetime) -> None:
+    """A "not great" call reaches CS's thread, in the rating's own transaction."""
     if rating != "not_great":
         return
     owner = step.advocate.owner_slack_user_id
-    note_in_thread(
-        client=client,
-        request=step.request,
+    effects.note(
+        session,
+        now=now,
+        request_id=step.request.id,
         text=mrkdwn(
             ":rotating_light: *{}* said the call with {} was *not great*. Please reach out to them{}.",
             step.advocate.name,
@@ -101,17 +107,17 @@ def handle_feedback_rating(
     if step is None:
         return
     rating = RATING.match(body["actions"][0]["action_id"]).group(1)
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         first, step = followup.rate(
-            session=session,
-            engagement_id=step.engagement.id,
-            rating=rating,
-            answers=None,
-            now=deps.clock.now(),
+            session=session, engagement_id=step.engagement.id, rating=rating, answers=None, now=now
         )
+        if first:
+            _after_rating(session, step, rating, now)
     if not first:
         tell(client=client, body=body, respond=respond, text="You already told us — thank you!")
         return
+    _suggest_after_rating(client, deps, step, rating)
     thanks = mrkdwn(
         ":pray: Thank you! You said *{}*. If you have a minute, “Tell us more” helps us ask better.",
         views.RATING_LABELS[rating],
@@ -124,7 +130,6 @@ def handle_feedback_rating(
             text=kit.notification(thanks),
             blocks=[*build_text_message(thanks), views.more_only(step.engagement.id)],
         )
-    _after_rating(client, deps, step, rating)
 
 
 def handle_feedback_more(
@@ -164,17 +169,16 @@ def handle_feedback_submission(
         ack(response_action="errors", errors={BlockId.FEEDBACK_RATING: ADVOCATE_ONLY})
         return
     rating, answers = parsed
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         first, step = followup.rate(
-            session=session,
-            engagement_id=step.engagement.id,
-            rating=rating,
-            answers=answers,
-            now=deps.clock.now(),
+            session=session, engagement_id=step.engagement.id, rating=rating, answers=answers, now=now
         )
+        if first:
+            _after_rating(session, step, rating, now)
     ack()
     if first:
-        _after_rating(client, deps, step, rating)
+        _suggest_after_rating(client, deps, step, rating)
 
 
 def handle_checkin_log(
@@ -219,27 +223,25 @@ def handle_checkin_submission(
     if step is None or not rep_side(deps, client, user_id, step):
         ack(response_action="errors", errors={BlockId.CHECKIN_HELPFUL: CHECKIN_REFUSED})
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         step = followup.log_checkin(
-            session=session,
-            engagement_id=step.engagement.id,
-            answers=answers,
-            actor_id=user_id,
-            now=deps.clock.now(),
+            session=session, engagement_id=step.engagement.id, answers=answers, actor_id=user_id, now=now
         )
+        if step.won:
+            effects.note(
+                session,
+                now=now,
+                request_id=step.request.id,
+                text=mrkdwn(
+                    ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*",
+                    mention(user_id),
+                    step.request.prospect_company,
+                    answers["helpful"],
+                    answers["concerns_addressed"],
+                ),
+            )
     ack()
-    if step.won:
-        note_in_thread(
-            client=client,
-            request=step.request,
-            text=mrkdwn(
-                ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*",
-                mention(user_id),
-                step.request.prospect_company,
-                answers["helpful"],
-                answers["concerns_addressed"],
-            ),
-        )
 
 
 def handle_no_call(
@@ -276,26 +278,36 @@ def handle_no_call_submission(
     if step is None or not rep_side(deps, client, user_id, step):
         ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: NO_CALL_REFUSED})
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         step = followup.call_did_not_happen(
             session=session,
             engagement_id=step.engagement.id,
             reschedule=choice == "reschedule",
             actor_id=user_id,
-            now=deps.clock.now(),
+            now=now,
         )
+        if step.won:
+            _no_call(session, step, choice, user_id, now)
     if not step.won:
         ack(response_action="errors", errors={BlockId.NO_CALL_CHOICE: "This call was already changed."})
         return
     ack()
+
+
+def _no_call(session: Session, step: outreach.Step, choice: str, user_id: str, now: datetime) -> None:
+    request_id = step.request.id
     if choice == "reschedule":
         text, blocks = views.build_new_times_request(
             brief=Brief.of(step.request, step.advocate, step.engagement)
         )
-        client.chat_postMessage(channel=step.engagement.asked_via, text=text, blocks=blocks)
-        note_in_thread(
-            client=client,
-            request=step.request,
+        effects.post(
+            session, now=now, to=step.engagement.asked_via, text=text, blocks=blocks, request_id=request_id
+        )
+        effects.note(
+            session,
+            now=now,
+            request_id=request_id,
             text=mrkdwn(
                 ":repeat: The call with *{}* didn't happen; {} asked them for new times.",
                 step.advocate.name,
@@ -303,9 +315,10 @@ def handle_no_call_submission(
             ),
         )
     else:
-        note_in_thread(
-            client=client,
-            request=step.request,
+        effects.note(
+            session,
+            now=now,
+            request_id=request_id,
             text=mrkdwn(
                 ":heavy_multiplication_x: The call with *{}* didn't happen and won't: cancelled by {}, "
                 "not counted as a reference. The request can ask someone else.",
@@ -382,6 +395,7 @@ def record(
     *, client: WebClient, deps: Deps, step: outreach.Step, outcome: str, final_arr: int | None, actor_id: str
 ) -> None:
     """Every advocate on the request hears the outcome; a big win alerts CS to send a gift."""
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         result = followup.record_outcome(
             session=session,
@@ -389,10 +403,34 @@ def record(
             outcome=outcome,
             final_arr=final_arr,
             actor_id=actor_id,
-            now=deps.clock.now(),
+            now=now,
         )
-    if not result.won:
-        return
+        if result.won:
+            _tell_outcome(session, deps, step, result, outcome, final_arr, actor_id, now)
+    if result.won and outcome == "won":
+        from handlers.advocate_side import suggest_next_rung
+
+        for advocate in result.advocates:
+            suggest_next_rung(
+                deps=deps,
+                client=client,
+                advocate_id=advocate.id,
+                engagement_id=step.engagement.id,
+                why=mrkdwn("helped {} sign", result.request.prospect_company),
+            )
+
+
+def _tell_outcome(
+    session: Session,
+    deps: Deps,
+    step: outreach.Step,
+    result: followup.Outcome,
+    outcome: str,
+    final_arr: int | None,
+    actor_id: str,
+    now: datetime,
+) -> None:
+    request_id = result.request.id
     for advocate in result.advocates:
         recipient = outreach.recipient_of(advocate)
         text = render_for(
@@ -400,8 +438,13 @@ def record(
             Brief.of(result.request, advocate, step.engagement),
         )
         if recipient:
-            client.chat_postMessage(
-                channel=recipient, text=kit.notification(text), blocks=build_text_message(text)
+            effects.post(
+                session,
+                now=now,
+                to=recipient,
+                text=kit.notification(text),
+                blocks=build_text_message(text),
+                request_id=request_id,
             )
     reporter = mention(actor_id)
     summary = (
@@ -414,18 +457,7 @@ def record(
         if outcome == "won"
         else mrkdwn(":memo: {} was lost (reported by {}).", result.request.prospect_company, reporter)
     )
-    note_in_thread(client=client, request=result.request, text=summary)
-    if outcome == "won":
-        from handlers.advocate_side import suggest_next_rung
-
-        for advocate in result.advocates:
-            suggest_next_rung(
-                deps=deps,
-                client=client,
-                advocate_id=advocate.id,
-                engagement_id=step.engagement.id,
-                why=mrkdwn("helped {} sign", result.request.prospect_company),
-            )
+    effects.note(session, now=now, request_id=request_id, text=summary)
     if outcome == "won" and (final_arr or 0) >= deps.settings.big_win_arr:
         # Formal recognition names them: in public only with their consent.
         names = (
@@ -437,12 +469,15 @@ def record(
             )
             or "the advocate"
         )
-        client.chat_postMessage(
-            channel=deps.settings.cs_channel_id,
+        effects.post(
+            session,
+            now=now,
+            to=deps.settings.cs_channel_id,
             text=mrkdwn(
                 ":gift: A big win: {} signed for {} ARR. Please send {} a gift or formal recognition.",
                 result.request.prospect_company,
                 money(final_arr),
                 names,
             ),
+            request_id=request_id,
         )

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
-from bot import outreach
+from bot import effects, outreach
 from bot.audience import Brief
 from bot.calendar import invite
-from bot.deps import Deps, deps_of
-from bot.text import Mrkdwn, mention, mrkdwn
+from bot.deps import deps_of
+from bot.text import mention, mrkdwn
 from handlers.engagements import (
     ADVOCATE_ONLY,
     CANCEL_REFUSED,
@@ -35,9 +34,7 @@ from modals import outreach as views
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
 from modals.rep_views import build_text_message
-from store.models import EngagementStatus, ReferenceRequest
-
-log = logging.getLogger(__name__)
+from store.models import EngagementStatus
 
 
 def register(app: App) -> None:
@@ -47,38 +44,6 @@ def register(app: App) -> None:
     app.action(re.compile(rf"^{Action.PICK_TIME}_\d$"))(handle_pick_time)
     app.action(Action.RESCHEDULE)(handle_reschedule)
     app.action(Action.CANCEL_CALL)(handle_cancel_call)
-
-
-def note_in_thread(*, client: WebClient, request: ReferenceRequest, text: str) -> None:
-    """Keep CS's thread under the approval card current (`text` escaped unless it is `Mrkdwn`)."""
-    if request.card_channel and request.card_ts:
-        client.chat_postMessage(
-            channel=request.card_channel, thread_ts=request.card_ts, text=kit.message_text(text)
-        )
-
-
-def send_ask(*, client: WebClient, deps: Deps, step: outreach.Step, actor_id: str) -> None:
-    """The ask goes to the advocate on Slack, or as a ready-to-send draft to their CS owner."""
-    request, advocate, engagement = step.request, step.advocate, step.engagement
-    brief = Brief.of(request, advocate, engagement)
-    if advocate.slack_user_id:
-        text, blocks = views.build_ask(brief=brief)
-        how = Mrkdwn("by DM")
-    else:
-        text, blocks = views.build_owner_draft(brief=brief, email=advocate.email)
-        how = mrkdwn("through their CS owner {}", mention(advocate.owner_slack_user_id))
-    posted = client.chat_postMessage(channel=engagement.asked_via, text=text, blocks=blocks)
-    with deps.db.unit_of_work() as session:
-        outreach.record_ask_message(
-            session=session, engagement_id=engagement.id, channel=posted["channel"], ts=posted["ts"]
-        )
-    note_in_thread(
-        client=client,
-        request=request,
-        text=mrkdwn(
-            ":outbox_tray: {} asked *{}* {}. Waiting for their answer.", mention(actor_id), advocate.name, how
-        ),
-    )
 
 
 def handle_ask_yes(
@@ -123,33 +88,34 @@ def handle_ask_no(
     )
     if step is None:
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         step = outreach.decline_ask(
-            session=session, engagement_id=step.engagement.id, actor_id=user_id, now=deps.clock.now()
+            session=session, engagement_id=step.engagement.id, actor_id=user_id, now=now
         )
+        if step.won:
+            thanks = views.render_for("ask_passed", Brief.of(step.request, step.advocate, step.engagement))
+            effects.update(
+                session,
+                now=now,
+                text=kit.notification(thanks),
+                blocks=build_text_message(thanks),
+                engagement_id=step.engagement.id,
+                request_id=step.request.id,
+            )
+            effects.note(
+                session,
+                now=now,
+                request_id=step.request.id,
+                text=mrkdwn(
+                    ":leftwards_arrow_with_hook: *{}* said not this time. "
+                    "The shortlist below is up to date: ask the next candidate.",
+                    step.advocate.name,
+                ),
+            )
+            effects.shortlist(session, now=now, request_id=step.request.id)
     if not step.won:
         tell(client=client, body=body, respond=respond, text="This ask was already answered. Thank you!")
-        return
-    thanks = views.render_for("ask_passed", Brief.of(step.request, step.advocate, step.engagement))
-    if step.engagement.ask_channel and step.engagement.ask_ts:
-        client.chat_update(
-            channel=step.engagement.ask_channel,
-            ts=step.engagement.ask_ts,
-            text=kit.notification(thanks),
-            blocks=build_text_message(thanks),
-        )
-    note_in_thread(
-        client=client,
-        request=step.request,
-        text=mrkdwn(
-            ":leftwards_arrow_with_hook: *{}* said not this time. "
-            "The shortlist below is up to date: ask the next candidate.",
-            step.advocate.name,
-        ),
-    )
-    from handlers.shortlist import post_shortlist
-
-    post_shortlist(client=client, deps=deps, request=step.request)
 
 
 def handle_times_submission(
@@ -178,28 +144,38 @@ def handle_times_submission(
             actor_id=user_id,
             now=now,
         )
+        if step.won:
+            _times_proposed(session, step, was_scheduled, now)
     if not step.won:
         ack(response_action="errors", errors={BlockId.TIME_1: "This reference was cancelled or has ended."})
         return
     ack()
-    if step.engagement.ask_channel and step.engagement.ask_ts and not was_scheduled:
+
+
+def _times_proposed(session: Session, step: outreach.Step, was_scheduled: bool, now: datetime) -> None:
+    """The advocate's answer replaces the ask, the rep gets the times to pick from, CS's thread hears it."""
+    request_id = step.request.id
+    if not was_scheduled:
         answered = mrkdwn(
             ":white_check_mark: Thank you! I've passed your times to {}, "
             "who will confirm one with the prospect. You'll get an invite.",
             mention(step.request.rep_id),
         )
-        client.chat_update(
-            channel=step.engagement.ask_channel,
-            ts=step.engagement.ask_ts,
+        effects.update(
+            session,
+            now=now,
             text=answered,
             blocks=build_text_message(answered),
+            engagement_id=step.engagement.id,
+            request_id=request_id,
         )
     text, blocks = views.build_times_for_rep(brief=Brief.of(step.request, step.advocate, step.engagement))
-    client.chat_postMessage(channel=step.request.rep_id, text=text, blocks=blocks)
+    effects.post(session, now=now, to=step.request.rep_id, text=text, blocks=blocks, request_id=request_id)
     verb = "offered new times" if was_scheduled else "said yes"
-    note_in_thread(
-        client=client,
-        request=step.request,
+    effects.note(
+        session,
+        now=now,
+        request_id=request_id,
         text=mrkdwn(
             ":white_check_mark: *{}* {}; {} is picking a time.",
             step.advocate.name,
@@ -239,10 +215,36 @@ def handle_pick_time(
         refuse_unreadable(client=client, body=body, respond=respond)
         return
     now = deps.clock.now()
+    container = body.get("container") or {}
     with deps.db.unit_of_work() as session:
         step = outreach.pick_time(
             session=session, engagement_id=step.engagement.id, call_at=call_at, actor_id=user_id, now=now
         )
+        if step.won:
+            if container.get("channel_id") and container.get("message_ts"):
+                effects.update(
+                    session,
+                    now=now,
+                    channel=container["channel_id"],
+                    ts=container["message_ts"],
+                    text=mrkdwn("Confirmed: {}", views.when(call_at)),
+                    blocks=views.build_status_line(
+                        mrkdwn(":white_check_mark: You picked {}.", views.when(call_at))
+                    ),
+                    request_id=step.request.id,
+                )
+            confirm(session=session, step=step, now=now)
+            effects.note(
+                session,
+                now=now,
+                request_id=step.request.id,
+                text=mrkdwn(
+                    ":calendar: Call scheduled: *{}* × {}, {}.",
+                    step.advocate.name,
+                    step.request.prospect_company,
+                    views.when(call_at),
+                ),
+            )
     if not step.won:
         tell(
             client=client,
@@ -250,58 +252,24 @@ def handle_pick_time(
             respond=respond,
             text="That time is no longer open: the call was already confirmed, moved or cancelled.",
         )
-        return
-    container = body.get("container") or {}
-    if container.get("channel_id") and container.get("message_ts"):
-        client.chat_update(
-            channel=container["channel_id"],
-            ts=container["message_ts"],
-            text=mrkdwn("Confirmed: {}", views.when(call_at)),
-            blocks=views.build_status_line(mrkdwn(":white_check_mark: You picked {}.", views.when(call_at))),
-        )
-    confirm(client=client, deps=deps, step=step)
-    note_in_thread(
-        client=client,
-        request=step.request,
-        text=mrkdwn(
-            ":calendar: Call scheduled: *{}* × {}, {}.",
-            step.advocate.name,
-            step.request.prospect_company,
-            views.when(call_at),
-        ),
-    )
 
 
-def confirm(*, client: WebClient, deps: Deps, step: outreach.Step) -> None:
-    """Both sides get the confirmation, then the calendar invite in its thread."""
+def confirm(*, session: Session, step: outreach.Step, now: datetime) -> None:
+    """Both sides get the confirmation, then the calendar invite in its thread (once the confirmation is in)."""
     brief = Brief.of(step.request, step.advocate, step.engagement)
     text, blocks = views.build_confirmation(brief=brief)
-    ics = invite(brief=brief, now=deps.clock.now())
-    posted = [
-        client.chat_postMessage(channel=user, text=text, blocks=blocks)
-        for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id])
-    ]
-    for message in posted:
-        try:
-            client.files_upload_v2(
-                channel=message["channel"],
-                thread_ts=message["ts"],
-                content=ics,
-                filename="reference-call.ics",
-                title="Calendar invite",
-            )
-        except SlackApiError as error:
-            # The call is confirmed either way; without the file, people add it to their calendars by hand.
-            log.warning(
-                "calendar invite for engagement %s not attached: %s",
-                step.engagement.id,
-                error.response.get("error"),
-            )
-            client.chat_postMessage(
-                channel=message["channel"],
-                thread_ts=message["ts"],
-                text="I couldn't attach the calendar invite; please add the time above to your calendar.",
-            )
+    ics = invite(brief=brief, now=now).decode()
+    for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
+        effects.post(
+            session,
+            now=now,
+            to=user,
+            text=text,
+            blocks=blocks,
+            request_id=step.request.id,
+            engagement_id=step.engagement.id,
+            then={"ics": ics},
+        )
 
 
 def handle_reschedule(
@@ -351,20 +319,23 @@ def handle_cancel_call(
     )
     if step is None:
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         step = outreach.cancel_call(
-            session=session, engagement_id=step.engagement.id, actor_id=user_id, now=deps.clock.now()
+            session=session, engagement_id=step.engagement.id, actor_id=user_id, now=now
         )
+        if step.won:
+            text = mrkdwn(
+                ":heavy_multiplication_x: The reference call between *{}* and {} is cancelled (by {}). "
+                "Nothing more will be sent about it.",
+                step.advocate.name,
+                step.request.prospect_company,
+                mention(user_id),
+            )
+            for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
+                effects.post(session, now=now, to=user, text=text, request_id=step.request.id)
+            effects.note(
+                session, now=now, request_id=step.request.id, text=text + " The request can ask someone else."
+            )
     if not step.won:
         tell(client=client, body=body, respond=respond, text="This call was already cancelled or has ended.")
-        return
-    text = mrkdwn(
-        ":heavy_multiplication_x: The reference call between *{}* and {} is cancelled (by {}). "
-        "Nothing more will be sent about it.",
-        step.advocate.name,
-        step.request.prospect_company,
-        mention(user_id),
-    )
-    for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
-        client.chat_postMessage(channel=user, text=text)
-    note_in_thread(client=client, request=step.request, text=text + " The request can ask someone else.")

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
-from bot import outreach, shortlist, workflow
+from bot import effects, outreach, shortlist, workflow
 from bot.deps import Deps, deps_of
+from bot.matching import Policy
 from bot.text import Mrkdwn, mention, mrkdwn, render
-from handlers.announce import update_card
 from handlers.engagements import load_request
 from handlers.guard import button_ids, refuse_unreadable
-from handlers.outreach import send_ask
-from handlers.replies import CS_ONLY_ASK, CS_ONLY_NO_MATCH, CS_ONLY_SHORTLIST, GONE, dm, tell
+from handlers.replies import CS_ONLY_ASK, CS_ONLY_NO_MATCH, CS_ONLY_SHORTLIST, GONE, tell
 from modals.ids import Action
 from modals.rep_views import build_text_message
 from modals.shortlist import build_shortlist, shortlist_text
@@ -39,34 +40,34 @@ def _numbers(body: dict[str, Any], count: int) -> list[int] | None:
     return numbers
 
 
-def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[Mrkdwn, list]:
+def render_page(
+    *, session: Session, request: ReferenceRequest, policy: Policy, today: date, page: int
+) -> tuple[Mrkdwn, list]:
     """The shortlist page as it stands now: ranking, and what was already picked or closed."""
-    today = deps.clock.now().date()
-    with deps.db.unit_of_work() as session:
-        # Page 1 needs only those who could be shortlisted; Show more (and an empty page 1) shows the rest.
-        ranked = shortlist.ranked_for(
-            session=session, request=request, policy=deps.policy, today=today, strict=page == 1
+    # Page 1 needs only those who could be shortlisted; Show more (and an empty page 1) shows the rest.
+    ranked = shortlist.ranked_for(
+        session=session, request=request, policy=policy, today=today, strict=page == 1
+    )
+    if page == 1 and not any(shortlist.good_enough(a) for a in ranked):
+        ranked = shortlist.ranked_for(session=session, request=request, policy=policy, today=today)
+    picked = closed = None
+    if request.active_advocate_id:
+        advocate = session.get(Advocate, request.active_advocate_id)
+        chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
+        who = mention(chosen.chosen_by) if chosen and chosen.chosen_by else Mrkdwn("CS")
+        picked = mrkdwn(
+            ":raised_hand: {} asked *{}* for this request.",
+            who,
+            advocate.name if advocate else "an advocate",
         )
-        if page == 1 and not any(shortlist.good_enough(a) for a in ranked):
-            ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
-        picked = closed = None
-        if request.active_advocate_id:
-            advocate = session.get(Advocate, request.active_advocate_id)
-            chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
-            who = mention(chosen.chosen_by) if chosen and chosen.chosen_by else Mrkdwn("CS")
-            picked = mrkdwn(
-                ":raised_hand: {} asked *{}* for this request.",
-                who,
-                advocate.name if advocate else "an advocate",
-            )
-        if request.status == RequestStatus.NO_MATCH:
-            by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
-            closed = mrkdwn(":no_entry_sign: No good match: {} told the rep why.", by)
+    if request.status == RequestStatus.NO_MATCH:
+        by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
+        closed = mrkdwn(":no_entry_sign: No good match: {} told the rep why.", by)
     blocks = build_shortlist(
         request=request,
         ranked=ranked,
         page=page,
-        policy=deps.policy,
+        policy=policy,
         today=today,
         picked=picked,
         closed=closed,
@@ -74,20 +75,29 @@ def _render(deps: Deps, request: ReferenceRequest, *, page: int) -> tuple[Mrkdwn
     return shortlist_text(request), blocks
 
 
-def post_shortlist(*, client: WebClient, deps: Deps, request: ReferenceRequest) -> None:
-    """Page 1 of the shortlist, in the approval card's thread."""
-    if not (request.card_channel and request.card_ts):
-        return
-    text, blocks = _render(deps, request, page=1)
-    client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=text, blocks=blocks)
-
-
 def _refresh(
     client: WebClient, body: dict[str, Any], deps: Deps, request: ReferenceRequest, page: int
 ) -> None:
     container = body.get("container") or {}
-    text, blocks = _render(deps, request, page=page)
+    with deps.db.unit_of_work() as session:
+        text, blocks = render_page(
+            session=session, request=request, policy=deps.policy, today=deps.clock.now().date(), page=page
+        )
     client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)
+
+
+def _refresh_later(session: Session, body: dict[str, Any], request_id: int, page: int, now: datetime) -> None:
+    """Re-render the clicked shortlist message from the state just committed, through the outbox."""
+    container = body.get("container") or {}
+    if container.get("channel_id") and container.get("message_ts"):
+        effects.shortlist_update(
+            session,
+            now=now,
+            request_id=request_id,
+            channel=container["channel_id"],
+            ts=container["message_ts"],
+            page=page,
+        )
 
 
 def handle_show_more(
@@ -136,7 +146,7 @@ def handle_ask(
             text=f"Request #{request.id} is {request.status.replace('_', ' ')}: nobody can be asked for it now.",
         )
         return
-    today = deps.clock.now().date()
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         if request.active_advocate_id:
             picked = session.get(Advocate, request.active_advocate_id)
@@ -162,7 +172,7 @@ def handle_ask(
                 ),
             )
             return
-        ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
+        ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=now.date())
         assessment = next((a for a in ranked if a.candidate.advocate_id == advocate_id), None)
         if assessment is None or not shortlist.good_enough(assessment):
             why = "; ".join(e.reason for e in assessment.exclusions) if assessment else "no longer a match"
@@ -177,13 +187,16 @@ def handle_ask(
                 ),
             )
             return
+        # The ask (and its thread note, once delivered) goes through the outbox with the state it announces.
         step = outreach.ask(
             session=session,
             request=request,
             advocate=session.get(Advocate, advocate_id),
             actor_id=user_id,
-            now=deps.clock.now(),
+            now=now,
         )
+        if step.won:
+            _refresh_later(session, body, request.id, page, now)
     if not step.won:
         tell(
             client=client,
@@ -194,8 +207,6 @@ def handle_ask(
             ),
         )
         return
-    _refresh(client, body, deps, step.request, page=page)
-    send_ask(client=client, deps=deps, step=step, actor_id=user_id)
 
 
 def handle_no_match(
@@ -216,13 +227,26 @@ def handle_no_match(
     if request is None:
         tell(client=client, body=body, respond=respond, text=GONE)
         return
-    today = deps.clock.now().date()
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
-        ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=today)
+        ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=now.date())
         reasons = shortlist.no_match_reasons(ranked)
         outcome = workflow.close_no_match(
-            session=session, request_id=request_id, actor_id=user_id, reasons=reasons, now=deps.clock.now()
+            session=session, request_id=request_id, actor_id=user_id, reasons=reasons, now=now
         )
+        if outcome is not None and outcome.won:
+            closed = outcome.request
+            text = render("request_no_match", r=closed, actor=user_id, reasons=reasons)
+            effects.dm(
+                session,
+                now=now,
+                users=[closed.rep_id, closed.requester_id],
+                text=text,
+                blocks=build_text_message(text),
+                request_id=closed.id,
+            )
+            effects.card_update(session, now=now, request_id=closed.id)
+            _refresh_later(session, body, closed.id, 1, now)
     if outcome is None or not outcome.won:
         current = outcome.request if outcome else request
         tell(
@@ -232,8 +256,3 @@ def handle_no_match(
             text=f"Request #{request_id} is already {current.status.replace('_', ' ')}. Nothing changed.",
         )
         return
-    closed = outcome.request
-    text = render("request_no_match", r=closed, actor=user_id, reasons=reasons)
-    dm(client=client, users=[closed.rep_id, closed.requester_id], text=text, blocks=build_text_message(text))
-    update_card(client=client, deps=deps, request=closed)
-    _refresh(client, body, deps, closed, page=1)

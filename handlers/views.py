@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot import workflow
 from bot.deps import deps_of
-from handlers.announce import announce_decision, post_card, tell_rep_submitted
+from handlers.announce import announce_decision, announce_submitted
 from handlers.replies import NOT_CS, already_decided
 from modals.decline_form import build_notice_modal, decline_request_id, parse_decline_form
 from modals.ids import Block, Callback
@@ -34,22 +34,15 @@ def handle_request_submission(
     if isinstance(parsed, dict):
         ack(response_action="errors", errors=parsed)
         return
-    # Stored before the ack: if the database fails, the modal stays open with everything typed.
+    # Stored before the ack, with the card and the rep's receipt as outbox rows in the same transaction: if the
+    # database fails, the modal stays open with everything typed; if Slack fails, the courier retries.
     with deps.db.unit_of_work() as session:
         submitted = workflow.submit(
             session=session, form=parsed, requester_id=body["user"]["id"], view_id=view["id"], now=now
         )
+        if submitted.created:
+            announce_submitted(session=session, request=submitted.request, now=now)
     ack()
-    if not submitted.created:
-        return
-    request = submitted.request
-    posted = post_card(client=client, deps=deps, request=request)
-    if posted is not None:
-        with deps.db.unit_of_work() as session:
-            workflow.record_card(
-                session=session, request_id=request.id, channel=posted[0], ts=posted[1], now=deps.clock.now()
-            )
-    tell_rep_submitted(client=client, request=request)
 
 
 def handle_decline_submission(
@@ -71,10 +64,13 @@ def handle_decline_submission(
     if not deps.cs_team.is_cs(client, user_id):
         ack(response_action="errors", errors={Block.DECLINE_REASON: NOT_CS})
         return
+    now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         outcome = workflow.decline(
-            session=session, request_id=request_id, actor_id=user_id, form=parsed, now=deps.clock.now()
+            session=session, request_id=request_id, actor_id=user_id, form=parsed, now=now
         )
+        if outcome is not None and outcome.won:
+            announce_decision(session=session, request=outcome.request, now=now)
     if outcome is None:
         ack(
             response_action="update",
@@ -88,4 +84,3 @@ def handle_decline_submission(
         )
         return
     ack()
-    announce_decision(client=client, deps=deps, request=outcome.request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Called after a unit of work that wrote outbox effects commits (the courier's wake-up).
+        self.on_effects: list[Callable[[], None]] = []
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -72,6 +74,9 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+        if session.info.pop("refdesk_effects", False):
+            for wake in self.on_effects:
+                wake()
 
     def check_connection(self) -> None:
         """Connect and run one query; the driver's error, if any, is raised (`ping` is the quiet form)."""

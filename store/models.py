@@ -320,6 +320,8 @@ class Nudge(Base):
     status: Mapped[str] = mapped_column(String(20), default=NudgeStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Why a cancelled row was not sent (answered, moved, its moment passed): said, not silently dropped.
+    reason: Mapped[str | None] = mapped_column(String(200))
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

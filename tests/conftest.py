@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.clock import FrozenClock
+from bot.scheduler import make_courier
 from bot.settings import Settings
 from bot.simulator.executor import TrackingExecutor
 from bot.web import RefdeskASGI
@@ -154,17 +155,29 @@ def harness(database: Database, slack: FakeSlack, http_server: tuple[Switch, int
     slack.cs_members = [*CS_MEMBERS, "U0BOT"]
     clock = FrozenClock(START)
     executor = TrackingExecutor()
-    app = create_app(settings=make_settings(slack), db=database, clock=clock, listener_executor=executor)
+    courier = make_courier(settings=make_settings(slack), db=database, clock=clock)
+    app = create_app(
+        settings=make_settings(slack), db=database, clock=clock, listener_executor=executor, courier=courier
+    )
     switch.target = RefdeskASGI(app, database, signing_secret=SIGNING_SECRET)
     assert slack.of("auth.test"), "the app checks its token at start-up"
     slack.clear()
     errors = ErrorLog()
     logging.getLogger("refdesk").addHandler(errors)
     sender = SlackSender(host="127.0.0.1", port=port, signing_secret=SIGNING_SECRET)
-    h = Harness(slack=slack, db=database, clock=clock, sender=sender, executor=executor, errors=errors)
+    h = Harness(
+        slack=slack,
+        db=database,
+        clock=clock,
+        sender=sender,
+        executor=executor,
+        errors=errors,
+        courier=courier,
+    )
     yield h
-    executor.wait_idle()
+    h.settle()
     executor.shutdown()
+    courier.stop()
     logging.getLogger("refdesk").removeHandler(errors)
     assert not slack.invalid_blocks, "Slack would refuse these blocks:\n" + "\n".join(slack.invalid_blocks)
     if not h.expect_errors:

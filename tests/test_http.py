@@ -62,8 +62,9 @@ def test_unknown_paths_are_404(harness):
 def test_an_unexpected_error_reaches_the_user_as_an_apology_with_an_id(harness):
     request_id = harness.file_request()
     harness.expect_errors = True
-    harness.slack.fail("chat.update", error="internal_error")
-    reply = harness.click(Action.APPROVE, request_id, user="U0CS1")
+    # Opening the decline form is the listener's own Slack call (messages go through the outbox instead).
+    harness.slack.fail("views.open", error="internal_error")
+    reply = harness.click(Action.DECLINE, request_id, user="U0CS1")
     assert reply.status == 200
     [told] = harness.ephemerals_to("U0CS1")
     match = re.search(r"error id `([0-9a-f]{8})`", told)

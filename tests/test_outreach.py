@@ -94,7 +94,7 @@ def test_the_ask_says_what_program_md_says_and_makes_no_easy(harness):
     assert [e["text"]["text"] for e in ask["blocks"][1]["elements"]] == ["Yes, happy to", "Not this time"]
     assert any("asked *Dana Whitfield* by DM" in m["text"] for m in harness.thread_replies())
     with harness.db.unit_of_work() as session:
-        kinds = sorted(n.kind for n in session.scalars(select(Nudge)))
+        kinds = sorted(n.kind for n in session.scalars(select(Nudge)) if not n.kind.startswith("fx_"))
     assert kinds == ["ask_expiry", "ask_reminder"]
 
 
@@ -255,7 +255,11 @@ def test_silence_gets_one_reminder_then_the_ask_lapses(harness):
     [reminder] = harness.slack.of("chat.postMessage")
     assert reminder["channel"] == "U0DANA" and "gentle nudge" in reminder["text"]
     harness.dispatch(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))  # Thursday: 4 business days
-    lapsed = harness.thread_replies()[-1]
+    lapsed, fresh = harness.thread_replies()[-2:]
+    # The thread offers the next candidates at once: a fresh shortlist with live Ask buttons.
+    buttons = [b["accessory"] for b in fresh["blocks"] if "accessory" in b]
+    assert fresh["text"].startswith("Shortlist for request")
+    assert any(b["action_id"] == Action.ASK for b in buttons)
     assert "didn't answer in 4 business days" in lapsed["text"]
     with harness.db.unit_of_work() as session:
         assert session.get(Engagement, engagement_id).status == "expired"

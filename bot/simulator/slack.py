@@ -30,6 +30,7 @@ class Failure:
     error: str | None = None  # Slack's {"ok": false, "error": ...}
     retry_after: int | None = None
     times: int = 1
+    hang: float = 0.0  # a timeout: Slack never acts on the call and answers nothing for `hang` seconds
 
 
 class FakeSlack:
@@ -77,11 +78,13 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int | None = None,
         times: int = 1,
+        hang: float = 0.0,
     ) -> None:
-        """The next `times` calls of `method` fail: HTTP `status` (429/5xx) or Slack's ok=false `error`."""
+        """The next `times` calls of `method` fail: HTTP `status` (429/5xx), Slack's ok=false `error`, or
+        (`hang` seconds) no answer at all, so the caller's timeout fires; Slack did not act on it."""
         with self._lock:
             self._failures.setdefault(method, []).append(
-                Failure(status=status, error=error, retry_after=retry_after, times=times)
+                Failure(status=status, error=error, retry_after=retry_after, times=times, hang=hang)
             )
 
     # --- reading -------------------------------------------------------------------------------
@@ -237,6 +240,10 @@ class FakeSlack:
                     failure = fake._check_blocks(method, params)
                 with fake._lock:
                     fake.calls.append(Call(method, params, dict(self.headers), ok=failure is None))
+                if failure and failure.hang:
+                    time.sleep(failure.hang)
+                    self.close_connection = True
+                    return
                 if failure and failure.status != 200:
                     body = json.dumps(
                         {"ok": False, "error": "ratelimited" if failure.status == 429 else "fatal_error"}

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import FrozenClock
+from bot.courier import Courier
 from bot.dispatcher import PassResult
 from modals.ids import Action, Block, Callback
 from store.db import Database
@@ -51,19 +52,25 @@ class Harness:
     sender: SlackSender
     executor: TrackingExecutor
     errors: ErrorLog
+    courier: Courier | None = None
     expect_errors: bool = False
     _views: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def settle(self) -> None:
+        """Every listener finished, and every outbox effect they wrote was tried by the courier."""
         self.executor.wait_idle()
+        if self.courier is not None:
+            self.courier.wait_idle()
 
     def dispatch(self, at: datetime) -> PassResult:
-        """One dispatcher pass as if at `at`, against the same fake Slack."""
+        """One dispatcher pass as if at `at`, against the same fake Slack (and the courier's work it wakes)."""
         from bot.scheduler import make_dispatcher
         from tests.conftest import make_settings
 
         self.clock.set(at)
-        return make_dispatcher(settings=make_settings(self.slack), db=self.db, clock=self.clock).run_pass()
+        result = make_dispatcher(settings=make_settings(self.slack), db=self.db, clock=self.clock).run_pass()
+        self.settle()
+        return result
 
     # --- slash commands --------------------------------------------------------------------------
     def command(self, text: str = "", *, user: str = REP, **kwargs: Any) -> Reply:
