@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -27,6 +27,7 @@ from store.db import Database
 
 SLACK_API_URL = "https://slack.com/api/"
 BOLT_LOGGER = "refdesk.bolt"
+LISTENER_THREADS = 16
 
 
 class _ClientWinsOnPurpose(logging.Filter):
@@ -74,6 +75,9 @@ def create_app(
     from bot.scheduler import make_courier
 
     clock = clock or SystemClock()
+    if listener_executor is None:
+        # Listeners ack first and hand slow work to the outbox, so a pool this size never makes an ack wait.
+        listener_executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
     if courier is None:
         courier = make_courier(settings=settings, db=db, clock=clock)
     deps = Deps(

@@ -82,18 +82,17 @@ def cmd_run(_: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
+    # Checked once here, so a bad setting is one line before any worker starts; each worker then builds its
+    # own app, database engine, courier and scheduler (bot.web.serve_app).
     db = open_database(settings)
-    app = build_app(settings, db)
-    announce_rules(settings)
+    build_app(settings, db)  # the token, proved by auth.test
+    db.engine.dispose()
     import uvicorn
 
-    from bot.scheduler import start_scheduler
-    from bot.web import RefdeskASGI
-
-    start_scheduler(settings=settings, db=db)
-
     uvicorn.run(
-        RefdeskASGI(app, db, signing_secret=settings.slack_signing_secret),
+        "bot.web:serve_app",
+        factory=True,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
@@ -314,6 +313,12 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, each with its own app and courier (default 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database maintenance")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -18,22 +19,29 @@ from store.db import Database
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+ACK_THREADS = 32  # requests waiting for their listener's ack() at once, per process
 
 
 class RefdeskASGI(SlackRequestHandler):
     """`POST /slack/events` for Slack (verified first: bot/verification.py), `GET /healthz` for the load balancer."""
 
-    def __init__(self, app: App, db: Database, *, signing_secret: str) -> None:
+    def __init__(
+        self, app: App, db: Database, *, signing_secret: str, ack_threads: int = ACK_THREADS
+    ) -> None:
         super().__init__(app, path=EVENTS_PATH)
         self.db = db
         self.verifier = SlackVerifier(signing_secret)
+        # Bolt's App is synchronous, and each request's thread waits there until its listener calls ack().
+        # Those threads are refdesk's own, never shared with slow work (asyncio's default pool, six threads
+        # on two cores, also ran the health check and anything else sent to_thread): listeners run in Bolt's
+        # listener pool, and what is slow after the ack (rendering, Slack calls) goes through the outbox.
+        self._acks = ThreadPoolExecutor(max_workers=ack_threads, thread_name_prefix="ack")
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
-        # Bolt's App is synchronous: run it off the event loop so one slow request never stalls the rest.
         bolt_request = BoltRequest(
             body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers()
         )
-        return await asyncio.to_thread(self.app.dispatch, bolt_request)
+        return await asyncio.get_running_loop().run_in_executor(self._acks, self.app.dispatch, bolt_request)
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "http" and scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
@@ -58,3 +66,20 @@ class RefdeskASGI(SlackRequestHandler):
                 return
             receive = replay(body)
         await super().__call__(scope, receive, send)
+
+
+def serve_app() -> RefdeskASGI:
+    """`refdesk serve`'s app factory (uvicorn `factory=True`): each worker process builds its own app, database
+    engine, courier and scheduler from the environment. The database's claims keep every message sent once."""
+    from bot.cli import announce_rules, configure_logging
+    from bot.preflight import build_app, open_database
+    from bot.scheduler import start_scheduler
+    from bot.settings import load_settings
+
+    settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
+    configure_logging(settings.log_level)
+    db = open_database(settings)
+    app = build_app(settings, db)
+    start_scheduler(settings=settings, db=db)
+    announce_rules(settings)
+    return RefdeskASGI(app, db, signing_secret=settings.slack_signing_secret)

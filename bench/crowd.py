@@ -1,0 +1,378 @@
+"""A crowd at once: 50 people each type /reference, submit the form, and have CS approve it, all together.
+
+    python -m bench.crowd [--database-url URL] [--people 50] [--workers 1]
+
+`refdesk serve` runs as a separate process (its own interpreter, as in production) against a fake Slack Web
+API served from this process. Every person's three requests are signed like Slack's and sent as fast as the
+previous step allows: the slash command (the app opens the form with views.open), the view submission (the
+card reaches the CS channel), then a CS member's Approve click. It prints the ack latency distribution (the
+HTTP answer, which is Slack's 3-second limit), how many took over 3 s, and the time from each Approve to its
+shortlist's chat.postMessage. The same crowd then hits a bare Bolt app that only acks, served the same way
+(uvicorn in a separate process), as the baseline in the same run. Without --database-url it uses a fresh
+SQLite file; a PostgreSQL URL gets its own bench_<random> schema, dropped at the end. A measurement, not a
+test: it exits 0 whether or not the targets (every ack < 3 s, p95 < 1 s, every shortlist) are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.request import urlopen
+
+from sqlalchemy import text
+
+from bot.simulator import payloads
+from bot.simulator.signed import SlackSender
+from bot.simulator.slack import FakeSlack
+from modals.ids import Action, Block
+from store.db import Database, make_engine
+
+CS_CHANNEL = "C0CSTEAM"
+CS_MEMBERS = ["U0CS1", "U0CS2", "U0CS3"]
+SIGNING_SECRET = "benchcrowdsigningsecret"
+SAMPLE_POOL = Path(__file__).resolve().parent.parent / "bot" / "sample" / "advocates.csv"
+ACK_LIMIT = 3.0
+TARGET_P95 = 1.0
+
+ANSWERS: dict[str, Any] = {
+    Block.PROSPECT_INDUSTRY: "software",
+    Block.PROSPECT_EMPLOYEES: "800",
+    Block.PROSPECT_REVENUE: None,
+    Block.DEAL_ARR: "120000",
+    Block.CLOSE_DATE: "2027-06-15",
+    Block.DEAL_STAGE: "negotiation",
+    Block.CONTACT_ROLE: "VP of Engineering",
+    Block.CONTACT_CONCERNS: "Will it scale past 200 services? How long did the migration take?",
+    Block.WANTED_INDUSTRY: "software",
+    Block.WANTED_SIZE: "201-1000",
+    Block.WANTED_ROLE: "vp",
+    Block.WANTED_USE_CASE: "Migrating off a legacy job scheduler",
+    Block.WANTED_KIND: "call",
+    Block.URGENCY: "two_weeks",
+    Block.WANTED_COUNTRY: None,
+    Block.WANTED_REGION: None,
+    Block.WHY_NOW: "Final decision meeting in two weeks; the CTO wants to hear from a peer.",
+    Block.TRIED: ["demo", "trial"],
+    Block.GOAL: "Confidence that the migration is doable in a quarter.",
+    Block.BACKGROUND: "",
+    Block.PRIOR_REFERENCES: None,
+}
+
+
+class QuickSlack(FakeSlack):
+    """The fake without a Block Kit check (the test suite's business): it answers in microseconds."""
+
+
+@dataclass
+class Run:
+    acks: dict[str, list[float]] = field(default_factory=lambda: {"command": [], "submit": [], "approve": []})
+    shortlist: list[float] = field(default_factory=list)
+    missing: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def all_acks(self) -> list[float]:
+        return [a for kind in self.acks.values() for a in kind]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, process: subprocess.Popen, path: str = "/healthz", timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited with {process.returncode}")
+        try:
+            with urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as response:
+                if response.status in (200, 404):
+                    return
+        except OSError as error:
+            if getattr(error, "code", None) is not None:  # an HTTP answer, whatever it says: it is up
+                return
+            time.sleep(0.1)
+    raise SystemExit("the server did not start in time")
+
+
+@contextmanager
+def database(url: str | None):
+    """(url for the server, Database) on a fresh SQLite file or a PostgreSQL schema of our own."""
+    if url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            db_url = f"sqlite:///{Path(tmp) / 'crowd.db'}"
+            db = Database(make_engine(db_url))
+            db.upgrade()
+            yield db_url, db
+            db.engine.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    db_url = f"{url}{separator}options=-csearch_path%3D{schema}"
+    db = Database(make_engine(db_url))
+    try:
+        db.upgrade()
+        yield db_url, db
+    finally:
+        db.engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from bot import pool_csv
+
+    with db.unit_of_work() as session:
+        pool_csv.import_advocates(
+            session=session, source=io.StringIO(SAMPLE_POOL.read_text()), now=datetime.now(UTC)
+        )
+
+
+def crowd(sender: SlackSender, slack: FakeSlack, people: int, *, bare: bool, timeout: float = 60) -> Run:
+    """Every person at once: command, submission, approval; each request's ack timed."""
+    run = Run()
+    lock = threading.Lock()
+    start = threading.Barrier(people)
+
+    def timed(kind: str, send: Callable[[], Any]) -> Any:
+        began = time.monotonic()
+        reply = send()
+        elapsed = time.monotonic() - began
+        with lock:
+            run.acks[kind].append(elapsed)
+            if reply.status != 200:
+                run.errors.append(f"{kind}: HTTP {reply.status} {reply.body[:120]}")
+        return reply
+
+    def wait(predicate: Callable[[], Any]) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = predicate()
+            if found:
+                return found
+            time.sleep(0.02)
+        return None
+
+    def person(n: int) -> None:
+        user = f"U0REP{n:03d}"
+        trigger = f"trigger-{user}"
+        start.wait()
+        form = payloads.slash_command(
+            text="", user_id=user, response_url=slack.response_url(user), trigger_id=trigger
+        )
+        timed("command", lambda: sender.command(form))
+        if bare:
+            view: dict[str, Any] = {"callback_id": "request_form", "blocks": []}
+            values: dict[str, Any] = {}
+        else:
+            opened = wait(lambda: [p for p in slack.of("views.open") if p.get("trigger_id") == trigger])
+            if not opened:
+                with lock:
+                    run.errors.append(f"{user}: the form never opened")
+                return
+            view = opened[0]["view"]
+            values = payloads.state_values(
+                view, {**ANSWERS, Block.PROSPECT_COMPANY: f"Crowd {n}", Block.REP: user}
+            )
+        body = payloads.view_submission(view=view, values=values, user_id=user, view_id=f"VCROWD{n:05d}")
+        timed("submit", lambda: sender.interactive(body))
+        if bare:
+            request_id = n
+        else:
+            mention = f"<@{user}>"
+            card = wait(
+                lambda: [
+                    m
+                    for m in slack.messages_to(CS_CHANNEL)
+                    if not m.get("thread_ts") and mention in (m.get("text") or "")
+                ]
+            )
+            if not card:
+                with lock:
+                    run.errors.append(f"{user}: no card")
+                return
+            request_id = int(card[0]["blocks"][-1]["elements"][0]["value"])
+        click = payloads.block_action(
+            action_id=Action.APPROVE,
+            value=str(request_id),
+            user_id=CS_MEMBERS[n % len(CS_MEMBERS)],
+            channel_id=CS_CHANNEL,
+            response_url=slack.response_url(f"approve-{n}"),
+        )
+        clicked = time.monotonic()
+        timed("approve", lambda: sender.interactive(click))
+        if bare:
+            return
+        prefix = f"Shortlist for request #{request_id} "
+        posted = wait(
+            lambda: [
+                c
+                for c in list(slack.calls)
+                if c.method == "chat.postMessage" and c.ok and (c.params.get("text") or "").startswith(prefix)
+            ]
+        )
+        with lock:
+            if posted:
+                run.shortlist.append(posted[0].at - clicked)
+            else:
+                run.missing += 1
+
+    threads = [threading.Thread(target=person, args=(n,)) for n in range(1, people + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return run
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
+
+
+def describe(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return (
+        f"p50 {percentile(values, 50) * 1000:7.0f} ms · p95 {percentile(values, 95) * 1000:7.0f} ms · "
+        f"max {max(values) * 1000:7.0f} ms · mean {statistics.fmean(values) * 1000:6.0f} ms (n={len(values)})"
+    )
+
+
+def serve_refdesk(db_url: str, slack: FakeSlack, port: int, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-crowd",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "CS_CHANNEL_ID": CS_CHANNEL,
+        "CS_LEAD_USER_IDS": "U0CS1",
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": db_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+
+
+def serve_bare(port: int, slack: FakeSlack) -> subprocess.Popen:
+    command = [sys.executable, "-m", "bench.crowd", "--bare-server", str(port), "--slack-url", slack.base_url]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
+def bare_server(port: int, slack_url: str) -> None:
+    """A minimal Bolt app behind uvicorn that only acks: the floor refdesk is compared with."""
+    import uvicorn
+    from slack_bolt import App
+    from slack_bolt.adapter.asgi import SlackRequestHandler
+    from slack_sdk import WebClient
+
+    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-bare", base_url=slack_url))
+
+    def ack_only(ack: Any) -> None:
+        ack()
+
+    app.command("/reference")(ack_only)
+    app.view("request_form")(ack_only)
+    app.action(Action.APPROVE)(ack_only)
+    uvicorn.run(SlackRequestHandler(app), host="127.0.0.1", port=port, log_level="warning")
+
+
+def report(name: str, run: Run, *, shortlists: bool) -> None:
+    acks = run.all_acks()
+    over = sum(1 for a in acks if a > ACK_LIMIT)
+    print(f"{name}")
+    for kind, values in run.acks.items():
+        print(f"  ack {kind:8s} {describe(values)}")
+    print(f"  ack all      {describe(acks)}")
+    print(f"  acks over {ACK_LIMIT:.0f} s: {over} of {len(acks)}")
+    if shortlists:
+        print(f"  Approve → shortlist posted: {describe(run.shortlist)}; missing: {run.missing}")
+    if run.errors:
+        print(f"  errors ({len(run.errors)}): {run.errors[:5]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument("--people", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="refdesk serve --workers")
+    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--slack-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        bare_server(args.bare_server, args.slack_url)
+        return
+    slack = QuickSlack().start()
+    slack.cs_members = [*CS_MEMBERS, "U0BOT"]
+    slack.members_page_size = 100
+    try:
+        with database(args.database_url) as (db_url, db):
+            seed(db)
+            port = free_port()
+            server = serve_refdesk(db_url, slack, port, args.workers)
+            try:
+                wait_healthy(port, server)
+                sender = SlackSender(host="127.0.0.1", port=port, signing_secret=SIGNING_SECRET)
+                backend = "PostgreSQL" if args.database_url else "SQLite"
+                print(f"refdesk serve --workers {args.workers} on {backend}, {args.people} people at once")
+                refdesk = crowd(sender, slack, args.people, bare=False)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+        bare_port = free_port()
+        bare = serve_bare(bare_port, slack)
+        try:
+            wait_healthy(bare_port, bare, path="/slack/events")
+            bare_run = crowd(
+                SlackSender(host="127.0.0.1", port=bare_port, signing_secret=SIGNING_SECRET),
+                slack,
+                args.people,
+                bare=True,
+            )
+        finally:
+            bare.terminate()
+            bare.wait(timeout=30)
+    finally:
+        slack.stop()
+    report("refdesk", refdesk, shortlists=True)
+    report("bare Bolt app (acks only, same uvicorn setup)", bare_run, shortlists=False)
+    ours, floor = percentile(refdesk.all_acks(), 95), percentile(bare_run.all_acks(), 95)
+    print(f"ack p95 ratio refdesk / bare Bolt: {ours / floor:.1f}×")
+    met = (
+        max(refdesk.all_acks(), default=99) < ACK_LIMIT
+        and ours < TARGET_P95
+        and refdesk.missing == 0
+        and len(refdesk.shortlist) == args.people
+    )
+    print(f"targets (every ack < 3 s, p95 < 1 s, every shortlist): {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
