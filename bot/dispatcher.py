@@ -20,7 +20,7 @@ from bot import effects, followup, outreach
 from bot.clock import Clock
 from bot.compose import Composed, compose
 from bot.matching import Policy
-from bot.nudges import INTERNAL, TO_CHANNEL, NudgeKind, send_at
+from bot.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.qualification import Rules
 from bot.text import Mrkdwn, channel_link, esc, mention, mrkdwn
 from store.db import Database
@@ -215,6 +215,18 @@ class Dispatcher:
                 status=NudgeStatus.CANCELLED,
                 last_error="no longer relevant",
                 reason="no longer relevant: answered, moved or cancelled",
+            )
+            result.cancelled += 1
+            return
+        if kind in ABOUT_THE_CALL and composed.call_at is not None and now >= composed.call_at:
+            # Catching up long after (a dispatcher that was down, `refdesk dispatch --now`): prep and reminders
+            # for a call that has started are wrong, not late. Cancelled, with the reason, never sent.
+            self._finish(
+                nudge_id,
+                token,
+                result,
+                status=NudgeStatus.CANCELLED,
+                reason=f"its moment passed: the call started at {composed.call_at:%Y-%m-%d %H:%M} UTC",
             )
             result.cancelled += 1
             return

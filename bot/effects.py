@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,6 +57,7 @@ LABELS = {
     Fx.ICS: "calendar invite",
 }
 THREAD = "thread"  # recipient of a message for the request's card thread
+TIMES_FOR_REP = "times_for_rep"  # a POST rendered when sent: the advocate's times, in the rep's zone
 
 
 def serialise(blocks: Sequence[Any] | None) -> list[dict[str, Any]] | None:
@@ -282,6 +285,8 @@ def prepare(session: Session, row: Nudge, ctx: Context) -> Ready | Wait | Drop:
             lambda c: c.chat_update(channel=payload["channel"], ts=payload["ts"], text=text, blocks=blocks),
             thread=thread,
         )
+    if kind == Fx.POST and payload.get("render") == TIMES_FOR_REP:
+        return _prepare_times(session, row, engagement, ctx)
     if kind == Fx.POST:
         text, blocks = payload.get("text", ""), payload.get("blocks")
         if row.recipient == THREAD:
@@ -409,6 +414,30 @@ def _prepare_ask(session: Session, row: Nudge, engagement: Engagement | None, ct
     return Ready(
         lambda c: c.chat_postMessage(channel=channel, text=text, blocks=blocks),
         after=after,
+        thread=_card_thread(request),
+    )
+
+
+def _zone_of(client: WebClient, user_id: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(client.users_info(user=user_id)["user"].get("tz") or "UTC")
+    except (SlackApiError, OSError, ZoneInfoNotFoundError, KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _prepare_times(session: Session, row: Nudge, engagement: Engagement | None, ctx: Context) -> Ready | Drop:
+    from bot.audience import Brief
+    from modals import outreach as views
+    from store.models import Advocate
+
+    if engagement is None or engagement.status != EngagementStatus.ACCEPTED:
+        return Drop("the times were picked, replaced or cancelled before they were sent")
+    request = session.get(ReferenceRequest, engagement.request_id)
+    brief = Brief.of(request, session.get(Advocate, engagement.advocate_id), engagement)
+    text, blocks = views.build_times_for_rep(brief=brief, zone=_zone_of(ctx.client, row.recipient))
+    blocks = serialise(blocks)
+    return Ready(
+        lambda c: c.chat_postMessage(channel=row.recipient, text=text, blocks=blocks),
         thread=_card_thread(request),
     )
 

@@ -169,8 +169,16 @@ def _times_proposed(session: Session, step: outreach.Step, was_scheduled: bool, 
             engagement_id=step.engagement.id,
             request_id=request_id,
         )
-    text, blocks = views.build_times_for_rep(brief=Brief.of(step.request, step.advocate, step.engagement))
-    effects.post(session, now=now, to=step.request.rep_id, text=text, blocks=blocks, request_id=request_id)
+    # Rendered when sent: the buttons read the times in the rep's own zone, looked up off the ack path.
+    effects.enqueue(
+        session,
+        effects.Fx.POST,
+        now=now,
+        recipient=step.request.rep_id,
+        request_id=request_id,
+        engagement_id=step.engagement.id,
+        payload={"render": effects.TIMES_FOR_REP},
+    )
     verb = "offered new times" if was_scheduled else "said yes"
     effects.note(
         session,

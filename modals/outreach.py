@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -174,12 +175,19 @@ def engagement_id_of(view: Mapping[str, Any]) -> int | None:
         return None
 
 
-def build_times_for_rep(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
+def time_label(instant: datetime, zone: ZoneInfo) -> str:
+    """A button's words for a time (buttons are plain text: no Slack date token), in the reader's zone."""
+    local = instant.astimezone(zone)
+    return f"{local:%a %d %b, %H:%M} {local.tzname() or zone.key}"
+
+
+def build_times_for_rep(*, brief: Brief, zone: ZoneInfo | None = None) -> tuple[Mrkdwn, list[Block]]:
+    """The advocate's times for the rep to pick: each button labelled with its time in the rep's zone."""
     times = [datetime.fromisoformat(t) for t in brief.call.proposed_times]
     text = render_for("times_to_rep", brief, times=times)
     buttons = [
         kit.button(
-            f"Option {n}",
+            time_label(t, zone or ZoneInfo("UTC")),
             action_id=f"{Action.PICK_TIME}_{n}",  # distinct per button, as Slack requires; one listener
             value=f"{brief.call.id}:{t.isoformat()}",
             style="primary" if n == 1 else None,

@@ -137,7 +137,8 @@ def test_yes_times_pick_confirmation_with_an_ics_invite(harness):
     offer = harness.dms_to(REP)[-1]
     assert "Dana Whitfield" in offer["text"] and "said yes" in offer["text"]
     buttons = offer["blocks"][-1]["elements"]
-    assert [b["text"]["text"] for b in buttons] == ["Option 1", "Option 2"]
+    # Labelled with the times themselves, in the rep's zone (buttons are plain text: no date tokens).
+    assert [b["text"]["text"] for b in buttons] == ["Wed 02 Dec, 16:00 UTC", "Thu 03 Dec, 10:00 UTC"]
     assert "<!date^" + str(int(CALL.timestamp())) in offer["blocks"][0]["text"]["text"]
 
     pick(harness, engagement_id)
