@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import advocate_side, outreach
+from bot import advocate_side, effects, outreach
 from bot.deps import Deps, deps_of
 from bot.text import Mrkdwn, blockquote, link, mention, mrkdwn, valid_link
 from bot.vocabulary import AdvocateKind, label_of
@@ -142,6 +142,8 @@ def handle_pause_submission(
             passed = outreach.decline_ask(
                 session=session, engagement_id=step.engagement.id, actor_id=user_id, now=now
             ).won
+            if passed:  # a fresh shortlist with live Ask buttons, through the outbox (bot/effects.py)
+                effects.shortlist(session, now=now, request_id=step.request.id)
     ack()
     client.chat_postMessage(
         channel=user_id,
@@ -158,10 +160,6 @@ def handle_pause_submission(
         engagement_id=engagement_id,
         text=mrkdwn(":palm_tree: *{}* paused themselves until {}{}{}.", name, _day(until), why_text, said),
     )
-    if passed and step is not None:
-        from handlers.shortlist import post_shortlist
-
-        post_shortlist(client=client, deps=deps, request=step.request)
 
 
 def _day(value: date) -> str:
