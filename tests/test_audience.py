@@ -140,7 +140,10 @@ def test_no_internal_field_reaches_an_advocate_in_a_whole_reference(harness):
     # Yes, times, the rep's pick: confirmation and .ics to both sides.
     say_yes(harness, engagement_id, times=(CALL, OTHER))
     pick(harness, engagement_id)
-    # Prep, reminder, thanks, the rep's check-in, the feedback prompt.
+    # Prep and reminder before the call (a pass after it would rightly cancel them: tests/test_catchup.py),
+    # then thanks, the rep's check-in, the feedback prompt.
+    harness.dispatch(datetime(2026, 11, 30, 16, 0, tzinfo=UTC))
+    harness.dispatch(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))
     harness.dispatch(datetime(2026, 12, 4, 16, 25, tzinfo=UTC))
     harness.click(f"{Action.FEEDBACK_RATE}_great", engagement_id, user=DANA, channel="D0DANA")
     harness.click(Action.FEEDBACK_MORE, engagement_id, user=DANA, channel="D0DANA")
