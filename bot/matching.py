@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class DimensionName(StrEnum):
     GEOGRAPHY = "geography"
     SENTIMENT = "sentiment"
     LAST_USED = "last used"
+    TENURE = "tenure"
 
 
 class ExclusionCode(StrEnum):
@@ -56,6 +58,7 @@ class ExclusionCode(StrEnum):
     PENDING = "pending"
     KIND = "kind"
     STRATEGIC = "strategic"
+    YEARLY = "yearly"
 
 
 # An email Q&A can also go to someone who agreed to calls: it is the smaller ask. Peer conversations happen on
@@ -71,7 +74,6 @@ KIND_COVERAGE: Mapping[str, frozenset[str]] = MappingProxyType(
 )
 
 _ROLE_ORDER = {level.value: rank for rank, level in enumerate(RoleLevel)}
-_CORE = (DimensionName.INDUSTRY, DimensionName.COMPANY_SIZE, DimensionName.USE_CASE, DimensionName.ROLE)
 
 # Each line is a cluster of industries that understand each other's problems; adjacency is symmetric.
 _INDUSTRY_CLUSTERS = (
@@ -121,6 +123,13 @@ class Policy:
     fatigue_threshold: int = 3
     reply_slowdown: float = 1.5
     strategic_min_deal_arr: int = 250_000
+    # The part of a strategic advocate's quarter that only deals of strategic_min_deal_arr+ may use.
+    strategic_reserved: int = 1
+    # Seed 000: customers too new to have meaningful experience are skipped; seed 001: six months in. Below it
+    # an advocate is Good at best (the "tenure" dimension, graded when joined_on is known).
+    min_tenure_days: int = 180
+    # Seed 001: "3–4 requests a year per customer". 0 = off (the default): the quarterly caps govern.
+    yearly_limit: int = 0
     industry_adjacency: Mapping[str, frozenset[str]] = field(
         default_factory=lambda: DEFAULT_INDUSTRY_ADJACENCY
     )
@@ -145,6 +154,8 @@ class Need:
     prospect_key: str
     region: str | None = None
     country: str | None = None
+    # The wanted reference's company size (a SizeBand value such as "201-1000"); None: the prospect's size only.
+    size_band: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,8 @@ class Usage:
     reply_hours_before: float | None = None
     asked_for_prospect: bool = False
     pending_elsewhere: bool = False
+    previous_quarter: int = 0
+    this_year: int = 0
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,7 @@ class Candidate:
     account_trouble: bool
     sentiment: float | None
     usage: Usage
+    joined_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +218,7 @@ class Assessment:
     exclusions: tuple[Exclusion, ...]
     score: int
     next_eligible: date | None
+    reserved: bool = False
 
     @property
     def excluded(self) -> bool:
@@ -268,14 +283,45 @@ def _industry(need: Need, candidate: Candidate, policy: Policy) -> Graded:
     return Grade.POOR, f"Different industry: {theirs} (wanted {wanted})"
 
 
+def band_bounds(band: str | None) -> tuple[int, int | None] | None:
+    """A SizeBand value ("201-1000", "5001+") as (low, high); high None is open-ended; None when unreadable."""
+    if not band:
+        return None
+    low, _, high = band.replace("+", "-").partition("-")
+    try:
+        return int(low), int(high) if high else None
+    except ValueError:
+        return None
+
+
+def size_target(need: Need) -> tuple[int, int | None]:
+    """The company sizes a reference is measured against: the prospect's, widened to the wanted band."""
+    prospect = max(need.employees, 1)
+    bounds = band_bounds(need.size_band)
+    if bounds is None:
+        return prospect, prospect
+    low, high = bounds
+    return min(max(low, 1), prospect), None if high is None else max(high, prospect)
+
+
 def _size(need: Need, candidate: Candidate) -> Graded:
-    theirs, wanted = max(candidate.employees, 1), max(need.employees, 1)
-    big, small = max(theirs, wanted), min(theirs, wanted)
-    # Integer comparisons keep the 2× and 5× boundaries exact.
+    theirs = max(candidate.employees, 1)
+    low, high = size_target(need)
+    # The distance to the nearer end of the target; integer comparisons keep the 2× and 5× boundaries exact.
+    if theirs < low:
+        big, small = low, theirs
+    elif high is not None and theirs > high:
+        big, small = theirs, high
+    else:
+        big = small = theirs
     grade = Grade.EXCELLENT if big <= 2 * small else Grade.GOOD if big <= 5 * small else Grade.POOR
-    if theirs == wanted:
-        return grade, f"Company the same size as the prospect ({theirs:,} employees)"
-    side = "the prospect's size" if theirs > wanted else "smaller than the prospect"
+    if big == small:
+        if low == high:
+            return grade, f"Company the same size as the prospect ({theirs:,} employees)"
+        return grade, f"Company of the wanted size ({theirs:,} employees)"
+    side = "the prospect's size" if theirs > small else "smaller than the prospect"
+    if low != high:
+        side = "the wanted size" if theirs > small else "smaller than the wanted size"
     return grade, f"Company {big / small:.3g}× {side}"
 
 
@@ -314,13 +360,16 @@ def _role(need: Need, candidate: Candidate) -> Graded:
 
 
 def _geography(need: Need, candidate: Candidate) -> Graded:
-    # PROGRAM.md: same region is excellent, same country good. A region here is the finer unit a program
-    # keeps (a metro, a state, "DACH"); geography never makes a match poor.
+    # PROGRAM.md: same region is excellent, same country good; when geography matters (the request names a
+    # region or a country) anywhere else is not good. A region is the finer unit a program keeps (a metro, a
+    # state, "DACH").
     if need.region and candidate.region and need.region.casefold() == candidate.region.casefold():
         return Grade.EXCELLENT, f"Same region: {candidate.region}"
     if need.country and candidate.country and need.country.casefold() == candidate.country.casefold():
         return Grade.GOOD, f"Same country: {candidate.country}"
-    return Grade.GOOD, "Different country" if need.country else "Different region"
+    where = candidate.country or candidate.region or "unknown"
+    wanted = need.country or need.region
+    return Grade.POOR, f"Different country: {where} (wanted {wanted})"
 
 
 SENTIMENT_GOOD = 0.4
@@ -347,6 +396,15 @@ def _last_used(candidate: Candidate, policy: Policy, today: date) -> Graded:
     return Grade.GOOD if days >= policy.recent_use_days else Grade.POOR, f"Used {_ago(days)}"
 
 
+def _tenure(candidate: Candidate, policy: Policy, today: date) -> Graded:
+    # Seed 000 skips customers too new to have meaningful experience; seed 001 puts six months in at a
+    # testimonial. The tier "new" (cap 1) still lets them start, so newness grades down, it does not exclude.
+    days = max((today - candidate.joined_on).days, 0) if candidate.joined_on else 0
+    if days < policy.min_tenure_days:
+        return Grade.GOOD, f"Customer for {days} days: still new (Excellent from {policy.min_tenure_days})"
+    return Grade.EXCELLENT, f"Customer for {days // 30} months"
+
+
 def _cap(candidate: Candidate, policy: Policy) -> int:
     # An unknown tier gets the smallest cap: the safe side for the advocate.
     return policy.caps.get(candidate.tier, min(policy.caps.values(), default=0))
@@ -354,8 +412,10 @@ def _cap(candidate: Candidate, policy: Policy) -> int:
 
 def _fatigue_signals(usage: Usage, policy: Policy) -> list[str]:
     signals = []
-    if usage.recent_90d > policy.fatigue_threshold:
-        signals.append(f"{usage.recent_90d} references in 90 days (more than {policy.fatigue_threshold})")
+    # More than the threshold in a quarter means a rest for the rest of it and the whole next quarter.
+    for count, when in ((usage.this_quarter, "this quarter"), (usage.previous_quarter, "last quarter")):
+        if count > policy.fatigue_threshold:
+            signals.append(f"{count} references {when} (more than {policy.fatigue_threshold})")
     if usage.passes_recent > usage.passes_before and usage.passes_recent >= 2:
         signals.append(f"{usage.passes_recent} passes in 180 days (before: {usage.passes_before})")
     recent, before = usage.reply_hours_recent, usage.reply_hours_before
@@ -409,21 +469,39 @@ def _exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) -
         found.append((ExclusionCode.KIND, "Peer conversations are logged, not brokered"))
     elif not KIND_COVERAGE.get(need.kind, frozenset()) & set(candidate.kinds):
         found.append((ExclusionCode.KIND, f"Not open to this kind: {label_of(ReferenceKind, need.kind)}"))
-    if tier == Tier.STRATEGIC and need.deal_arr < (floor := policy.strategic_min_deal_arr):
-        reason = f"Strategic advocate, kept for deals of ${floor:,}+ ARR (this one: ${need.deal_arr:,})"
+    if (
+        reserved_for_big_deals(need, candidate, policy)
+        and usage.this_quarter < cap
+        and usage.this_quarter >= cap - policy.strategic_reserved
+    ):
+        floor = policy.strategic_min_deal_arr
+        reason = (
+            f"Strategic advocate: the last {policy.strategic_reserved} of {cap} this quarter are kept for deals "
+            f"of ${floor:,}+ ARR (this one: ${need.deal_arr:,})"
+        )
         found.append((ExclusionCode.STRATEGIC, reason))
+    if policy.yearly_limit and usage.this_year >= policy.yearly_limit:
+        reason = f"Yearly limit reached: {usage.this_year} of {policy.yearly_limit} this year"
+        found.append((ExclusionCode.YEARLY, reason))
     return tuple(Exclusion(code, reason) for code, reason in found)
+
+
+def reserved_for_big_deals(need: Need, candidate: Candidate, policy: Policy) -> bool:
+    """A strategic advocate on a deal below the strategic floor: ranked after equals, part of the quarter kept."""
+    return candidate.tier == Tier.STRATEGIC and need.deal_arr < policy.strategic_min_deal_arr
 
 
 def next_eligible(candidate: Candidate, policy: Policy, today: date) -> date | None:
     """The first day the advocate may be asked again (for any request); None when no date can be promised."""
     usage = candidate.usage
-    # Fatigue and an open ask end when people act, not on a date; so does a break without an end date.
+    # Slower replies and more passes, and an open ask, end when people act, not on a date; so does a break
+    # without an end date. Too many references in a quarter is a rest through the whole next quarter.
+    other_signals = _fatigue_signals(dataclasses.replace(usage, this_quarter=0, previous_quarter=0), policy)
     if (
         candidate.status == AdvocateStatus.RETIRED
         or candidate.account_trouble
         or usage.pending_elsewhere
-        or _fatigue_signals(usage, policy)
+        or other_signals
         or (candidate.status == AdvocateStatus.BREAK and candidate.break_until is None)
     ):
         return None
@@ -431,6 +509,12 @@ def next_eligible(candidate: Candidate, policy: Policy, today: date) -> date | N
     dates = [today]
     if usage.this_quarter >= _cap(candidate, policy):
         dates.append(next_quarter_start(today))
+    if usage.this_quarter > policy.fatigue_threshold:
+        dates.append(next_quarter_start(next_quarter_start(today)))
+    elif usage.previous_quarter > policy.fatigue_threshold:
+        dates.append(next_quarter_start(today))
+    if policy.yearly_limit and usage.this_year >= policy.yearly_limit:
+        dates.append(date(today.year + 1, 1, 1))
     if usage.last_asked is not None:
         dates.append(usage.last_asked + timedelta(days=policy.min_days_between_asks))
         dates.append(_monday(usage.last_asked) + timedelta(days=14))
@@ -453,13 +537,11 @@ def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> 
         graded[DimensionName.GEOGRAPHY] = _geography(need, candidate)
     graded[DimensionName.SENTIMENT] = _sentiment(candidate)
     graded[DimensionName.LAST_USED] = _last_used(candidate, policy, today)
+    if candidate.joined_on is not None:
+        graded[DimensionName.TENURE] = _tenure(candidate, policy, today)
     dimensions = tuple(Dimension(name, grade, reason) for name, (grade, reason) in graded.items())
-    if any(d.grade is Grade.POOR for d in dimensions):
-        overall = Grade.POOR
-    elif all(graded[name][0] is Grade.EXCELLENT for name in _CORE):
-        overall = Grade.EXCELLENT
-    else:
-        overall = Grade.GOOD
+    # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
+    overall = min(d.grade for d in dimensions)
     return Assessment(
         candidate=candidate,
         grade=overall,
@@ -467,14 +549,17 @@ def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> 
         exclusions=_exclusions(need, candidate, policy, today),
         score=sum(int(d.grade) for d in dimensions),
         next_eligible=next_eligible(candidate, policy, today),
+        reserved=reserved_for_big_deals(need, candidate, policy),
     )
 
 
 def _order(a: Assessment) -> tuple[object, ...]:
     usage = a.candidate.usage
-    # Rotation breaks ties: never asked first, then longest since the last ask, fewest this quarter, ever.
+    # PROGRAM.md: ties of grade go to rotation (never asked first, then longest since the last ask, fewest this
+    # quarter); the score (how many dimensions are excellent) only breaks what rotation leaves tied. A strategic
+    # advocate on a smaller deal comes after every advocate of the same grade (a reservation).
     asked = (usage.last_asked is not None, usage.last_asked or date.min)
-    return (-a.grade, -a.score, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
+    return (-a.grade, a.reserved, asked, usage.this_quarter, -a.score, usage.total, a.candidate.advocate_id)
 
 
 def rank(*, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date) -> list[Assessment]:
@@ -494,13 +579,13 @@ def shortlist(ranked: Sequence[Assessment], limit: int = 5) -> list[Assessment]:
 class Prefilter:
     """What any advocate on a shortlist must have, so the store can skip the rest before ranking.
 
-    Every field is implied by the rules above: an advocate outside it is excluded or graded Poor.
+    Every field is implied by the rules above: an advocate outside it is excluded or graded Poor. It may let
+    through more than the rules keep (geography and the reservation are left to rank), never fewer.
     """
 
     role_levels: frozenset[str]
     kinds: frozenset[str]
     min_sentiment: float
-    strategic_allowed: bool
     # A tag that is not Poor contains one of these (stems are prefixes of the words they come from), or is
     # the need's text itself.
     use_case_terms: frozenset[str]
@@ -515,7 +600,6 @@ def prefilter(*, need: Need, policy: Policy) -> Prefilter:
         role_levels=frozenset(level for level, rank in _ROLE_ORDER.items() if rank >= wanted - 1),
         kinds=KIND_COVERAGE.get(need.kind, frozenset()),
         min_sentiment=SENTIMENT_GOOD,
-        strategic_allowed=need.deal_arr >= policy.strategic_min_deal_arr,
         use_case_terms=frozenset(words.union(*related)),
         use_case_text=" ".join(need.use_case.casefold().split()),
     )

@@ -72,6 +72,9 @@ class Settings:
     min_days_between_asks: int = 21
     fatigue_threshold: int = 3
     strategic_min_deal_arr: int = 250_000
+    strategic_reserved: int = 1
+    min_tenure_days: int = 180
+    yearly_limit: int = 0  # 0 = off
     # "software:telecom|media;healthcare:life_sciences" adds to the default industry adjacency
     industry_adjacency: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dispatch_interval_seconds: int = 5
@@ -188,6 +191,9 @@ def load_settings(
         min_days_between_asks=number("MIN_DAYS_BETWEEN_ASKS", 21, minimum=7),
         fatigue_threshold=number("FATIGUE_THRESHOLD", 3, minimum=1),
         strategic_min_deal_arr=number("STRATEGIC_MIN_DEAL_ARR", 250_000),
+        strategic_reserved=number("STRATEGIC_RESERVED", 1),
+        min_tenure_days=number("MIN_TENURE_DAYS", 180),
+        yearly_limit=number("YEARLY_LIMIT", 0),
         industry_adjacency=check(lambda: _adjacency(env.get("INDUSTRY_ADJACENCY", "")), ()),
         dispatch_interval_seconds=number("DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
         appreciation_threshold=number("APPRECIATION_THRESHOLD", 3, minimum=1),

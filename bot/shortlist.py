@@ -21,6 +21,7 @@ from bot.matching import (
     prefilter,
     quarter_start,
     rank,
+    size_target,
 )
 from bot.settings import Settings
 from store import queries
@@ -48,6 +49,9 @@ def policy_from(settings: Settings) -> Policy:
         min_days_between_asks=settings.min_days_between_asks,
         fatigue_threshold=settings.fatigue_threshold,
         strategic_min_deal_arr=settings.strategic_min_deal_arr,
+        strategic_reserved=settings.strategic_reserved,
+        min_tenure_days=settings.min_tenure_days,
+        yearly_limit=settings.yearly_limit,
         industry_adjacency={k: frozenset(v) for k, v in adjacency.items()},
     )
 
@@ -64,6 +68,7 @@ def need_of(request: ReferenceRequest) -> Need:
         prospect_key=request.prospect_key,
         region=request.wanted_region,
         country=request.wanted_country,
+        size_band=request.wanted_size_band,
     )
 
 
@@ -76,8 +81,11 @@ def _start_of(day: date) -> datetime:
 
 
 def usage_window(today: date) -> queries.UsageWindow:
+    this_quarter = quarter_start(today)
     return queries.UsageWindow(
-        quarter_start=_start_of(quarter_start(today)),
+        quarter_start=_start_of(this_quarter),
+        previous_quarter_start=_start_of(quarter_start(this_quarter - timedelta(days=1))),
+        year_start=_start_of(date(today.year, 1, 1)),
         since_90=_start_of(today - timedelta(days=90)),
         since_180=_start_of(today - timedelta(days=180)),
         since_360=_start_of(today - timedelta(days=360)),
@@ -98,11 +106,11 @@ def candidates_for(
     the first page needs nobody else. matching.rank still checks every rule on what comes back.
     """
     industries = {need.industry, *policy.industry_adjacency.get(need.industry, ())}
-    employees = max(need.employees, 1)
+    low, high = size_target(need)
     bounds = dict(
         industries=industries,
-        min_employees=-(-employees // SIZE_RATIO_POOR),
-        max_employees=employees * SIZE_RATIO_POOR,
+        min_employees=-(-low // SIZE_RATIO_POOR),
+        max_employees=high * SIZE_RATIO_POOR if high is not None else 2**31 - 1,
     )
     window = usage_window(today)
     if strict:
@@ -144,6 +152,8 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
             last_asked=_day(row.last_asked),
             last_used=_day(row.last_used),
             recent_90d=int(row.recent_90d),
+            previous_quarter=int(row.previous_quarter),
+            this_year=int(row.this_year),
             passes_recent=int(row.passes_recent),
             passes_before=int(row.passes_before),
             reply_hours_recent=float(row.reply_recent) / 3600 if row.reply_recent is not None else None,
@@ -169,6 +179,7 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
         account_trouble=advocate.account_trouble,
         sentiment=advocate.sentiment,
         usage=found,
+        joined_on=advocate.joined_on,
     )
 
 

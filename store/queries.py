@@ -126,8 +126,6 @@ def _fit_conditions(
             Advocate.account_trouble.is_(False),
             or_(Advocate.status == "active", and_(Advocate.status == "break", Advocate.break_until <= today)),
         ]
-        if not strict.strategic_allowed:
-            conditions.append(Advocate.tier != "strategic")
     return conditions
 
 
@@ -143,7 +141,7 @@ def fitting_advocates(
     """Advocates who could grade better than Poor on industry and size; retired ones are gone for good.
 
     `strict` (a matching.Prefilter) also drops everyone the rules would exclude or grade Poor whatever
-    their history: wrong role level, unwilling, low sentiment, on a break, account trouble, strategic.
+    their history: wrong role level, unwilling, low sentiment, on a break, account trouble.
     """
     conditions = _fit_conditions(
         industries=industries,
@@ -160,6 +158,8 @@ class UsageWindow:
     """The instants the usage aggregates are counted from."""
 
     quarter_start: datetime
+    previous_quarter_start: datetime
+    year_start: datetime
     since_90: datetime
     since_180: datetime
     since_360: datetime
@@ -182,6 +182,10 @@ def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | 
         func.max(e.asked_at).label("last_asked"),
         func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
         count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
+        count(counted & (e.asked_at >= window.previous_quarter_start) & (e.asked_at < window.quarter_start)).label(
+            "previous_quarter"
+        ),
+        count(counted & (e.asked_at >= window.year_start)).label("this_year"),
         count(passed & recent).label("passes_recent"),
         count(passed & before).label("passes_before"),
         func.avg(case((recent, e.reply_seconds))).label("reply_recent"),
@@ -224,7 +228,7 @@ def usage_of_pool(*, session: Session, window: UsageWindow) -> dict[int, Row[Any
 CANDIDATE_COLUMNS = (
     Advocate.id, Advocate.name, Advocate.title, Advocate.role_level, Advocate.company, Advocate.industry,
     Advocate.employees, Advocate.region, Advocate.country, Advocate.use_cases, Advocate.kinds, Advocate.tier,
-    Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment,
+    Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment, Advocate.joined_on,
 )  # fmt: skip
 
 
@@ -280,7 +284,8 @@ def shortlistable(
             func.coalesce(usage.c.this_quarter, 0) < cap,
             or_(usage.c.last_asked.is_(None), usage.c.last_asked < limits.asked_before),
             or_(usage.c.last_used.is_(None), usage.c.last_used < limits.used_before),
-            func.coalesce(usage.c.recent_90d, 0) <= limits.fatigue_threshold,
+            func.coalesce(usage.c.this_quarter, 0) <= limits.fatigue_threshold,
+            func.coalesce(usage.c.previous_quarter, 0) <= limits.fatigue_threshold,
             func.coalesce(usage.c.asked_for_prospect, 0) == 0,
             func.coalesce(usage.c.pending, 0) == 0,
         )

@@ -28,7 +28,7 @@ def test_the_demo_runs_end_to_end_without_tokens(tmp_path):
         "reference-call.ics",
         "Your reference call is",  # the prep brief
         "A reminder",
-        "Thank you, Amara",
+        "Thank you, Oliver",  # the first on the shortlist: Good like Amara, and rested longest (rotation)
         "Check in with Acme Analytics",
         "how was the call",
         "Acme Analytics signed!",

@@ -29,7 +29,7 @@ from bot.matching import (
 
 TODAY = date(2026, 5, 13)  # a Wednesday in Q2 (ISO week 20)
 POLICY = Policy()
-TIME_CODES = {"cap", "min_gap", "consecutive_week", "recent_use", "break"}
+TIME_CODES = {"cap", "min_gap", "consecutive_week", "recent_use", "break", "fatigue", "yearly"}
 
 
 def make_need(**changes: Any) -> Need:
@@ -281,8 +281,10 @@ def test_use_case_groups_can_be_overridden() -> None:
         ("Bavaria", None, ("Bavaria", None), (Grade.EXCELLENT, "Same region: Bavaria")),
         ("Bavaria", "DE", ("Berlin", "DE"), (Grade.GOOD, "Same country: DE")),
         (None, "de", ("Berlin", "DE"), (Grade.GOOD, "Same country: DE")),
-        ("Texas", "US", ("Berlin", "DE"), (Grade.GOOD, "Different country")),
-        ("Texas", None, (None, None), (Grade.GOOD, "Different region")),
+        # When geography matters, a different country is not Good (PROGRAM.md: poor, never offered).
+        ("Texas", "US", ("Berlin", "DE"), (Grade.POOR, "Different country: DE (wanted US)")),
+        ("Texas", None, (None, None), (Grade.POOR, "Different country: unknown (wanted Texas)")),
+        (None, "US", ("Texas", None), (Grade.POOR, "Different country: Texas (wanted US)")),
     ],
 )
 def test_geography(
@@ -319,9 +321,14 @@ def test_sentiment(sentiment: float | None, expected: tuple[Grade, str]) -> None
     ("changes", "need_changes", "grade", "score"),
     [
         ({}, {}, Grade.EXCELLENT, 12),
-        ({"sentiment": None}, {}, Grade.EXCELLENT, 11),  # only the four core dimensions decide "excellent"
-        ({"usage": Usage(last_used=days_ago(40))}, {}, Grade.EXCELLENT, 11),
-        ({}, {"region": "AMER"}, Grade.EXCELLENT, 13),
+        # Excellent needs every dimension that applies excellent (PROGRAM.md), sentiment and last use included.
+        ({"sentiment": None}, {}, Grade.GOOD, 11),
+        ({"usage": Usage(last_used=days_ago(34))}, {}, Grade.GOOD, 11),
+        ({"usage": Usage(last_used=days_ago(44))}, {}, Grade.GOOD, 11),
+        ({"usage": Usage(last_used=days_ago(45))}, {}, Grade.EXCELLENT, 12),
+        ({}, {"region": "EMEA"}, Grade.EXCELLENT, 14),
+        ({}, {"country": "de"}, Grade.GOOD, 13),
+        ({}, {"region": "AMER"}, Grade.POOR, 12),  # geography matters and they are elsewhere
         ({"industry": "telecom"}, {}, Grade.GOOD, 11),
         ({"role_level": "manager", "employees": 3_000}, {}, Grade.GOOD, 10),
         ({"sentiment": 0.1}, {}, Grade.POOR, 10),  # any poor dimension makes the match poor
@@ -351,7 +358,8 @@ def test_overall_grade_and_score(
 )
 def test_quarterly_caps(tier: str, this_quarter: int, capped: bool) -> None:
     a = run(make_candidate(tier=tier, usage=Usage(this_quarter=this_quarter)))
-    assert codes(a) == (["cap"] if capped else [])
+    assert ("cap" in codes(a)) is capped
+    assert set(codes(a)) <= {"cap", "fatigue"}
 
 
 def test_cap_reason() -> None:
@@ -409,8 +417,9 @@ def test_break_end_date(status: str, break_until: date | None, excluded: bool) -
 @pytest.mark.parametrize(
     ("usage", "excluded", "signal"),
     [
-        (Usage(recent_90d=3), False, ""),
-        (Usage(recent_90d=4), True, "4 references in 90 days (more than 3)"),
+        (Usage(recent_90d=5), False, ""),  # the count is per quarter, not a rolling 90 days
+        (Usage(previous_quarter=3), False, ""),
+        (Usage(previous_quarter=4), True, "4 references last quarter (more than 3)"),
         (Usage(passes_recent=2, passes_before=1), True, "2 passes in 180 days (before: 1)"),
         (Usage(passes_recent=1, passes_before=0), False, ""),  # one pass is not a pattern
         (Usage(passes_recent=2, passes_before=2), False, ""),
@@ -429,25 +438,110 @@ def test_fatigue_signals(usage: Usage, excluded: bool, signal: str) -> None:
 
 
 def test_several_fatigue_signals_make_one_exclusion_naming_each() -> None:
-    usage = Usage(recent_90d=5, passes_recent=3, reply_hours_recent=72, reply_hours_before=12)
+    usage = Usage(previous_quarter=5, passes_recent=3, reply_hours_recent=72, reply_hours_before=12)
     (exclusion,) = run(make_candidate(usage=usage)).exclusions
     assert exclusion.code == "fatigue"
     assert exclusion.reason.count(";") == 2
 
 
 @pytest.mark.parametrize(
-    ("tier", "deal_arr", "excluded"),
+    ("tier", "deal_arr", "this_quarter", "codes_", "reserved"),
     [
-        ("strategic", 249_999, True),
-        ("strategic", 250_000, False),
-        ("strategic", 1_000_000, False),
-        ("standard", 10_000, False),
-        ("new", 10_000, False),
+        # A reservation, not an exclusion: smaller deals may use all but the last of a strategic quarter.
+        ("strategic", 249_999, 0, [], True),
+        ("strategic", 249_999, 2, [], True),
+        ("strategic", 249_999, 3, ["strategic"], True),
+        ("strategic", 250_000, 3, [], False),
+        ("strategic", 1_000_000, 3, [], False),
+        ("strategic", 249_999, 4, ["cap", "fatigue"], True),
+        ("standard", 10_000, 1, [], False),
+        ("new", 10_000, 0, [], False),
     ],
 )
-def test_strategic_advocates_are_kept_for_the_biggest_deals(tier: str, deal_arr: int, excluded: bool) -> None:
-    a = run(make_candidate(tier=tier), need=make_need(deal_arr=deal_arr))
-    assert codes(a) == (["strategic"] if excluded else [])
+def test_strategic_advocates_are_reserved_for_the_biggest_deals(
+    tier: str, deal_arr: int, this_quarter: int, codes_: list[str], reserved: bool
+) -> None:
+    a = run(
+        make_candidate(tier=tier, usage=Usage(this_quarter=this_quarter)), need=make_need(deal_arr=deal_arr)
+    )
+    assert (codes(a), a.reserved) == (codes_, reserved)
+
+
+@pytest.mark.parametrize(("reserved", "blocked_at"), [(0, None), (1, 3), (2, 2)])
+def test_the_reserved_share_is_a_setting(reserved: int, blocked_at: int | None) -> None:
+    policy = Policy(strategic_reserved=reserved)
+    blocked = [
+        n
+        for n in range(4)
+        if "strategic"
+        in codes(
+            run(
+                make_candidate(tier="strategic", usage=Usage(this_quarter=n)),
+                policy=policy,
+                need=make_need(deal_arr=60_000),
+            )
+        )
+    ]
+    assert (blocked[0] if blocked else None) == blocked_at
+
+
+def test_a_strategic_advocate_ranks_after_an_equal_grade_one_on_a_smaller_deal_only() -> None:
+    candidates = [
+        make_candidate(1, tier="strategic"),
+        make_candidate(
+            2, usage=Usage(last_asked=date(2026, 3, 1), total=5)
+        ),  # rotation alone would put 1 first
+        make_candidate(3, industry="telecom"),  # good: an excellent strategic advocate still comes first
+    ]
+    small = rank(need=make_need(deal_arr=60_000), candidates=candidates, policy=POLICY, today=TODAY)
+    big = rank(need=make_need(deal_arr=300_000), candidates=candidates, policy=POLICY, today=TODAY)
+    assert (ids(small), ids(big)) == ([2, 1, 3], [1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("joined_days_ago", "grade", "reason"),
+    [
+        (None, Grade.EXCELLENT, None),  # not known: the dimension does not apply
+        (0, Grade.GOOD, "Customer for 0 days: still new (Excellent from 180)"),
+        (179, Grade.GOOD, "Customer for 179 days: still new (Excellent from 180)"),
+        (180, Grade.EXCELLENT, "Customer for 6 months"),
+        (900, Grade.EXCELLENT, "Customer for 30 months"),
+    ],
+)
+def test_customers_too_new_to_have_experience_are_graded_down(
+    joined_days_ago: int | None, grade: Grade, reason: str | None
+) -> None:
+    joined = None if joined_days_ago is None else days_ago(joined_days_ago)
+    a = run(make_candidate(joined_on=joined))
+    assert (a.grade, a.excluded) == (grade, False)
+    tenure = [(d.grade, d.reason) for d in a.dimensions if d.name == "tenure"]
+    assert tenure == ([] if reason is None else [(grade, reason)])
+    assert run(make_candidate(joined_on=joined), policy=Policy(min_tenure_days=0)).grade is Grade.EXCELLENT
+
+
+@pytest.mark.parametrize(
+    ("limit", "this_year", "excluded"), [(0, 9, False), (4, 3, False), (4, 4, True), (3, 3, True)]
+)
+def test_the_yearly_limit_is_off_by_default_and_a_setting(limit: int, this_year: int, excluded: bool) -> None:
+    a = run(make_candidate(usage=Usage(this_year=this_year)), policy=Policy(yearly_limit=limit))
+    assert codes(a) == (["yearly"] if excluded else [])
+    assert a.next_eligible == (date(2027, 1, 1) if excluded else TODAY)
+    assert Policy().yearly_limit == 0
+
+
+@pytest.mark.parametrize(
+    ("usage", "today", "expected"),
+    [
+        # Fatigue is a rest of at least one quarter: it does not lift when a rolling count drops.
+        (Usage(previous_quarter=4), date(2026, 4, 1), date(2026, 7, 1)),
+        (Usage(previous_quarter=4), date(2026, 6, 30), date(2026, 7, 1)),
+        (Usage(this_quarter=4), date(2026, 5, 13), date(2026, 10, 1)),
+        (Usage(this_quarter=3, previous_quarter=3), date(2026, 5, 13), TODAY),
+    ],
+)
+def test_fatigue_rests_through_the_next_quarter(usage: Usage, today: date, expected: date) -> None:
+    candidate = make_candidate(tier="strategic", usage=usage)
+    assert next_eligible(candidate, POLICY, today) == (expected if expected != TODAY else today)
 
 
 @pytest.mark.parametrize(
@@ -485,11 +579,11 @@ def test_peer_conversations_are_not_brokered() -> None:
         ({"status": "break", "break_until": TODAY + timedelta(days=9)}, "break"),
         ({"status": "retired"}, "retired"),
         ({"account_trouble": True}, "account_trouble"),
-        ({"usage": Usage(recent_90d=9)}, "fatigue"),
+        ({"usage": Usage(previous_quarter=9)}, "fatigue"),
         ({"usage": Usage(asked_for_prospect=True)}, "same_prospect"),
         ({"usage": Usage(pending_elsewhere=True)}, "pending"),
         ({"kinds": ("quote",)}, "kind"),
-        ({"tier": "strategic", "usage": Usage()}, None),
+        ({"tier": "strategic", "usage": Usage(this_quarter=3)}, None),
     ],
 )
 def test_each_exclusion_has_a_code_and_a_one_line_reason(changes: dict[str, Any], code: str | None) -> None:
@@ -506,7 +600,7 @@ def test_all_exclusions_that_apply_are_listed() -> None:
         this_quarter=4,
         last_asked=TODAY,
         last_used=days_ago(3),
-        recent_90d=6,
+        previous_quarter=6,
         asked_for_prospect=True,
         pending_elsewhere=True,
     )
@@ -529,7 +623,6 @@ def test_all_exclusions_that_apply_are_listed() -> None:
         "same_prospect",
         "pending",
         "kind",
-        "strategic",
     ]
 
 
@@ -552,7 +645,8 @@ def test_all_exclusions_that_apply_are_listed() -> None:
         ({"status": "retired"}, None),
         ({"account_trouble": True}, None),
         ({"status": "break", "break_until": None}, None),
-        ({"usage": Usage(recent_90d=5)}, None),
+        ({"usage": Usage(passes_recent=3)}, None),  # passing more ends when they say yes again
+        ({"usage": Usage(previous_quarter=4)}, date(2026, 7, 1)),  # a busy quarter: a rest of a quarter
         ({"usage": Usage(pending_elsewhere=True)}, None),
         ({"kinds": ("quote",)}, TODAY),  # request-specific limits are not the advocate's
         ({"usage": Usage(asked_for_prospect=True)}, TODAY),
@@ -602,7 +696,7 @@ def ids(assessments: list[Assessment]) -> list[int]:
 def test_rank_orders_by_grade_then_score_then_rotation() -> None:
     candidates = [
         make_candidate(1, industry="telecom"),  # good
-        make_candidate(2, sentiment=0.5),  # excellent, score 11
+        make_candidate(2, sentiment=0.5),  # good (mixed feedback), score 11
         make_candidate(3, usage=Usage(last_asked=date(2026, 3, 1), total=1)),  # excellent 12, asked long ago
         make_candidate(4, usage=Usage(last_asked=date(2026, 2, 1), total=9)),  # asked even longer ago
         make_candidate(5),  # never asked
@@ -615,7 +709,7 @@ def test_rank_orders_by_grade_then_score_then_rotation() -> None:
         make_candidate(12, status="retired", industry="telecom"),  # one exclusion, a worse grade
     ]
     assert ids(rank(need=make_need(), candidates=candidates, policy=POLICY, today=TODAY)) == [
-        5, 7, 8, 6, 4, 3, 2, 1, 9, 11, 12, 10,
+        5, 7, 8, 6, 4, 3, 1, 2, 9, 11, 12, 10,
     ]  # fmt: skip
 
 
@@ -661,6 +755,7 @@ usages = st.builds(
     last_asked=mostly(None, *WINDOW),
     last_used=mostly(None, *WINDOW),
     recent_90d=mostly(0, 1, 2, 3, 4, 5),
+    previous_quarter=mostly(0, 1, 3, 4, 5),
     passes_recent=mostly(0, 1, 2, 3),
     passes_before=st.sampled_from([0, 1, 2, 3]),
     reply_hours_recent=mostly(None, 10.0, 24.0, 36.0, 72.0),
@@ -748,4 +843,8 @@ def as_of(candidate: Candidate, day: date) -> Candidate:
     """The advocate on a later day with no new asks: the quarter's count restarts when a quarter turns."""
     if quarter_start(day) == quarter_start(TODAY):
         return candidate
-    return dataclasses.replace(candidate, usage=dataclasses.replace(candidate.usage, this_quarter=0))
+    usage = candidate.usage
+    previous = usage.this_quarter if quarter_start(day) == next_quarter_start(TODAY) else 0
+    this_year = usage.this_year if day.year == TODAY.year else 0
+    usage = dataclasses.replace(usage, this_quarter=0, previous_quarter=previous, this_year=this_year)
+    return dataclasses.replace(candidate, usage=usage)

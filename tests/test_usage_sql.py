@@ -60,6 +60,10 @@ def by_hand(rows: list[dict], advocate: int) -> Usage:
         last_asked=max((asked(r).date() for r in mine if asked(r)), default=None),
         last_used=max(used).date() if used else None,
         recent_90d=sum(1 for r in counted if asked(r) and asked(r) >= window.since_90),
+        previous_quarter=sum(
+            1 for r in counted if asked(r) and window.previous_quarter_start <= asked(r) < window.quarter_start
+        ),
+        this_year=sum(1 for r in counted if asked(r) and asked(r) >= window.year_start),
         passes_recent=sum(1 for r in recent if r["status"] == "passed"),
         passes_before=sum(1 for r in before if r["status"] == "passed"),
         reply_hours_recent=avg(recent),
