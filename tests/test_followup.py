@@ -178,6 +178,8 @@ def test_three_references_in_a_year_prompt_cs_to_say_thank_you(harness):
                 "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"
                 "dana@northwind.example,2026-03-02,Globex,software,call,won,1\n"
                 "dana@northwind.example,2026-06-01,Initech,software,call,lost,1\n"
+                # Lena was asked more recently, so rotation puts Dana first on the shortlist.
+                "lena@fabrikam.example,2026-08-03,Hooli,media,call,won,1\n"
             ),
             now=harness.clock.now(),
         )
