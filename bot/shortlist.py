@@ -24,6 +24,7 @@ from bot.matching import (
     size_target,
 )
 from bot.settings import Settings
+from bot.vocabulary import Industry, label_of
 from store import queries
 from store.models import Advocate, ReferenceRequest
 
@@ -183,6 +184,23 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
     )
 
 
+def widened_for(*, session: Session, request: ReferenceRequest, policy: Policy, today: date) -> list[Assessment]:
+    """The request graded against every advocate in the pool, whatever their industry and size."""
+    need = need_of(request)
+    advocates = queries.fitting_advocates(
+        session=session, industries=[i.value for i in Industry], min_employees=0, max_employees=2**31 - 1
+    )
+    usage = queries.usage_by_advocate(
+        session=session,
+        advocate_ids=[a.id for a in advocates],
+        window=usage_window(today),
+        prospect_key=need.prospect_key,
+        request_id=need.request_id,
+    )
+    candidates = [candidate_of(a, usage.get(a.id)) for a in advocates]
+    return rank(need=need, candidates=candidates, policy=policy, today=today)
+
+
 def ranked_for(
     *, session: Session, request: ReferenceRequest, policy: Policy, today: date, strict: bool = False
 ) -> list[Assessment]:
@@ -196,24 +214,79 @@ def good_enough(assessment: Assessment) -> bool:
     return not assessment.excluded and assessment.grade is not Grade.POOR
 
 
-def no_match_reasons(ranked: list[Assessment]) -> list[str]:
-    """Why nobody reached Good, in words a rep understands, most common reason first."""
+# Limits that lift with time: an advocate held back only by these fits and is resting.
+RESTING = frozenset({"cap", "min_gap", "consecutive_week", "recent_use", "break", "fatigue", "yearly"})
+
+
+def _plural(count: int, word: str = "advocate") -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def no_match_reasons(ranked: list[Assessment], wider: list[Assessment] | None = None) -> list[str]:
+    """Why nobody reached Good, in words a rep understands: no fit first, then who fits but is resting.
+
+    `ranked` is everyone near the request's industry and size; `wider` (optional) the same request graded
+    against the whole pool, for what would widen the search.
+    """
+    reasons: list[str] = []
+    fit = [a for a in ranked if a.grade is not Grade.POOR]
+    poor = [a for a in ranked if a.grade is Grade.POOR]
     if not ranked:
-        return ["No advocate in the pool works in or near this industry at a similar company size."]
+        reasons.append("No advocate in the pool works in or near this industry at a similar company size.")
+    elif poor:
+        reasons.append(f"No fit: {len(poor)} of the {_plural(len(ranked))} near this industry and size match poorly.")
     counts: dict[str, int] = {}
-    for assessment in ranked:
-        if assessment.excluded:
-            for exclusion in assessment.exclusions:
-                counts[exclusion.code] = counts.get(exclusion.code, 0) + 1
-        else:
-            for dimension in assessment.dimensions:
-                if dimension.grade is Grade.POOR:
-                    counts[f"poor {dimension.name}"] = counts.get(f"poor {dimension.name}", 0) + 1
-    reasons = []
-    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        what = _REASON_WORDS.get(code, code.replace("_", " "))
-        reasons.append(f"{count} advocate{'' if count == 1 else 's'}: {what}")
-    return reasons[:5]
+    for assessment in poor:
+        for dimension in assessment.dimensions:
+            if dimension.grade is Grade.POOR:
+                key = f"poor {dimension.name}"
+                counts[key] = counts.get(key, 0) + 1
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:3]:
+        reasons.append(f"{_plural(count)}: {_REASON_WORDS.get(code, code)}")
+    resting = [a for a in fit if a.excluded and {e.code for e in a.exclusions} <= RESTING]
+    if resting:
+        dates = [a.next_eligible for a in resting if a.next_eligible is not None]
+        when = f"the earliest is free on {min(dates):%-d %b %Y}" if dates else "no date can be promised yet"
+        reasons.append(f"{_plural(len(resting))} fit but {'is' if len(resting) == 1 else 'are'} resting: {when}.")
+    other: dict[str, int] = {}
+    for assessment in fit:
+        codes = {e.code for e in assessment.exclusions}
+        if assessment.excluded and not codes <= RESTING:
+            for code in sorted(codes - RESTING):
+                other[code] = other.get(code, 0) + 1
+    for code, count in sorted(other.items(), key=lambda item: (-item[1], item[0]))[:2]:
+        reasons.append(f"{_plural(count)} fit but {_REASON_WORDS.get(code, code.replace('_', ' '))}")
+    reasons.extend(_widen(fit, wider or []))
+    return reasons
+
+
+def _widen(fit: list[Assessment], wider: list[Assessment]) -> list[str]:
+    """What would widen the search: the rules a fitting advocate misses by one dimension or one kind."""
+    suggestions = []
+    near = {a.candidate.advocate_id for a in fit}
+    only: dict[str, list[Assessment]] = {}
+    for assessment in wider:
+        if assessment.candidate.advocate_id in near or assessment.excluded:
+            continue
+        poor = [d.name for d in assessment.dimensions if d.grade is Grade.POOR]
+        if len(poor) == 1:
+            only.setdefault(poor[0], []).append(assessment)
+    if industry := only.get("industry"):
+        names = sorted({label_of(Industry, a.candidate.industry) for a in industry})
+        suggestions.append(
+            f"Widen the industry: {_plural(len(industry))} in {', '.join(names[:3])} would otherwise fit."
+        )
+    if size := only.get("company size"):
+        suggestions.append(f"Widen the company size: {_plural(len(size))} at other sizes would otherwise fit.")
+    if geography := only.get("geography"):
+        suggestions.append(f"Drop the country: {_plural(len(geography))} elsewhere would otherwise fit.")
+    kind_only = [a for a in fit if {e.code for e in a.exclusions} == {"kind"}]
+    if kind_only:
+        suggestions.append(
+            f"Another kind of reference: {_plural(len(kind_only))} fit but do a different kind "
+            "(an email Q&A asks the least of them)."
+        )
+    return suggestions
 
 
 _REASON_WORDS = {
@@ -228,11 +301,13 @@ _REASON_WORDS = {
     "same_prospect": "were already asked for this prospect",
     "pending": "are busy with another request",
     "kind": "don't do this kind of reference",
-    "strategic": "are kept for larger deals",
+    "yearly": "reached their yearly limit",
+    "strategic": "keep the rest of their quarter for larger deals",
     "poor use case": "know a different use case",
     "poor role": "are too junior for the contact",
     "poor sentiment": "had recent problems",
     "poor last used": "were used recently",
+    "poor geography": "are in another country",
     "poor industry": "work in a different industry",
     "poor company size": "work at companies of a very different size",
 }

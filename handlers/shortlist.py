@@ -230,7 +230,8 @@ def handle_no_match(
     now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         ranked = shortlist.ranked_for(session=session, request=request, policy=deps.policy, today=now.date())
-        reasons = shortlist.no_match_reasons(ranked)
+        wider = shortlist.widened_for(session=session, request=request, policy=deps.policy, today=now.date())
+        reasons = shortlist.no_match_reasons(ranked, wider)
         outcome = workflow.close_no_match(
             session=session, request_id=request_id, actor_id=user_id, reasons=reasons, now=now
         )

@@ -146,7 +146,7 @@ def test_only_cs_can_ask(harness):
 def test_no_good_match_says_so_and_tells_the_rep_why(harness):
     seed(harness)
     request_id, shortlist = approve(
-        harness, wanted_industry="public_sector", prospect_industry="public_sector"
+        harness, wanted_industry="other", prospect_industry="other"
     )
     text = str(shortlist["blocks"])
     assert "No advocate reaches Good" in text
@@ -196,3 +196,32 @@ def test_a_strategic_advocate_keeps_the_last_of_the_quarter_for_big_deals(harnes
     assert "kept for deals of $250,000+ ARR" in excluded_in(update["blocks"])["Ravi Menon"]
     _, big = approve(harness, prospect_company="Big Co", deal_arr=400_000)
     assert "Ravi Menon" in names_in(big["blocks"])
+
+
+def test_no_match_counts_no_fit_before_rest_and_says_when_someone_is_free(harness):
+    seed(
+        harness,
+        "dana@northwind.example,2026-10-05,Globex,software,call,won,1\n"
+        "dana@northwind.example,2026-10-20,Initech,software,call,lost,1\n",
+    )
+    request_id, shortlist = approve(harness, wanted_use_case="Cloud migration")
+    assert names_in(shortlist["blocks"]) == []
+    harness.click(Action.NO_MATCH, str(request_id), user="U0CS1")
+    [told] = [m for m in harness.dms_to(REP) if "No good match" in m["text"]]
+    text = told["blocks"][0]["text"]["text"]
+    # Dana (capped) and Mia (on a break) fit; the others would not fit whatever their usage.
+    assert "2 advocates fit but are resting: the earliest is free on 1 Jan 2027." in text
+    assert "reached their quarterly limit" not in text
+    assert "know a different use case" in text
+
+
+def test_written_pieces_are_their_own_ledger_not_calls(harness):
+    seed(
+        harness,
+        "dana@northwind.example,2026-11-02,Globex,software,case_study,won,1\n"
+        "dana@northwind.example,2026-11-16,Initech,software,quote,lost,1\n",
+    )
+    _, shortlist = approve(harness)
+    # Two written pieces this quarter, the last four days ago: no cap reached, no 30-day rest, no 21-day gap.
+    assert names_in(shortlist["blocks"])[0] == "Dana Whitfield"
+    assert "0 of 2 this quarter (standard)" in str(shortlist["blocks"])
