@@ -75,15 +75,20 @@ KIND_COVERAGE: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _ROLE_ORDER = {level.value: rank for rank, level in enumerate(RoleLevel)}
 
-# Each line is a cluster of industries that understand each other's problems; adjacency is symmetric.
+# Each line is a cluster of industries that understand each other's problems; adjacency is symmetric. An
+# advocate in an adjacent industry is at best Good ("similar/adjacent" in the matrix). CS adds pairs with
+# INDUSTRY_ADJACENCY; README "The matcher" lists the resulting map.
 _INDUSTRY_CLUSTERS = (
-    "software telecom media professional_services",
-    "financial_services insurance professional_services",
-    "healthcare life_sciences insurance",
-    "manufacturing energy logistics",
-    "retail logistics media",
-    "education public_sector nonprofit",
-    "energy public_sector",
+    "software telecom media professional_services",  # digital products, platforms and services
+    "software financial_services",  # fintech: banks and payment firms run like software companies
+    "software logistics",  # supply-chain and fleet platforms
+    "financial_services insurance professional_services",  # regulated money, audit and advisory
+    "healthcare life_sciences insurance",  # patients, payers and pharma: privacy and compliance
+    "manufacturing life_sciences",  # regulated production and quality
+    "manufacturing energy logistics",  # physical operations, plants and assets
+    "retail logistics media",  # consumer reach, e-commerce, fulfilment
+    "telecom energy public_sector",  # regulated infrastructure and utilities
+    "education public_sector nonprofit healthcare",  # public service, budgets and procurement
 )
 
 
