@@ -115,6 +115,9 @@ class AdvocateKind(Choice):
     EXECUTIVE = "executive", "Executive connection"
     SPEAKING = "speaking", "Speaking / content"
     ADVISORY_BOARD = "advisory_board", "Advisory board"
+    LOGO = "logo", "Logo use"
+    REVIEW = "review", "Online review"
+
 
 
 class Tier(Choice):

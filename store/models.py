@@ -222,6 +222,9 @@ COUNTED = (
     EngagementStatus.SCHEDULED,
     EngagementStatus.HELD,
 )
+# Written pieces (PROGRAM.md "Not every activity is a call": quotes, case studies, logo use, reviews) are their
+# own ledger: they never count against the quarterly caps, the 30-day rest or the gap between asks.
+WRITTEN_KINDS = frozenset({"quote", "case_study", "logo", "review"})
 # Engagements that tie the advocate up until they end.
 OPEN = (
     EngagementStatus.ASKED,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from store.models import (
     COUNTED,
     OPEN,
+    WRITTEN_KINDS,
     Advocate,
     Engagement,
     EngagementStatus,
@@ -167,7 +168,9 @@ class UsageWindow:
 
 def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | None) -> list[Any]:
     e = Engagement
-    counted = e.status.in_([s.value for s in COUNTED])
+    # Written pieces (quotes, case studies, logos, reviews) are their own ledger: no cap, rest or gap.
+    spoken = e.kind.is_(None) | e.kind.not_in(sorted(WRITTEN_KINDS))
+    counted = e.status.in_([s.value for s in COUNTED]) & spoken
     passed = e.status == EngagementStatus.PASSED
     recent = e.asked_at >= window.since_180
     before = (e.asked_at >= window.since_360) & (e.asked_at < window.since_180)
@@ -179,7 +182,7 @@ def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | 
     return [
         count(counted).label("total"),
         count(counted & (e.asked_at >= window.quarter_start)).label("this_quarter"),
-        func.max(e.asked_at).label("last_asked"),
+        func.max(case((spoken, e.asked_at))).label("last_asked"),
         func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
         count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
         count(counted & (e.asked_at >= window.previous_quarter_start) & (e.asked_at < window.quarter_start)).label(

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from bot.matching import Usage
 from bot.shortlist import candidate_of, usage_window
 from store import queries
-from store.models import COUNTED, OPEN, Advocate, Engagement, ReferenceRequest
+from store.models import COUNTED, OPEN, WRITTEN_KINDS, Advocate, Engagement, ReferenceRequest
 from tests.support.factories import request_values
 
 TODAY = date(2026, 11, 20)
@@ -28,6 +28,7 @@ engagement = st.fixed_dictionaries(
         "reply_hours": st.one_of(st.none(), st.integers(1, 200)),
         "prospect": st.sampled_from(["acme corp", "globex"]),
         "request": st.sampled_from([None, 1, 2]),
+        "kind": st.sampled_from(["call", "call", "email", "quote", "case_study"]),
     }
 )
 
@@ -45,7 +46,9 @@ def by_hand(rows: list[dict], advocate: int) -> Usage:
             - timedelta(days=r["days_ago"])
         )
 
-    counted = [r for r in mine if r["status"] in COUNTED]
+    # Written pieces are their own ledger: they count toward no limit.
+    spoken = [r for r in mine if r["kind"] not in WRITTEN_KINDS]
+    counted = [r for r in spoken if r["status"] in COUNTED]
     used = [(r["held"] or asked(r)) for r in counted if (r["held"] or asked(r)) is not None]
 
     def avg(rows):
@@ -57,7 +60,7 @@ def by_hand(rows: list[dict], advocate: int) -> Usage:
     return Usage(
         total=len(counted),
         this_quarter=sum(1 for r in counted if asked(r) and asked(r) >= window.quarter_start),
-        last_asked=max((asked(r).date() for r in mine if asked(r)), default=None),
+        last_asked=max((asked(r).date() for r in spoken if asked(r)), default=None),
         last_used=max(used).date() if used else None,
         recent_90d=sum(1 for r in counted if asked(r) and asked(r) >= window.since_90),
         previous_quarter=sum(
@@ -125,7 +128,7 @@ def test_sql_usage_equals_counting_by_hand(database, rows):
                 Engagement(
                     advocate_id=row["advocate"],
                     request_id=row["request"],
-                    kind="call",
+                    kind=row["kind"],
                     status=row["status"],
                     prospect_key=row["prospect"],
                     asked_at=asked,
