@@ -39,11 +39,11 @@ def test_the_demo_runs_end_to_end_without_tokens(tmp_path):
     assert "Traceback" not in result.stderr
     # A Friday-evening call: thanks, the rep's check-in and the feedback ask are three distinct moments
     # in working hours, the thanks without a question, the feedback within two working days.
-    assert stamp_of(story, "Thank you, Amara") == "Mon 30 Nov 09:05"
+    assert stamp_of(story, "Thank you, Oliver") == "Mon 30 Nov 09:05"
     assert stamp_of(story, "Check in with Acme Analytics") == "Mon 30 Nov 17:05"
     assert stamp_of(story, "how was the call") == "Tue 1 Dec 17:05"
     assert "speak with Acme Analytics on Friday" in story and "is tomorrow" in story
-    thanks = story[story.index("Thank you, Amara") :].split("\n[")[0]
+    thanks = story[story.index("Thank you, Oliver") :].split("\n[")[0]
     assert "?" not in thanks
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") or page.lower().startswith("<!doctype html>")
