@@ -258,7 +258,9 @@ def test_imported_history_counts_and_each_crossing_prompts_once(harness):
         harness,
         "dana@northwind.example,2026-02-02,Globex,software,call,won,1\n"
         "dana@northwind.example,2026-05-04,Initech,software,call,lost,1\n"
-        "dana@northwind.example,2026-08-03,Umbrella,software,call,open,1\n",
+        "dana@northwind.example,2026-08-03,Umbrella,software,call,open,1\n"
+        # Lena was asked more recently, so rotation puts Dana first on the shortlist.
+        "lena@fabrikam.example,2026-09-07,Hooli,media,call,won,1\n",
     )
     through_the_call(harness)  # the 4th reference in 12 months: 3 imported and 1 live cross 3
     gifts = [m["text"] for m in harness.slack.messages_to(CS_CHANNEL) if "in the last 12 months" in m["text"]]
