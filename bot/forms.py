@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from bot.vocabulary import DealStage, Industry, ReferenceKind, RoleLevel, SizeBand, Tried, Urgency
+from bot.vocabulary import DealStage, Function, Industry, ReferenceKind, RoleLevel, SizeBand, Tried, Urgency
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class RequestForm:
     wanted_industry: Industry
     wanted_size_band: SizeBand
     wanted_role_level: RoleLevel
+    wanted_function: Function | None
     wanted_use_case: str
     wanted_kind: ReferenceKind
     urgency: Urgency

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from bot.vocabulary import (
     AdvocateKind,
     AdvocateStatus,
+    Function,
     Industry,
     ReferenceKind,
     RoleLevel,
@@ -161,6 +162,8 @@ class Need:
     country: str | None = None
     # The wanted reference's company size (a SizeBand value such as "201-1000"); None: the prospect's size only.
     size_band: str | None = None
+    # The function the reference should lead (a Function value); None: any.
+    function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,7 @@ class Candidate:
     sentiment: float | None
     usage: Usage
     joined_on: date | None = None
+    function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -349,7 +353,32 @@ def _use_case(need: Need, candidate: Candidate, policy: Policy) -> Graded:
     return Grade.POOR, f"Unrelated use cases: {', '.join(candidate.use_cases)}"
 
 
+# Functions that speak across the business: an executive (CEO, GM) or an unclassified one is at best Good.
+_GENERAL_FUNCTIONS = frozenset({Function.EXECUTIVE, Function.OTHER})
+
+
+def _function(need: Need, candidate: Candidate) -> Graded | None:
+    """Role is seniority and function (a CFO wants a finance leader); None when either side is not known."""
+    wanted, theirs = need.function, candidate.function
+    if not wanted or not theirs:
+        return None
+    label, wanted_label = label_of(Function, theirs), label_of(Function, wanted)
+    if wanted == theirs:
+        return Grade.EXCELLENT, f"same function ({label})"
+    if wanted in _GENERAL_FUNCTIONS or theirs in _GENERAL_FUNCTIONS:
+        return Grade.GOOD, f"related function: {label} (wanted {wanted_label})"
+    return Grade.POOR, f"different function: {label} (wanted {wanted_label})"
+
+
 def _role(need: Need, candidate: Candidate) -> Graded:
+    level, reason = _level(need, candidate)
+    function = _function(need, candidate)
+    if function is None:
+        return level, reason
+    return min(level, function[0]), f"{reason}; {function[1]}"
+
+
+def _level(need: Need, candidate: Candidate) -> Graded:
     wanted, theirs = _ROLE_ORDER.get(need.role_level), _ROLE_ORDER.get(candidate.role_level)
     label, wanted_label = label_of(RoleLevel, candidate.role_level), label_of(RoleLevel, need.role_level)
     if wanted is None or theirs is None:
@@ -595,6 +624,8 @@ class Prefilter:
     # the need's text itself.
     use_case_terms: frozenset[str]
     use_case_text: str
+    # Functions that are not Poor for the wanted one (None stored counts too); None: any function.
+    functions: frozenset[str] | None = None
 
 
 def prefilter(*, need: Need, policy: Policy) -> Prefilter:
@@ -607,4 +638,9 @@ def prefilter(*, need: Need, policy: Policy) -> Prefilter:
         min_sentiment=SENTIMENT_GOOD,
         use_case_terms=frozenset(words.union(*related)),
         use_case_text=" ".join(need.use_case.casefold().split()),
+        functions=(
+            None
+            if not need.function or need.function in _GENERAL_FUNCTIONS
+            else frozenset({need.function, *_GENERAL_FUNCTIONS})
+        ),
     )

@@ -18,7 +18,16 @@ from sqlalchemy.sql import Executable
 from bot.csv_input import ImportRefused, RowError, decode, parse_day, read_table, refuse
 from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, parse_amount
 from bot.spreadsheet import neutralise
-from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, ReferenceKind, RoleLevel, Tier
+from bot.vocabulary import (
+    AdvocateKind,
+    AdvocateStatus,
+    Choice,
+    Function,
+    Industry,
+    ReferenceKind,
+    RoleLevel,
+    Tier,
+)
 from bot.workflow import prospect_key
 from store.models import Advocate, Engagement, EngagementStatus
 
@@ -30,8 +39,10 @@ ADVOCATE_COLUMNS = (
 # The advocate's side, all optional: what they tell and what they agreed to. A file without one of these
 # columns keeps what refdesk already has (a consent or a written yes recorded in Slack is never erased).
 PROFILE_COLUMNS = ("story", "product_areas", "named_publicly", "logo_use", "private_only", "agreed_on")
-ALL_ADVOCATE_COLUMNS = ADVOCATE_COLUMNS + PROFILE_COLUMNS
-OPTIONAL_ADVOCATE_COLUMNS = frozenset({"notes", "joined_on", *PROFILE_COLUMNS})
+# What the matcher reads beyond the basics, optional too: the function they lead (bot.vocabulary.Function).
+MATCH_COLUMNS = ("function",)
+ALL_ADVOCATE_COLUMNS = ADVOCATE_COLUMNS + PROFILE_COLUMNS + MATCH_COLUMNS
+OPTIONAL_ADVOCATE_COLUMNS = frozenset({"notes", "joined_on", *PROFILE_COLUMNS, *MATCH_COLUMNS})
 STORY_LIMIT = 1000
 HISTORY_COLUMNS = (
     "advocate_email",
@@ -231,6 +242,9 @@ def check_advocate(
         logo_use=lambda: row.flag("logo_use"),
         private_only=lambda: row.flag("private_only"),
         agreed_on=lambda: row.day("agreed_on"),
+        function=lambda: (
+            getattr(row.pick("function", Function), "value", None) if row.text("function") else None
+        ),
     )
     values.update({column: read() for column, read in profile.items() if column in cells})
     if values.get("private_only") and (values.get("named_publicly") or values.get("logo_use")):

@@ -70,6 +70,7 @@ def need_of(request: ReferenceRequest) -> Need:
         region=request.wanted_region,
         country=request.wanted_country,
         size_band=request.wanted_size_band,
+        function=request.wanted_function,
     )
 
 
@@ -181,6 +182,7 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
         sentiment=advocate.sentiment,
         usage=found,
         joined_on=advocate.joined_on,
+        function=advocate.function,
     )
 
 

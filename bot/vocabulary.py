@@ -79,6 +79,19 @@ class RoleLevel(Choice):
     C_LEVEL = "c_level", "C-level"
 
 
+class Function(Choice):
+    """The part of the business a person leads: "same level or higher" means seniority and function."""
+
+    EXECUTIVE = "executive", "Executive / general management"
+    FINANCE = "finance", "Finance"
+    IT = "it", "IT / engineering"
+    OPERATIONS = "operations", "Operations"
+    SALES = "sales", "Sales"
+    MARKETING = "marketing", "Marketing"
+    HR = "hr", "HR / people"
+    OTHER = "other", "Other"
+
+
 class Urgency(Choice):
     THIS_WEEK = "this_week", "This week"
     TWO_WEEKS = "two_weeks", "Within 2 weeks"

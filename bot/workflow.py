@@ -62,6 +62,7 @@ def submit(
         wanted_industry=form.wanted_industry,
         wanted_size_band=form.wanted_size_band,
         wanted_role_level=form.wanted_role_level,
+        wanted_function=form.wanted_function,
         wanted_use_case=form.wanted_use_case,
         wanted_kind=form.wanted_kind,
         urgency=form.urgency,

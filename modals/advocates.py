@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 from bot.forms import parse_id
 from bot.pool import PoolEntry, PoolPage
 from bot.text import day, mrkdwn
-from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Industry, RoleLevel, Tier, label_of
+from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Function, Industry, RoleLevel, Tier, label_of
 from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
@@ -150,12 +150,15 @@ def _text_input(column: str, initial: str | None) -> InputBlock:
     )
 
 
-def _select(column: str, label: str, choices: type[Choice], initial: str | None) -> InputBlock:
+def _select(
+    column: str, label: str, choices: type[Choice], initial: str | None, *, optional: bool = False
+) -> InputBlock:
     options = [kit.option(c.value, c.label) for c in choices]
     chosen = next((o for o in options if o.value == initial), None)
     return InputBlock(
         block_id=column,
         label=label,
+        optional=optional,
         element=StaticSelectElement(
             action_id=VALUE, options=options, initial_option=chosen, placeholder="Choose one"
         ),
@@ -184,6 +187,7 @@ def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any
         _text_input("email", a.email if a else None),
         _text_input("title", a.title if a else None),
         _select("role_level", "Role level", RoleLevel, a.role_level if a else None),
+        _select("function", "Function", Function, a.function if a else None, optional=True),
         _text_input("company", a.company if a else None),
         _select("industry", "Industry", Industry, a.industry if a else None),
         InputBlock(
@@ -283,7 +287,7 @@ def advocate_cells(values: Mapping[str, Mapping[str, Any]], advocate: Advocate |
     if advocate is not None and advocate.notes and cells["notes"] == _notes_shown(advocate.notes):
         cells["notes"] = advocate.notes  # left as shown: longer notes than the modal holds are kept whole
     cells["employees"] = state("employees").get("value") or ""
-    for column in ("role_level", "industry", "tier"):
+    for column in ("role_level", "function", "industry", "tier"):
         cells[column] = (state(column).get("selected_option") or {}).get("value", "")
     cells["kinds"] = ";".join(o["value"] for o in state("kinds").get("selected_options") or [])
     cells["slack_user_id"] = state("slack_user_id").get("selected_user") or ""

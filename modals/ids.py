@@ -69,6 +69,7 @@ class Block(StrEnum):
     WANTED_INDUSTRY = "wanted_industry"
     WANTED_SIZE = "wanted_size_band"
     WANTED_ROLE = "wanted_role_level"
+    WANTED_FUNCTION = "wanted_function"
     WANTED_USE_CASE = "wanted_use_case"
     WANTED_KIND = "wanted_kind"
     URGENCY = "urgency"

@@ -28,7 +28,17 @@ from slack_sdk.models.views import View
 from bot.audience import shareable_columns
 from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, RequestForm, parse_amount
 from bot.text import Mrkdwn
-from bot.vocabulary import Choice, DealStage, Industry, ReferenceKind, RoleLevel, SizeBand, Tried, Urgency
+from bot.vocabulary import (
+    Choice,
+    DealStage,
+    Function,
+    Industry,
+    ReferenceKind,
+    RoleLevel,
+    SizeBand,
+    Tried,
+    Urgency,
+)
 from modals import kit
 from modals.ids import VALUE, Block, Callback
 from store.models import ReferenceRequest
@@ -65,6 +75,7 @@ _LABELS: dict[Block, str] = {
     Block.WANTED_INDUSTRY: "Reference's industry",
     Block.WANTED_SIZE: "Reference's company size",
     Block.WANTED_ROLE: "Reference's role level",
+    Block.WANTED_FUNCTION: "Reference's function, if it matters",
     Block.WANTED_USE_CASE: "Use case the reference should speak to",
     Block.WANTED_KIND: "Kind of reference",
     Block.URGENCY: "Timeline / urgency",
@@ -151,10 +162,13 @@ def _text(
     )
 
 
-def _select(block: Block, choices: type[Choice], *, initial: Choice | None = None) -> InputBlock:
+def _select(
+    block: Block, choices: type[Choice], *, initial: Choice | None = None, optional: bool = False
+) -> InputBlock:
     return InputBlock(
         block_id=block,
         label=_LABELS[block],
+        optional=optional,
         hint=_hint(block, None),
         element=StaticSelectElement(
             action_id=VALUE,
@@ -215,6 +229,7 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
         _select(Block.WANTED_INDUSTRY, Industry),
         _select(Block.WANTED_SIZE, SizeBand),
         _select(Block.WANTED_ROLE, RoleLevel),
+        _select(Block.WANTED_FUNCTION, Function, optional=True),
         _text(Block.WANTED_USE_CASE, placeholder="Migrating 200 services off a legacy scheduler"),
         _select(Block.WANTED_KIND, ReferenceKind, initial=ReferenceKind.CALL),
         _select(Block.URGENCY, Urgency),
@@ -343,6 +358,11 @@ def parse_request_form(
     wanted_industry = choice(Block.WANTED_INDUSTRY, Industry)
     wanted_size = choice(Block.WANTED_SIZE, SizeBand)
     wanted_role = choice(Block.WANTED_ROLE, RoleLevel)
+    wanted_function = (
+        choice(Block.WANTED_FUNCTION, Function)
+        if _value(values, Block.WANTED_FUNCTION).get("selected_option")
+        else None
+    )
     use_case = text(Block.WANTED_USE_CASE)
     kind = choice(Block.WANTED_KIND, ReferenceKind)
     urgency = choice(Block.URGENCY, Urgency)
@@ -382,6 +402,7 @@ def parse_request_form(
         wanted_industry=wanted_industry,
         wanted_size_band=wanted_size,
         wanted_role_level=wanted_role,
+        wanted_function=wanted_function,
         wanted_use_case=use_case,
         wanted_kind=kind,
         urgency=urgency,

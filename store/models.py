@@ -98,6 +98,8 @@ class ReferenceRequest(Base):
     wanted_industry: Mapped[str] = mapped_column(String(40), info=INTERNAL)
     wanted_size_band: Mapped[str] = mapped_column(String(20), info=INTERNAL)
     wanted_role_level: Mapped[str] = mapped_column(String(20), info=INTERNAL)
+    # The function the reference should lead (bot.vocabulary.Function); None: any.
+    wanted_function: Mapped[str | None] = mapped_column(String(20), info=INTERNAL)
     wanted_use_case: Mapped[str] = mapped_column(String(300), info=ADVOCATE)
     wanted_kind: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
     urgency: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
@@ -167,6 +169,8 @@ class Advocate(Base):
     name: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
     title: Mapped[str] = mapped_column(String(200), default="", info=ADVOCATE)
     role_level: Mapped[str] = mapped_column(String(20), info=INTERNAL)
+    # The part of the business they lead (bot.vocabulary.Function); None: not known.
+    function: Mapped[str | None] = mapped_column(String(20), info=INTERNAL)
     company: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
     industry: Mapped[str] = mapped_column(String(40), info=ADVOCATE)
     employees: Mapped[int] = mapped_column(Integer, info=ADVOCATE)

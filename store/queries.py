@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, String, and_, case, cast, false, func, or_, select, update
+from sqlalchemy import Row, String, and_, case, cast, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -122,6 +122,9 @@ def _fit_conditions(
         conditions += [
             or_(*terms),
             Advocate.role_level.in_(sorted(strict.role_levels)),
+            true()
+            if strict.functions is None
+            else or_(Advocate.function.is_(None), Advocate.function.in_(sorted(strict.functions))),
             or_(*kinds) if kinds else false(),
             or_(Advocate.sentiment.is_(None), Advocate.sentiment >= strict.min_sentiment),
             Advocate.account_trouble.is_(False),
@@ -185,9 +188,9 @@ def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | 
         func.max(case((spoken, e.asked_at))).label("last_asked"),
         func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
         count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
-        count(counted & (e.asked_at >= window.previous_quarter_start) & (e.asked_at < window.quarter_start)).label(
-            "previous_quarter"
-        ),
+        count(
+            counted & (e.asked_at >= window.previous_quarter_start) & (e.asked_at < window.quarter_start)
+        ).label("previous_quarter"),
         count(counted & (e.asked_at >= window.year_start)).label("this_year"),
         count(passed & recent).label("passes_recent"),
         count(passed & before).label("passes_before"),
@@ -232,6 +235,7 @@ CANDIDATE_COLUMNS = (
     Advocate.id, Advocate.name, Advocate.title, Advocate.role_level, Advocate.company, Advocate.industry,
     Advocate.employees, Advocate.region, Advocate.country, Advocate.use_cases, Advocate.kinds, Advocate.tier,
     Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment, Advocate.joined_on,
+    Advocate.function,
 )  # fmt: skip
 
 

@@ -195,6 +195,60 @@ def test_role_levels(wanted: str, theirs: str, grade: Grade) -> None:
 
 
 @pytest.mark.parametrize(
+    ("level", "wanted", "theirs", "grade", "reason"),
+    [
+        # Role is seniority and function: a CFO wants a finance leader, not a CTO.
+        ("c_level", "finance", "finance", Grade.EXCELLENT, "Same level: C-level; same function (Finance)"),
+        (
+            "c_level",
+            "finance",
+            "it",
+            Grade.POOR,
+            "Same level: C-level; different function: IT / engineering (wanted Finance)",
+        ),
+        (
+            "c_level",
+            "finance",
+            "executive",
+            Grade.GOOD,
+            "Same level: C-level; related function: Executive / general management (wanted Finance)",
+        ),
+        (
+            "c_level",
+            "executive",
+            "sales",
+            Grade.GOOD,
+            "Same level: C-level; related function: Sales (wanted Executive / general management)",
+        ),
+        (
+            "c_level",
+            "finance",
+            "other",
+            Grade.GOOD,
+            "Same level: C-level; related function: Other (wanted Finance)",
+        ),
+        (
+            "vp",
+            "finance",
+            "finance",
+            Grade.GOOD,
+            "One level below: VP (wanted C-level); same function (Finance)",
+        ),
+        ("c_level", None, "it", Grade.EXCELLENT, "Same level: C-level"),  # any function wanted
+        ("c_level", "finance", None, Grade.EXCELLENT, "Same level: C-level"),  # not known: level alone
+    ],
+)
+def test_role_is_level_and_function(
+    level: str, wanted: str | None, theirs: str | None, grade: Grade, reason: str
+) -> None:
+    a = run(
+        make_candidate(role_level=level, function=theirs),
+        need=make_need(role_level="c_level", function=wanted),
+    )
+    assert dimension(a, "role") == (grade, reason)
+
+
+@pytest.mark.parametrize(
     ("wanted", "theirs", "grade", "reason"),
     [
         ("software", "software", Grade.EXCELLENT, "Exact industry: Software & internet"),

@@ -294,3 +294,24 @@ def test_a_large_file_imports_with_progress(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "2500 advocates added" in result.stdout
+
+
+def test_the_function_column_is_optional_checked_and_exported(database):
+    header, *rows = POOL.read_text().splitlines()
+    with_function = "\n".join(
+        [f"{header},function", f"{rows[0]},Finance", f"{rows[1]},it", *(f"{r}," for r in rows[2:])]
+    )
+    load(database, with_function)
+    found = advocates(database)
+    assert (found["dana@northwind.example"].function, found["ravi@contoso.example"].function) == ("finance", "it")
+    assert found["lena@fabrikam.example"].function is None
+    load(database, POOL.read_text())  # a file without the column keeps what refdesk has
+    assert advocates(database)["dana@northwind.example"].function == "finance"
+    sink = io.StringIO()
+    with database.unit_of_work() as session:
+        pool_csv.export_advocates(session=session, sink=sink)
+    exported = list(csv.DictReader(io.StringIO(sink.getvalue())))
+    assert [r["function"] for r in exported][:3] == ["finance", "it", ""]
+    with pytest.raises(pool_csv.ImportRefused) as refused:
+        load(database, f"{header},function\n{rows[0]},cfo\n")
+    assert "column function: 'cfo' is not one of executive, finance, it" in str(refused.value)

@@ -36,6 +36,7 @@ _FORM = {
         "wanted_industry",
         "wanted_size_band",
         "wanted_role_level",
+        "wanted_function",
         "wanted_use_case",
         "wanted_kind",
         "urgency",
@@ -176,3 +177,8 @@ def test_every_missing_field_is_reported_at_once():
     errors = parse_request_form(state_values(view, {}), earliest_close=TODAY)
     required = {b["block_id"] for b in view["blocks"] if b["type"] == "input" and not b.get("optional")}
     assert set(errors) == required
+
+
+def test_the_wanted_function_is_optional():
+    assert parse().wanted_function is None
+    assert parse(wanted_function="finance").wanted_function == "finance"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot import pool_csv
 from modals.ids import Action
 from store import queries
-from store.models import Engagement
+from store.models import Advocate, Engagement
 from tests.conftest import CS_CHANNEL, OUTSIDER, REP
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
@@ -225,3 +225,16 @@ def test_written_pieces_are_their_own_ledger_not_calls(harness):
     # Two written pieces this quarter, the last four days ago: no cap reached, no 30-day rest, no 21-day gap.
     assert names_in(shortlist["blocks"])[0] == "Dana Whitfield"
     assert "0 of 2 this quarter (standard)" in str(shortlist["blocks"])
+
+
+def test_the_wanted_function_is_stored_and_graded(harness):
+    seed(harness)
+    with harness.db.unit_of_work() as session:
+        for advocate in session.scalars(select(Advocate)):
+            advocate.function = {"Dana Whitfield": "it", "Lena Vogel": "finance"}.get(advocate.name)
+    request_id, shortlist = approve(harness, wanted_function="finance", wanted_role_level="director")
+    with harness.db.unit_of_work() as session:
+        assert queries.get_request(session=session, request_id=request_id).wanted_function == "finance"
+    # A finance leader is wanted: Dana leads IT (Poor), Lena leads finance; the others' functions are not known.
+    assert names_in(shortlist["blocks"]) == ["Lena Vogel", "Tom Okafor", "Ravi Menon"]
+    assert "same function (Finance)" in str(shortlist["blocks"])

@@ -34,6 +34,7 @@ advocate = st.fixed_dictionaries(
         "industry": st.sampled_from(INDUSTRIES),
         "employees": st.sampled_from([100, 300, 500, 900, 2000, 4500, 9000]),
         "role_level": st.sampled_from(ROLES),
+        "function": st.sampled_from([None, "it", "it", "finance", "executive", "other"]),
         "kinds": st.lists(st.sampled_from(KINDS), min_size=1, max_size=3, unique=True),
         "tier": st.sampled_from(["strategic", "standard", "new"]),
         "status": st.sampled_from(["active", "active", "active", "active", "break", "retired"]),
@@ -56,6 +57,7 @@ history = st.fixed_dictionaries(
 need = st.fixed_dictionaries(
     {
         "role": st.sampled_from(ROLES),
+        "function": st.sampled_from([None, "it", "finance", "executive"]),
         "kind": st.sampled_from(["call", "email", "site_visit", "executive"]),
         "arr": st.sampled_from([60_000, 249_999, 250_000, 900_000]),
         "use_case": st.sampled_from(
@@ -87,6 +89,7 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
                 industry="software",
                 employees=900,
                 role_level="c_level",
+                function=None,
                 kinds=["call", "email", "site_visit", "executive"],
                 tier="standard",
                 status="active",
@@ -103,6 +106,7 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
                     email=f"a{n}@x.example",
                     name=f"A{n}",
                     role_level=a["role_level"],
+                    function=a["function"],
                     company="X",
                     industry=a["industry"],
                     employees=a["employees"],
@@ -125,6 +129,7 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
                 close_date=TODAY,
                 wanted_size_band="201-1000",
                 wanted_role_level=wanted["role"],
+                wanted_function=wanted["function"],
                 wanted_use_case=wanted["use_case"],
                 wanted_kind=wanted["kind"],
             )

@@ -31,6 +31,7 @@ VALID_ANSWERS: dict[str, Any] = {
     Block.WANTED_INDUSTRY: "software",
     Block.WANTED_SIZE: "201-1000",
     Block.WANTED_ROLE: "vp",
+    Block.WANTED_FUNCTION: None,
     Block.WANTED_USE_CASE: "Migrating off a legacy job scheduler",
     Block.WANTED_KIND: "call",
     Block.URGENCY: "two_weeks",
