@@ -76,6 +76,39 @@ KIND_COVERAGE: Mapping[str, frozenset[str]] = MappingProxyType(
 
 _ROLE_ORDER = {level.value: rank for rank, level in enumerate(RoleLevel)}
 
+
+@dataclass(frozen=True)
+class KindRule:
+    """What a kind of reference asks (PROGRAM.md "Kinds of reference"): scheduling, a big deal, seniority."""
+
+    scheduled: bool  # a time is found with the advocate and the prospect (call, video, visit, meeting)
+    big_deal: bool  # for the largest deals only (at or above STRATEGIC_MIN_DEAL_ARR): CS is warned below it
+    min_level: str | None  # the advocate's lowest role level for this kind ("senior advocates only")
+    brokered: bool = True  # False: it happens on its own and is logged, never arranged
+
+
+KIND_RULES: Mapping[str, KindRule] = MappingProxyType(
+    {
+        ReferenceKind.CALL: KindRule(scheduled=True, big_deal=False, min_level=None),
+        ReferenceKind.EMAIL: KindRule(scheduled=False, big_deal=False, min_level=None),
+        ReferenceKind.SITE_VISIT: KindRule(scheduled=True, big_deal=True, min_level=RoleLevel.DIRECTOR),
+        ReferenceKind.EXECUTIVE: KindRule(scheduled=True, big_deal=True, min_level=RoleLevel.VP),
+        ReferenceKind.PEER: KindRule(scheduled=False, big_deal=False, min_level=None, brokered=False),
+    }
+)
+
+
+def big_deal_warning(*, kind: str, deal_arr: int, policy: Policy) -> str | None:
+    """Site visits and executive connections are for the largest deals: what CS should hear when it is not."""
+    rule = KIND_RULES.get(kind)
+    if rule is None or not rule.big_deal or deal_arr >= policy.strategic_min_deal_arr:
+        return None
+    return (
+        f"{label_of(ReferenceKind, kind)} is for the largest deals (${policy.strategic_min_deal_arr:,}+ ARR; "
+        f"this one: ${deal_arr:,}): a call or an email Q&A may be the better ask"
+    )
+
+
 # Each line is a cluster of industries that understand each other's problems; adjacency is symmetric. An
 # advocate in an adjacent industry is at best Good ("similar/adjacent" in the matrix). CS adds pairs with
 # INDUSTRY_ADJACENCY; README "The matcher" lists the resulting map.
@@ -503,6 +536,13 @@ def _exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) -
         found.append((ExclusionCode.KIND, "Peer conversations are logged, not brokered"))
     elif not KIND_COVERAGE.get(need.kind, frozenset()) & set(candidate.kinds):
         found.append((ExclusionCode.KIND, f"Not open to this kind: {label_of(ReferenceKind, need.kind)}"))
+    elif (
+        (rule := KIND_RULES.get(need.kind))
+        and rule.min_level
+        and _ROLE_ORDER.get(candidate.role_level, -1) < _ROLE_ORDER[rule.min_level]
+    ):
+        kind, level = label_of(ReferenceKind, need.kind), label_of(RoleLevel, rule.min_level)
+        found.append((ExclusionCode.KIND, f"{kind}: for senior advocates ({level} or above)"))
     if (
         reserved_for_big_deals(need, candidate, policy)
         and usage.this_quarter < cap

@@ -7,7 +7,7 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
-from bot.matching import Assessment, Grade, Policy
+from bot.matching import KIND_RULES, Assessment, Grade, Policy, big_deal_warning
 from bot.text import Mrkdwn, mrkdwn
 from bot.vocabulary import Industry, ReferenceKind, RoleLevel, label_of
 from modals import kit
@@ -143,12 +143,24 @@ def build_shortlist(
             )
         )
     ]
+    if warning := big_deal_warning(kind=request.wanted_kind, deal_arr=request.deal_arr, policy=policy):
+        blocks.append(kit.context(mrkdwn(":warning: {}", warning)))
     if picked:
         blocks.append(kit.context(picked))
     if closed:
         blocks.append(kit.context(closed))
     blocks.append(DividerBlock())
 
+    rule = KIND_RULES.get(request.wanted_kind)
+    if rule is not None and not rule.brokered:
+        blocks.append(
+            kit.section(
+                ":speech_balloon: *A peer conversation is logged, not brokered.* It happens on its own (an event, "
+                "an intro): nobody is asked. Record it on the advocate's history (`refdesk history import`, "
+                "kind `peer`) so their usage stays true."
+            )
+        )
+        return blocks
     if not eligible:
         blocks.append(
             kit.section(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from bot.matching import (
     DEFAULT_CAPS,
+    KIND_RULES,
     AdvocateKind,
     Assessment,
     Candidate,
@@ -20,6 +21,7 @@ from bot.matching import (
     Policy,
     Usage,
     assess,
+    big_deal_warning,
     next_eligible,
     next_quarter_start,
     quarter_start,
@@ -615,13 +617,42 @@ def test_fatigue_rests_through_the_next_quarter(usage: Usage, today: date, expec
     ],
 )
 def test_reference_kind(kind: str, kinds: tuple[str, ...], excluded: bool) -> None:
-    a = run(make_candidate(kinds=kinds), need=make_need(kind=kind))
+    a = run(make_candidate(kinds=kinds, role_level="vp"), need=make_need(kind=kind))
     assert codes(a) == (["kind"] if excluded else [])
 
 
 def test_peer_conversations_are_not_brokered() -> None:
     (exclusion,) = run(make_candidate(), need=make_need(kind="peer")).exclusions
     assert exclusion.reason == "Peer conversations are logged, not brokered"
+
+
+@pytest.mark.parametrize(
+    ("kind", "level", "excluded"),
+    [
+        # Site visits and executive connections are for senior advocates only.
+        ("site_visit", "manager", True),
+        ("site_visit", "director", False),
+        ("executive", "director", True),
+        ("executive", "vp", False),
+        ("executive", "c_level", False),
+        ("call", "ic", False),
+    ],
+)
+def test_heavy_kinds_need_a_senior_advocate(kind: str, level: str, excluded: bool) -> None:
+    candidate = make_candidate(role_level=level, kinds=tuple(AdvocateKind))
+    a = run(candidate, need=make_need(kind=kind, role_level="ic"))
+    assert codes(a) == (["kind"] if excluded else [])
+    if excluded:
+        assert "for senior advocates" in a.exclusions[0].reason
+
+
+def test_what_each_kind_asks() -> None:
+    scheduled = {kind for kind, rule in KIND_RULES.items() if rule.scheduled}
+    assert scheduled == {"call", "site_visit", "executive"}  # email Q&A is answered in writing
+    assert {kind for kind, rule in KIND_RULES.items() if not rule.brokered} == {"peer"}
+    assert big_deal_warning(kind="site_visit", deal_arr=249_999, policy=POLICY) is not None
+    assert big_deal_warning(kind="site_visit", deal_arr=250_000, policy=POLICY) is None
+    assert big_deal_warning(kind="call", deal_arr=1, policy=POLICY) is None
 
 
 @pytest.mark.parametrize(

@@ -238,3 +238,20 @@ def test_the_wanted_function_is_stored_and_graded(harness):
     # A finance leader is wanted: Dana leads IT (Poor), Lena leads finance; the others' functions are not known.
     assert names_in(shortlist["blocks"]) == ["Lena Vogel", "Tom Okafor", "Ravi Menon"]
     assert "same function (Finance)" in str(shortlist["blocks"])
+
+
+def test_a_peer_conversation_is_logged_not_brokered(harness):
+    seed(harness)
+    _, shortlist = approve(harness, wanted_kind="peer")
+    text = str(shortlist["blocks"])
+    assert "A peer conversation is logged, not brokered" in text
+    assert "No advocate reaches Good" not in text and Action.NO_MATCH not in text
+    assert names_in(shortlist["blocks"]) == []
+
+
+def test_a_site_visit_on_a_smaller_deal_warns_cs(harness):
+    seed(harness)
+    _, small = approve(harness, wanted_kind="site_visit", deal_arr=120_000)
+    assert "Site visit is for the largest deals ($250,000+ ARR; this one: $120,000)" in str(small["blocks"])
+    _, big = approve(harness, prospect_company="Big Co", wanted_kind="site_visit", deal_arr=400_000)
+    assert "for the largest deals" not in str(big["blocks"])
