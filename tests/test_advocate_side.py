@@ -190,7 +190,7 @@ def test_adding_an_advocate_can_send_the_welcome(harness):
 
 
 def test_the_csv_carries_the_profile_and_consent_and_a_file_without_them_keeps_them(harness):
-    header = ",".join(pool_csv.ALL_ADVOCATE_COLUMNS)
+    header = ",".join(pool_csv.ADVOCATE_COLUMNS + pool_csv.PROFILE_COLUMNS)  # no function column: optional
     row = (
         "Ada Park,ada@park.example,VP,vp,Park Labs,software,300,,US,job scheduling,call;quote,new,U0ADA,,"
         "active,,no,,,Cut pages by half.,Workflow engine;Audit trail,yes,no,no,2026-11-02"
@@ -202,7 +202,7 @@ def test_the_csv_carries_the_profile_and_consent_and_a_file_without_them_keeps_t
         sink = io.StringIO()
         pool_csv.export_advocates(session=session, sink=sink)
     exported = sink.getvalue().splitlines()[1]
-    assert exported.endswith("Cut pages by half.,Workflow engine;Audit trail,yes,no,no,2026-11-02")
+    assert exported.endswith("Cut pages by half.,Workflow engine;Audit trail,yes,no,no,2026-11-02,")  # , function
     short = ",".join(pool_csv.ADVOCATE_COLUMNS)
     with harness.db.unit_of_work() as session:
         pool_csv.import_advocates(
