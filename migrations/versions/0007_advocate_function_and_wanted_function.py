@@ -1,7 +1,7 @@
 """the function an advocate leads and the one a request wants: role is seniority and function
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0006
 Create Date: 2026-11-23 03:20:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0008"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
