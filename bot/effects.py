@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -365,6 +366,9 @@ def _prepare_card(
 
 
 def _prepare_ask(session: Session, row: Nudge, engagement: Engagement | None, ctx: Context) -> Ready | Drop:
+    """The ask: by DM on Slack, or a draft for the CS owner. An advocate given by email alone is looked up in
+    Slack when first asked (users.lookupByEmail): found, they get the DM and their member id is kept; not
+    found, the CS owner gets the draft and the pool says so."""
     from bot import nudges, outreach
     from bot.audience import Brief
     from bot.text import Mrkdwn, mention, mrkdwn
@@ -379,25 +383,72 @@ def _prepare_ask(session: Session, row: Nudge, engagement: Engagement | None, ct
     request = session.get(ReferenceRequest, engagement.request_id)
     advocate = session.get(Advocate, engagement.advocate_id)
     brief = Brief.of(request, advocate, engagement)
-    if advocate.slack_user_id:
-        text, blocks = views.build_ask(brief=brief)
-        how = Mrkdwn("by DM")
-    else:
-        text, blocks = views.build_owner_draft(brief=brief, email=advocate.email)
-        how = mrkdwn("through their CS owner {}", mention(advocate.owner_slack_user_id))
-    blocks = serialise(blocks)
+    dm_text, dm_blocks = views.build_ask(brief=brief)
+    dm_blocks = serialise(dm_blocks)
+    draft_text, draft_blocks = views.build_owner_draft(brief=brief, email=advocate.email)
+    draft_blocks = serialise(draft_blocks)
+    owner, email, known = advocate.owner_slack_user_id, advocate.email, advocate.slack_user_id
+    look_up = not known and advocate.slack_not_found_at is None and bool(email)
     channel = engagement.asked_via
-    engagement_id, request_id, name = engagement.id, request.id, advocate.name
+    engagement_id, request_id, advocate_id, name = engagement.id, request.id, advocate.id, advocate.name
     actor = (row.payload or {}).get("actor") or engagement.chosen_by
 
+    def call(client: WebClient) -> dict[str, Any]:
+        if known:
+            return {
+                "posted": client.chat_postMessage(channel=known, text=dm_text, blocks=dm_blocks),
+                "to": known,
+            }
+        if look_up:
+            try:
+                found = client.users_lookupByEmail(email=email)["user"]["id"]
+            except SlackApiError as error:
+                if error.response.get("error") != "users_not_found":
+                    raise
+            else:
+                posted = client.chat_postMessage(channel=found, text=dm_text, blocks=dm_blocks)
+                return {"posted": posted, "to": found, "found": found}
+        if not owner:
+            refused = {"ok": False, "error": "not_in_slack_and_no_cs_owner"}
+            raise SlackApiError(
+                "nobody to send the ask to",
+                SlackResponse(
+                    client=client,
+                    http_verb="POST",
+                    api_url="",
+                    req_args={},
+                    data=refused,
+                    headers={},
+                    status_code=200,
+                ),
+            )
+        posted = client.chat_postMessage(channel=owner, text=draft_text, blocks=draft_blocks)
+        return {"posted": posted, "to": owner, "not_found": look_up}
+
     def after(session: Session, response: Any, now: datetime) -> None:
+        posted, to = response["posted"], response["to"]
         outreach.record_ask_message(
-            session=session, engagement_id=engagement_id, channel=response["channel"], ts=response["ts"]
+            session=session, engagement_id=engagement_id, channel=posted["channel"], ts=posted["ts"]
+        )
+        sent_to = session.get(Advocate, advocate_id)
+        if response.get("found"):
+            sent_to.slack_user_id, sent_to.slack_not_found_at = response["found"], None
+        elif response.get("not_found"):
+            sent_to.slack_not_found_at = now
+        session.get(Engagement, engagement_id).asked_via = to
+        how = (
+            Mrkdwn("by DM")
+            if to != owner or known or response.get("found")
+            else mrkdwn(
+                "through their CS owner {}{}",
+                mention(owner),
+                " (not found in Slack by email)" if response.get("not_found") else "",
+            )
         )
         # The reminder and the lapse count from the moment the ask reached the advocate.
         queries.plan_nudges(
             session=session,
-            planned=nudges.ask_plan(engagement_id=engagement_id, asked_at=now, recipient=channel),
+            planned=nudges.ask_plan(engagement_id=engagement_id, asked_at=now, recipient=to or channel),
             engagement_id=engagement_id,
             request_id=request_id,
             now=now,
@@ -411,11 +462,7 @@ def _prepare_ask(session: Session, row: Nudge, engagement: Engagement | None, ct
             ),
         )
 
-    return Ready(
-        lambda c: c.chat_postMessage(channel=channel, text=text, blocks=blocks),
-        after=after,
-        thread=_card_thread(request),
-    )
+    return Ready(call, after=after, thread=_card_thread(request))
 
 
 def _zone_of(client: WebClient, user_id: str) -> ZoneInfo:

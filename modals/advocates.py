@@ -77,6 +77,8 @@ def _status_line(entry: PoolEntry, today: date) -> str:
         state = ":white_check_mark: eligible now"
     last = f"last asked {day(usage.last_asked)}" if usage.last_asked else "never asked"
     trouble = " · :warning: account trouble" if advocate.account_trouble else ""
+    if advocate.slack_not_found_at is not None and not advocate.slack_user_id:
+        trouble += " · :grey_question: not found in Slack by email (asks go to their CS owner)"
     return f"{usage.this_quarter} this quarter · {usage.total} ever · {last} · {state}{trouble}"
 
 

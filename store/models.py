@@ -180,6 +180,8 @@ class Advocate(Base):
     kinds: Mapped[list[str]] = mapped_column(info=INTERNAL)
     tier: Mapped[str] = mapped_column(String(20), info=INTERNAL)
     slack_user_id: Mapped[str | None] = mapped_column(String(32), info=INTERNAL)
+    # Given by email alone and looked up in Slack when first asked, without a match: the pool says so.
+    slack_not_found_at: Mapped[datetime | None] = mapped_column(info=INTERNAL)
     # The advocate's CS owner: the person they call with questions (the prep names them).
     owner_slack_user_id: Mapped[str | None] = mapped_column(String(32), info=ADVOCATE)
     status: Mapped[str] = mapped_column(String(20), default="active", info=INTERNAL)

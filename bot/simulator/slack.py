@@ -40,6 +40,7 @@ class FakeSlack:
         self.cs_members: list[str] = []
         self.members_page_size = 2
         self.user_tz: dict[str, str] = {}
+        self.users_by_email: dict[str, str] = {}  # users.lookupByEmail: who is in the workspace, by email
         self.invalid_blocks: list[str] = []  # what refdesk sent that Slack would refuse
         self.latency = 0.0  # seconds each Web API call takes, as over a real network
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// URL)
@@ -187,6 +188,11 @@ class FakeSlack:
         if method == "users.info":
             user = str(params.get("user"))
             return {"ok": True, "user": {"id": user, "tz": self.user_tz.get(user, "UTC")}}
+        if method == "users.lookupByEmail":
+            found = self.users_by_email.get(str(params.get("email", "")).lower())
+            if found is None:
+                return {"ok": False, "error": "users_not_found"}
+            return {"ok": True, "user": {"id": found, "tz": self.user_tz.get(found, "UTC")}}
         if method == "apps.connections.open":
             # Without a Socket Mode server of its own, an address where nothing listens: connecting fails.
             return {"ok": True, "url": self.socket_mode_url or "ws://127.0.0.1:1/link/"}
