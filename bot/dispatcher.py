@@ -7,6 +7,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,7 @@ class Dispatcher:
     backoff: timedelta = timedelta(seconds=30)
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     rules: Rules | None = None  # the card's qualification flags, when the card is (re-)rendered
+    yield_to: Callable[[], None] | None = None  # called before each send: the courier waits out a burst
     _zones: dict[str, ZoneInfo] = field(default_factory=dict)
 
     def run_pass(self) -> PassResult:
@@ -94,6 +96,8 @@ class Dispatcher:
             result.claimed += len(claimed)
             slowed: set[str] = set()
             for nudge_id, token in claimed:
+                if self.yield_to is not None:
+                    self.yield_to()  # the courier lets acks go first (bot/web.py)
                 self._deliver(nudge_id, token, now, result, slowed)
             if time.monotonic() - started > self.lease.total_seconds() / 2:
                 return result  # leave the rest to the next pass rather than outlive our own lease

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
+from bot.courier import Courier
 from bot.settings import APPS_PAGE, Settings
 from store.db import Database, NotMigratedError, normalise_url
 
@@ -152,13 +153,15 @@ def _silenced(logger: logging.Logger) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def build_app(settings: Settings, db: Database) -> App:
+def build_app(settings: Settings, db: Database, courier: Courier | None = None) -> App:
     """The Bolt app; its start-up auth.test proves SLACK_BOT_TOKEN works."""
     from bot.app import create_app
 
     try:
         return slack_call(
-            "check SLACK_BOT_TOKEN", lambda: create_app(settings=settings, db=db), settings=settings
+            "check SLACK_BOT_TOKEN",
+            lambda: create_app(settings=settings, db=db, courier=courier),
+            settings=settings,
         )
     except BoltError as error:
         refused = error.__context__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,6 +21,7 @@ from store.db import Database
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 ACK_THREADS = 32  # requests waiting for their listener's ack() at once, per process
+ACK_PRIORITY_SECONDS = 0.25  # the longest the courier holds one send back while requests wait for acks
 
 
 class RefdeskASGI(SlackRequestHandler):
@@ -36,12 +38,26 @@ class RefdeskASGI(SlackRequestHandler):
         # on two cores, also ran the health check and anything else sent to_thread): listeners run in Bolt's
         # listener pool, and what is slow after the ack (rendering, Slack calls) goes through the outbox.
         self._acks = ThreadPoolExecutor(max_workers=ack_threads, thread_name_prefix="ack")
+        self.in_flight = 0  # requests not answered yet (changed on the event loop only)
+
+    def let_acks_first(self, budget: float = ACK_PRIORITY_SECONDS) -> None:
+        """The courier's pause before each send while requests wait for their ack (at most `budget`): in a
+        burst, the process's CPU goes to answering Slack within 3 s; the messages follow right after."""
+        deadline = time.monotonic() + budget
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         bolt_request = BoltRequest(
             body=await request.get_raw_body(), query=request.query_string, headers=request.get_headers()
         )
-        return await asyncio.get_running_loop().run_in_executor(self._acks, self.app.dispatch, bolt_request)
+        self.in_flight += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._acks, self.app.dispatch, bolt_request
+            )
+        finally:
+            self.in_flight -= 1
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
         if scope["type"] == "http" and scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
@@ -78,8 +94,13 @@ def serve_app() -> RefdeskASGI:
 
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
+    from bot.scheduler import make_courier
+
     db = open_database(settings)
-    app = build_app(settings, db)
+    courier = make_courier(settings=settings, db=db)
+    app = build_app(settings, db, courier=courier)
     start_scheduler(settings=settings, db=db)
     announce_rules(settings)
-    return RefdeskASGI(app, db, signing_secret=settings.slack_signing_secret)
+    asgi = RefdeskASGI(app, db, signing_secret=settings.slack_signing_secret)
+    courier.dispatcher.yield_to = asgi.let_acks_first
+    return asgi

@@ -14,7 +14,7 @@ from bot.text import render
 from handlers.advocates import page_of, show_pool
 from handlers.replies import CS_ONLY_STATS
 from modals.rep_views import LIST_LIMIT, build_request_list
-from modals.request_form import build_request_modal
+from modals.request_form import request_modal_payload
 from store import queries
 
 COMMAND = "/reference"
@@ -67,5 +67,5 @@ def handle_reference_command(
         return
     client.views_open(
         trigger_id=command["trigger_id"],
-        view=build_request_modal(requester_id=user_id, prospect_company=text),
+        view=request_modal_payload(requester_id=user_id, prospect_company=text),
     )
