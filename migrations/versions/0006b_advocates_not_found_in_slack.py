@@ -1,7 +1,7 @@
 """advocates given by email alone and not found in Slack
 
 Revision ID: 0006b
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-23 03:40:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006b"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
