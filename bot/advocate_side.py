@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from bot.vocabulary import AdvocateKind, AdvocateStatus, label_of
@@ -46,15 +46,18 @@ def pause_problem(until: date | None, today: date) -> str | None:
 
 def pause(
     *, session: Session, advocate_id: int, until: date, why: str, actor_id: str, now: datetime
-) -> Advocate:
-    """ "Pause me until…": not asked until `until`; the pool entry says who paused and why."""
+) -> tuple[Advocate, bool]:
+    """ "Pause me until…": not asked until `until`; the pool entry says who paused and why.
+    The flag is False when they were already paused until that day (a retried submission changes nothing)."""
     advocate = session.get(Advocate, advocate_id)
+    if advocate.status == AdvocateStatus.BREAK and advocate.break_until == until:
+        return advocate, False
     advocate.status = AdvocateStatus.BREAK
     advocate.break_until = until
     advocate.updated_at = now
     reason = f" ({why})" if why else ""
     note(advocate, f"paused themselves until {until.isoformat()}{reason} [by {actor_id}]", now.date())
-    return advocate
+    return advocate, True
 
 
 def ask_cs_to_join(*, session: Session, engagement_id: int, now: datetime) -> bool:
@@ -93,7 +96,11 @@ def set_meeting_link(*, session: Session, engagement_id: int, url: str) -> bool:
     return (
         session.execute(
             update(Engagement)
-            .where(Engagement.id == engagement_id, Engagement.status.in_(LINK_WHILE))
+            .where(
+                Engagement.id == engagement_id,
+                Engagement.status.in_(LINK_WHILE),
+                or_(Engagement.meeting_link.is_(None), Engagement.meeting_link != url),
+            )
             .values(meeting_link=url)
             .execution_options(synchronize_session=False)
         ).rowcount

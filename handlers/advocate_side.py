@@ -132,7 +132,7 @@ def handle_pause_submission(
     assert until is not None
     passed = False
     with deps.db.unit_of_work() as session:
-        advocate = advocate_side.pause(
+        advocate, changed = advocate_side.pause(
             session=session, advocate_id=advocate.id, until=until, why=why, actor_id=user_id, now=now
         )
         name = advocate.name
@@ -145,6 +145,8 @@ def handle_pause_submission(
             if passed:  # a fresh shortlist with live Ask buttons, through the outbox (bot/effects.py)
                 effects.shortlist(session, now=now, request_id=step.request.id)
     ack()
+    if not changed and not passed:
+        return  # already paused until that day: a retried submission tells nobody twice
     client.chat_postMessage(
         channel=user_id,
         text=mrkdwn(
@@ -381,6 +383,11 @@ def handle_meeting_link_submission(
     with deps.db.unit_of_work() as session:
         saved = advocate_side.set_meeting_link(session=session, engagement_id=step.engagement.id, url=url)
     if not saved:
+        with deps.db.unit_of_work() as session:
+            current = outreach.load(session=session, engagement_id=step.engagement.id)
+        if current is not None and current.engagement.meeting_link == url:
+            ack()  # the same link again (a retried submission): everyone has it already
+            return
         ack(response_action="errors", errors={BlockId.MEETING_LINK: "This call was cancelled or is over."})
         return
     ack()

@@ -63,6 +63,8 @@ def test_the_rep_adds_the_meeting_link_and_both_preps_carry_it(harness):
     assert "https://" in bad.json()["errors"][Block.MEETING_LINK]
     ok = harness.submit_view(view, {Block.MEETING_LINK: "https://meet.example.com/abc?x=1&y=2"}, user=REP)
     assert ok.status == 200 and ok.body == ""
+    again = harness.submit_view(view, {Block.MEETING_LINK: "https://meet.example.com/abc?x=1&y=2"}, user=REP)
+    assert again.status == 200 and again.body == "", "a retried submission is fine and tells nobody twice"
     told = [m["channel"] for m in harness.slack.of("chat.postMessage") if "Meeting link for" in m["text"]]
     assert sorted(told) == sorted([DANA, REP])
     harness.slack.clear()
@@ -87,6 +89,11 @@ def test_pause_me_on_the_ask_answers_it_and_reaches_cs_and_the_pool(harness):
         view, {Block.PAUSE_UNTIL: "2027-03-01", Block.PAUSE_NOTE: "Busy <quarter> end"}, user=DANA
     )
     assert reply.status == 200 and reply.body == ""
+    retried = harness.submit_view(
+        view, {Block.PAUSE_UNTIL: "2027-03-01", Block.PAUSE_NOTE: "Busy <quarter> end"}, user=DANA
+    )
+    assert retried.status == 200 and retried.body == ""
+    assert len([t for t in thread_texts(harness) if "paused themselves" in t]) == 1
     paused = dana(harness)
     assert (paused.status, paused.break_until) == ("break", date(2027, 3, 1))
     assert "paused themselves until 2027-03-01 (Busy <quarter> end)" in paused.notes
