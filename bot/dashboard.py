@@ -124,6 +124,26 @@ def coverage_gaps(*, session: Session, now: datetime) -> tuple[list[str], list[s
     return found
 
 
+# The pool's limits are read for every advocate (the shortlist's own rules, in Python): on a 10,000-advocate pool
+# that is a second or two. Remembered for a minute per process: a Home opened again soon after is instant,
+# and "can be asked" is at most a minute behind an ask.
+POOL_TTL = timedelta(minutes=1)
+_pool: dict[str, tuple[datetime, metrics.PoolHealth]] = {}
+_pool_lock = threading.Lock()
+
+
+def pool_health(*, session: Session, now: datetime, policy: Policy) -> metrics.PoolHealth:
+    key = f"{session.get_bind().url}|{id(policy)}"
+    with _pool_lock:
+        cached = _pool.get(key)
+        if cached and cached[0] <= now < cached[0] + POOL_TTL:
+            return cached[1]
+    found = metrics.pool_health(session=session, today=now.date(), policy=policy, limit=POOL_SHOWN)
+    with _pool_lock:
+        _pool[key] = (now, found)
+    return found
+
+
 def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashboard:
     today = now.date()
     period = metrics.Period.quarter(today)
@@ -132,7 +152,7 @@ def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashbo
         period=period,
         queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),
         program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
-        pool=metrics.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
+        pool=pool_health(session=session, now=now, policy=policy),
         reps=metrics.rep_stats(
             session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN
         ),

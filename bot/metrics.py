@@ -9,6 +9,7 @@ regenerated later. A rate is judged against its target only when it rests on MIN
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -488,7 +489,7 @@ def advocate_rows(
             )
             .select_from(e)
             .outerjoin(r, r.id == e.request_id)
-            .where(given_before_end)
+            .where(given_before_end, *([e.advocate_id.in_(advocate_ids)] if advocate_ids is not None else []))
             .group_by(e.advocate_id)
         )
     }
@@ -524,14 +525,17 @@ NOT_GREAT_DAYS = 90
 
 
 def pool_limits(
-    *, session: Session, advocates: list[Advocate], policy: Policy, today: date
+    *, session: Session, advocates: Sequence[Any], policy: Policy, today: date, every: bool = False
 ) -> dict[int, tuple[date | None, tuple[str, ...], bool]]:
-    """Per advocate: the next day they may be asked (the shortlist's own rules), and why they need care."""
+    """Per advocate (models, or rows of store.queries.CANDIDATE_COLUMNS): the next day they may be asked (the
+    shortlist's own rules), why they need care, and whether they are at their cap. `every`: the whole pool."""
     from bot.shortlist import candidate_of, usage_window
 
     if not advocates:
         return {}
-    usage = queries.usage_of_pool(session=session, window=usage_window(today))
+    usage = queries.usage_of_pool(
+        session=session, window=usage_window(today), advocate_ids=None if every else [a.id for a in advocates]
+    )
     since = day_start(today - timedelta(days=NOT_GREAT_DAYS))
     unhappy = {
         advocate_id: at
@@ -559,16 +563,6 @@ def pool_limits(
     return found
 
 
-def can_be_asked(row: AdvocateRow, today: date) -> bool:
-    """Someone the shortlist would offer today for a request they fit (sentiment is graded Poor below Good)."""
-    sentiment = row.advocate.sentiment
-    return (
-        row.next_eligible is not None
-        and row.next_eligible <= today
-        and (sentiment is None or sentiment >= SENTIMENT_GOOD)
-    )
-
-
 @dataclass(frozen=True)
 class PoolHealth:
     size: int
@@ -581,34 +575,51 @@ class PoolHealth:
 
 
 def pool_health(*, session: Session, today: date, policy: Policy, limit: int) -> PoolHealth:
-    """The pool today: how many the shortlist could offer, and the advocates that need care, each with why."""
-    period = Period.quarter(today)
-    rows = [
-        row
-        for row in advocate_rows(session=session, period=period, policy=policy, today=today)
-        if row.advocate.status != AdvocateStatus.RETIRED
-    ]
+    """The pool today: how many the shortlist could offer, and the advocates that need care, each with why.
+
+    Limits are read for the whole pool from the last 360 days of usage; lifetime figures only for those shown.
+    """
+    pool = session.execute(
+        select(*queries.CANDIDATE_COLUMNS).where(Advocate.status != AdvocateStatus.RETIRED)
+    ).all()
+    limits = pool_limits(session=session, advocates=pool, policy=policy, today=today, every=True)
+
+    def askable(a: Any) -> bool:
+        eligible = limits[a.id][0]
+        return (
+            eligible is not None
+            and eligible <= today
+            and (a.sentiment is None or a.sentiment >= SENTIMENT_GOOD)
+        )
+
     care = sorted(
-        (row for row in rows if row.care),
-        key=lambda row: (
-            not row.advocate.account_trouble,
-            -len(row.care),
-            row.advocate.sentiment or 1.0,
-            row.advocate.id,
-        ),
+        (a for a in pool if limits[a.id][1]),
+        key=lambda a: (not a.account_trouble, -len(limits[a.id][1]), a.sentiment or 1.0, a.id),
     )
     rest = sorted(
-        (row for row in rows if not row.care),
-        key=lambda row: (row.next_eligible or date.max, -row.this_period, row.advocate.name),
+        (a for a in pool if not limits[a.id][1]),
+        key=lambda a: (limits[a.id][0] or date.max, a.name, a.id),
     )
+    shown_care = [a.id for a in care[:limit]]
+    shown_rest = [a.id for a in rest[: max(0, limit - len(shown_care))]]
+    rows = {
+        row.advocate.id: row
+        for row in advocate_rows(
+            session=session,
+            period=Period.quarter(today),
+            policy=policy,
+            today=today,
+            advocate_ids=shown_care + shown_rest,
+        )
+    }
     return PoolHealth(
-        size=len(rows),
-        can_be_asked=sum(1 for row in rows if can_be_asked(row, today)),
-        fatigued=sum(1 for row in rows if any(reason.startswith("fatigue") for reason in row.care)),
-        at_cap=sum(1 for row in rows if row.at_cap),
+        size=len(pool),
+        can_be_asked=sum(1 for a in pool if askable(a)),
+        fatigued=sum(1 for a in pool if any(reason.startswith("fatigue") for reason in limits[a.id][1])),
+        at_cap=sum(1 for a in pool if limits[a.id][2]),
         needing_care=len(care),
-        care=care[:limit],
-        soonest=rest[: max(0, limit - len(care[:limit]))],
+        care=[rows[i] for i in shown_care],
+        soonest=[rows[i] for i in shown_rest],
     )
 
 

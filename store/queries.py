@@ -223,11 +223,18 @@ def usage_by_advocate(
     return {row.advocate_id: row for row in session.execute(statement)}
 
 
-def usage_of_pool(*, session: Session, window: UsageWindow) -> dict[int, Row[Any]]:
-    """The same usage aggregate for every advocate with history (Home's next eligible dates and care list)."""
-    statement = select(
-        Engagement.advocate_id, *_usage_columns(window=window, prospect_key="", request_id=None)
-    ).group_by(Engagement.advocate_id)
+def usage_of_pool(
+    *, session: Session, window: UsageWindow, advocate_ids: Collection[int] | None = None
+) -> dict[int, Row[Any]]:
+    """The usage aggregate for every advocate (or those given), over the last 360 days: every limit that can
+    still stop an ask today lies inside them (totals are not read from it). Home's next eligible dates."""
+    statement = (
+        select(Engagement.advocate_id, *_usage_columns(window=window, prospect_key="", request_id=None))
+        .where(Engagement.asked_at >= window.since_360)
+        .group_by(Engagement.advocate_id)
+    )
+    if advocate_ids is not None:
+        statement = statement.where(Engagement.advocate_id.in_(list(advocate_ids)))
     return {row.advocate_id: row for row in session.execute(statement)}
 
 
