@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import webhooks
 from bot.clock import Clock, SystemClock
 from bot.courier import Courier
 from bot.cs_team import CsTeam
@@ -110,4 +111,6 @@ def create_app(
 
     app.use(inject_deps)
     register_listeners(app)
+    # Audit events written through this database queue their webhooks in the same transaction.
+    webhooks.install(db, settings.webhook_urls)
     return app

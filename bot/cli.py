@@ -146,6 +146,26 @@ def cmd_history_import(args: argparse.Namespace) -> None:
     print(f"{label}: {result.created} past references added, {result.skipped} already known")
 
 
+def cmd_opportunities_import(args: argparse.Namespace) -> None:
+    from bot import crm
+
+    result, label = _import(args, "opportunities", crm.import_opportunities)
+    print(f"{label}: {result.created} opportunities added, {result.updated} updated")
+
+
+def cmd_engagements_export(args: argparse.Namespace) -> None:
+    from bot import crm
+
+    db = _store()
+    with db.unit_of_work() as session:
+        if args.output in (None, "-"):
+            count = crm.export_engagements(session=session, sink=sys.stdout)
+        else:
+            with open(args.output, "w", newline="", encoding="utf-8") as sink:
+                count = crm.export_engagements(session=session, sink=sink)
+    print(f"{count} engagements exported", file=sys.stderr)
+
+
 def _import(
     args: argparse.Namespace, what: str, importer: Callable[..., ImportResult]
 ) -> tuple[ImportResult, str]:
@@ -209,12 +229,24 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
         clock = SystemClock()
     result = make_dispatcher(settings=settings, db=db, clock=clock).run_pass()
     print(f"dispatch at {clock.now().isoformat()}: {result}")
+    if settings.webhook_urls:
+        from bot.webhooks import WebhookSender
+
+        sent = WebhookSender(db=db, clock=clock, secret=settings.webhook_secret).run_pass()
+        print(f"webhooks: {sent}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
     from bot.metrics import Period
-    from bot.report import build_report, write_advocates_csv, write_csv, write_html, write_reps_csv
+    from bot.report import (
+        build_report,
+        slack_names,
+        write_advocates_csv,
+        write_csv,
+        write_html,
+        write_reps_csv,
+    )
     from bot.shortlist import policy_from
 
     settings = load_settings()
@@ -229,6 +261,11 @@ def cmd_report(args: argparse.Namespace) -> None:
             session=session, period=period, policy=policy_from(settings), today=SystemClock().now().date()
         )
     output = args.output or f"refdesk-{period.label}.{args.format}"
+    names = None
+    if settings.slack_bot_token:  # reps by name, not U0… ids (users.info, each looked up once)
+        from bot.app import make_client
+
+        names = slack_names(make_client(settings))
     if args.format == "csv":
         # Tidy files, one row per thing: the program's figures, then one per rep and one per advocate.
         stem = output[: -len(".csv")] if output.endswith(".csv") else output
@@ -239,14 +276,14 @@ def cmd_report(args: argparse.Namespace) -> None:
             (f"{stem}-advocates.csv", write_advocates_csv),
         ):
             with open(path, "w", newline="", encoding="utf-8") as sink:
-                writer(report, sink)
+                writer(report, sink, names=names)
             written.append(path)
         print(f"wrote {', '.join(written)}")
         return
     from bot.chart import quarter_chart
 
     with open(output, "w", newline="", encoding="utf-8") as sink:
-        write_html(report, sink, chart_png=quarter_chart(report))
+        write_html(report, sink, chart_png=quarter_chart(report), names=names)
     print(f"wrote {output}")
 
 
@@ -362,6 +399,25 @@ def parser() -> argparse.ArgumentParser:
     )
     _csv_options(himp)
     himp.set_defaults(func=cmd_history_import)
+
+    opportunities = commands.add_parser("opportunities", help="deals from the CRM")
+    opportunity_commands = opportunities.add_subparsers(
+        dest="opportunities_command", required=True, metavar="OPPORTUNITIES_COMMAND"
+    )
+    oimp = opportunity_commands.add_parser(
+        "import", help="add or update CRM deals (win rate and cycle length with vs without a reference)"
+    )
+    oimp.add_argument("file", help="CSV: id,name,created,closed,outcome,arr,had_reference")
+    _csv_options(oimp)
+    oimp.set_defaults(func=cmd_opportunities_import)
+
+    engagements = commands.add_parser("engagements", help="references refdesk brokered, for the CRM")
+    engagement_commands = engagements.add_subparsers(
+        dest="engagements_command", required=True, metavar="ENGAGEMENTS_COMMAND"
+    )
+    eexp = engagement_commands.add_parser("export", help="one row per engagement, keyed by opportunity id")
+    eexp.add_argument("--output", "-o", help="file to write (default: standard output)")
+    eexp.set_defaults(func=cmd_engagements_export)
     return top
 
 

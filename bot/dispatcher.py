@@ -24,6 +24,7 @@ from bot.matching import Policy
 from bot.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.qualification import Rules
 from bot.text import Mrkdwn, channel_link, esc, mention, mrkdwn
+from store import queries
 from store.db import Database
 from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
@@ -504,6 +505,15 @@ class Dispatcher:
             )
             if held:
                 engagement = session.get(Engagement, engagement_id)
+                if engagement.request_id is not None:
+                    queries.add_event(
+                        session=session,
+                        request_id=engagement.request_id,
+                        at=now,
+                        actor_id="refdesk",
+                        action="call_held",
+                        detail={"engagement_id": engagement_id, "advocate_id": engagement.advocate_id},
+                    )
                 followup.plan_appreciation(
                     session=session,
                     advocate_id=engagement.advocate_id,

@@ -38,6 +38,7 @@ class RequestForm:
     goal: str
     background: str
     prior_references: int
+    opportunity_id: str | None = None  # the deal's id in the CRM
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 import csv
-import html
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import and_, case, func, select
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot import crm
+from bot.learning import CHECKIN_QUESTIONS, FEEDBACK_QUESTIONS, said
 from bot.matching import Policy
 from bot.metrics import (
+    MIN_TO_JUDGE,
     AdvocateRow,
     Metric,
     Period,
@@ -29,7 +34,7 @@ from bot.metrics import (
 from bot.spreadsheet import neutralise
 from bot.text import SECTION_TEXT_LIMIT, Mrkdwn, day, mrkdwn
 from bot.vocabulary import Industry
-from store.models import Engagement
+from store.models import Advocate, Engagement
 
 UNKNOWN_INDUSTRY = "Unknown"
 TOP_ADVOCATES = 10
@@ -37,6 +42,63 @@ TOP_REPS = 20
 
 MonthCounts = tuple[str, dict[str, int]]  # ("2026-10", {industry label: references})
 MonthRates = tuple[str, float | None, float | None]  # ("2026-10", approval rate, win rate)
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What one side said after one call: the advocate's feedback or the rep's check-in with the prospect."""
+
+    day: str
+    source: str  # "advocate feedback" / "prospect check-in"
+    advocate: str
+    prospect: str
+    rating: str
+    answers: list[tuple[str, str]]
+
+
+RATING_WORDS = {"great": "great", "fine": "fine", "not_great": "not great"}
+
+
+def learned_in(*, session: Session, period: Period) -> list[Learned]:
+    """Every feedback and check-in that came in during the period, oldest first, in the askers' own words."""
+    e = Engagement
+    found: list[tuple[datetime, int, Learned]] = []
+    rows = session.execute(
+        select(e, Advocate.name)
+        .join(Advocate, Advocate.id == e.advocate_id)
+        .where(
+            or_(
+                and_(e.feedback_at >= period.start, e.feedback_at < period.end),
+                and_(e.checkin_at >= period.start, e.checkin_at < period.end),
+            )
+        )
+    ).all()
+    for engagement, advocate in rows:
+        if period.contains(engagement.feedback_at) and (engagement.feedback_rating or engagement.feedback):
+            found.append(
+                (
+                    engagement.feedback_at,
+                    engagement.id,
+                    Learned(
+                        day(engagement.feedback_at), "advocate feedback", advocate, engagement.prospect_company,
+                        RATING_WORDS.get(engagement.feedback_rating or "", ""),
+                        said(engagement.feedback, FEEDBACK_QUESTIONS),
+                    ),
+                )
+            )  # fmt: skip
+        if period.contains(engagement.checkin_at):
+            found.append(
+                (
+                    engagement.checkin_at,
+                    engagement.id,
+                    Learned(
+                        day(engagement.checkin_at), "prospect check-in (from the rep)", advocate,
+                        engagement.prospect_company, "", said(engagement.checkin, CHECKIN_QUESTIONS),
+                    ),
+                )
+            )  # fmt: skip
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [item for _, _, item in found]
 
 
 @dataclass(frozen=True)
@@ -48,6 +110,8 @@ class Report:
     rates_by_month: list[MonthRates]
     requests_by_month: list[tuple[str, int]]
     advocates: list[AdvocateRow]  # everyone in the pool during the period, or who gave a reference in it
+    learned: list[Learned] = field(default_factory=list)
+    generated_on: date | None = None
 
     @property
     def top_advocates(self) -> list[AdvocateRow]:
@@ -141,12 +205,17 @@ def requests_by_month(*, session: Session, period: Period, today: date) -> list[
 def build_report(*, session: Session, period: Period, policy: Policy, today: date) -> Report:
     return Report(
         period=period,
-        metrics=program_metrics(session=session, period=period, policy=policy, today=today),
+        metrics=[
+            *program_metrics(session=session, period=period, policy=policy, today=today),
+            *crm.comparison(session=session, period=period),
+        ],
         reps=rep_stats(session=session, period=period, limit=None),
         by_month=references_by_month(session=session, period=period),
         rates_by_month=rates_by_month(session=session, period=period, today=today),
         requests_by_month=requests_by_month(session=session, period=period, today=today),
         advocates=advocate_rows(session=session, period=period, policy=policy, today=today),
+        learned=learned_in(session=session, period=period),
+        generated_on=today,
     )
 
 
@@ -176,7 +245,7 @@ class _SafeWriter:
         self._writer.writerow([neutralise(cell) for cell in row])
 
 
-def write_csv(report: Report, sink: TextIO) -> None:
+def write_csv(report: Report, sink: TextIO, **_: Any) -> None:
     """The program's figures: one row per measure or per month, rates as fractions, blank where no data."""
     writer = _SafeWriter(sink)
     writer.writerow(["section", "name", "value", "target", "met", "basis"])
@@ -195,18 +264,18 @@ def write_csv(report: Report, sink: TextIO) -> None:
 
 
 REP_COLUMNS = [
-    "rep_id", "requests", "approval_rate", "decided", "references", "win_rate", "closed_deals", "request_quality",
+    "rep_id", "rep_name", "requests", "approval_rate", "decided", "references", "win_rate", "closed_deals", "request_quality",
 ]  # fmt: skip
 
 
-def write_reps_csv(report: Report, sink: TextIO) -> None:
-    """One row per rep."""
+def write_reps_csv(report: Report, sink: TextIO, *, names: Callable[[str], str] | None = None) -> None:
+    """One row per rep, named through Slack when `names` is given."""
     writer = _SafeWriter(sink)
     writer.writerow(REP_COLUMNS)
     for rep in report.reps:
         writer.writerow(
             [
-                rep.rep_id, rep.requests, _number(rep.approval_rate), rep.decided, rep.references,
+                rep.rep_id, (names or str)(rep.rep_id), rep.requests, _number(rep.approval_rate), rep.decided, rep.references,
                 _number(rep.win_rate), rep.closed, _number(rep.quality),
             ]
         )  # fmt: skip
@@ -219,7 +288,7 @@ ADVOCATE_COLUMNS = [
 ]  # fmt: skip
 
 
-def write_advocates_csv(report: Report, sink: TextIO) -> None:
+def write_advocates_csv(report: Report, sink: TextIO, **_: Any) -> None:
     """One row per advocate in the pool during the period (or who gave a reference in it)."""
     writer = _SafeWriter(sink)
     writer.writerow(ADVOCATE_COLUMNS)
@@ -236,115 +305,61 @@ def write_advocates_csv(report: Report, sink: TextIO) -> None:
         )  # fmt: skip
 
 
+def _html_environment() -> Environment:
+    """HTML autoescaped: every name and word people typed comes out as text."""
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates" / "html"),
+        autoescape=select_autoescape(("html", "html.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def _met_mark(met: bool | None) -> str:
-    return "—" if met is None else ("✓" if met else "✗")
-
-
-_CSS = """
-body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d1c1d;
-       max-width: 1040px; margin: 2rem auto; padding: 0 1rem; line-height: 1.4; }
-h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
-h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; }
-table { border-collapse: collapse; margin: 0.5rem 0; min-width: 50%; }
-th, td { border: 1px solid #ddd; padding: 0.35rem 0.7rem; text-align: left; }
-th { background: #f4f4f4; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.met-yes { color: #2e7d32; font-weight: bold; }
-td.met-no { color: #c62828; font-weight: bold; }
-p.empty { color: #666; font-style: italic; }
-img { max-width: 100%; height: auto; border: 1px solid #eee; }
-"""
-
-
-def _table(headers: list[str], rows: list[list[str]], *, numeric: frozenset[int] = frozenset()) -> str:
-    if not rows:
-        return '<p class="empty">Nothing yet.</p>'
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = []
-        for i, cell in enumerate(row):
-            css = ' class="num"' if i in numeric else ""
-            cells.append(f"<td{css}>{html.escape(cell)}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _metrics_table(metrics: list[Metric]) -> str:
-    rows = []
-    for metric in metrics:
-        css = "" if metric.met is None else f' class="met-{"yes" if metric.met else "no"}"'
-        rows.append(
-            f'<tr><td>{html.escape(metric.name)}</td><td class="num">{html.escape(metric.shown)}</td>'
-            f"<td>{html.escape(metric.target)}</td><td{css}>{html.escape(_met_mark(metric.met))}</td></tr>"
-        )
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in ("Metric", "Value", "Target", "Met"))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def write_html(report: Report, sink: TextIO, *, chart_png: bytes | None) -> None:
-    """One self-contained page: inline CSS, the chart as a data URI, every text escaped."""
-    title = f"refdesk — reference program report {report.period.label}"
+def write_html(
+    report: Report, sink: TextIO, *, chart_png: bytes | None, names: Callable[[str], str] | None = None
+) -> None:
+    """One self-contained page from templates/html/report.html.j2: inline CSS, the chart as a data URI."""
     first, last = report.period.start.date(), report.period.end.date() - timedelta(days=1)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f"<p>{html.escape(f'{day(first)} – {day(last)}')}</p>",
+    rates = {month: (approval, win) for month, approval, win in report.rates_by_month}
+    requests = dict(report.requests_by_month)
+    months = [
+        {
+            "month": month,
+            "requests": requests.get(month, 0),
+            "references": sum(industries.values()),
+            "industries": ", ".join(f"{industry} {n}" for industry, n in industries.items()) or "—",
+            "approval": _pct(rates.get(month, (None, None))[0]),
+            "win": _pct(rates.get(month, (None, None))[1]),
+        }
+        for month, industries in report.by_month
     ]
-    if chart_png is not None:
-        data = base64.b64encode(chart_png).decode("ascii")
-        alt = f"References per month by industry, and approval and win rates, {report.period.label}"
-        parts.append(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" width="1000">')
-    parts += ["<h2>Program metrics</h2>", _metrics_table(report.metrics)]
-    parts += [
-        "<h2>References by month</h2>",
-        _table(
-            ["Month", "Industry", "References"],
-            [
-                [month, industry, str(n)]
-                for month, industries in report.by_month
-                for industry, n in industries.items()
-            ],
-            numeric=frozenset({2}),
-        ),
-        "<h2>Rates by month</h2>",
-        _table(
-            ["Month", "Approval rate", "Win rate"],
-            [[month, _pct(approval), _pct(win)] for month, approval, win in report.rates_by_month],
-            numeric=frozenset({1, 2}),
-        ),
-        "<h2>Top advocates</h2>",
-        _table(
-            ["Advocate", "References", "Deals won (to date)"],
-            [[a.advocate.name, str(a.this_period), str(a.won)] for a in report.top_advocates],
-            numeric=frozenset({1, 2}),
-        ),
-        "<h2>Reps</h2>",
-        _table(
-            ["Rep", "Requests", "Approval rate", "References", "Win rate", "Request quality"],
-            [
-                [
-                    rep.rep_id,
-                    str(rep.requests),
-                    _pct(rep.approval_rate),
-                    str(rep.references),
-                    _pct(rep.win_rate),
-                    _pct(rep.quality),
-                ]
-                for rep in report.reps[:TOP_REPS]
-            ],
-            numeric=frozenset({1, 2, 3, 4, 5}),
-        ),
-        "</body></html>",
-    ]
-    sink.write("\n".join(parts) + "\n")
+    page = (
+        _html_environment()
+        .get_template("report.html.j2")
+        .render(
+            title=f"refdesk — reference program report {report.period.label}",
+            period=report.period.label,
+            first=day(first),
+            last=day(last),
+            generated=day(report.generated_on) if report.generated_on else "",
+            chart=base64.b64encode(chart_png).decode("ascii") if chart_png is not None else None,
+            metrics=report.metrics,
+            min_to_judge=MIN_TO_JUDGE,
+            months=months,
+            learned=report.learned,
+            top=report.top_advocates,
+            reps=report.reps[:TOP_REPS],
+            care=[row for row in report.advocates if row.care],
+            pct=_pct,
+            name=names or (lambda user_id: user_id),
+        )
+    )
+    sink.write(page if page.endswith("\n") else page + "\n")
 
 
 MET = ":white_check_mark:"
@@ -380,3 +395,23 @@ def stats_text(report: Report) -> Mrkdwn:
             break
         names.append(entry)
     return head + Mrkdwn(", ").join(names)
+
+
+def slack_names(client: Any) -> Callable[[str], str]:
+    """A member id → their name in Slack (users.info), each looked up once; the id when Slack cannot say."""
+    known: dict[str, str] = {}
+
+    def name(user_id: str) -> str:
+        if user_id not in known:
+            try:
+                user = client.users_info(user=user_id)["user"]
+                profile = user.get("profile") or {}
+                known[user_id] = (
+                    profile.get("real_name") or profile.get("display_name") or user.get("real_name")
+                    or user.get("name") or user_id
+                )  # fmt: skip
+            except Exception:  # noqa: BLE001 - a report with an id beats no report
+                known[user_id] = user_id
+        return known[user_id]
+
+    return name

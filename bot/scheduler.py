@@ -6,6 +6,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot import webhooks
 from bot.app import make_client
 from bot.clock import Clock, SystemClock
 from bot.courier import Courier
@@ -23,6 +24,7 @@ def make_dispatcher(
 ) -> Dispatcher:
     """The dispatcher retries per row, in the database (`retries=False`); the courier's first try may take
     the client's own quick retries (a 429's Retry-After, a 5xx twice) before a row waits for the next pass."""
+    webhooks.install(db, settings.webhook_urls)  # the dispatcher writes audit events too (a call held)
     return Dispatcher(
         db=db,
         client=make_client(settings, retries=retries),
@@ -52,6 +54,22 @@ def start_scheduler(*, settings: Settings, db: Database) -> BackgroundScheduler:
         coalesce=True,
         id="dispatch",
     )
+    if settings.webhook_urls:
+        sender = webhooks.WebhookSender(db=db, clock=SystemClock(), secret=settings.webhook_secret)
+
+        def send_webhooks() -> None:
+            result = sender.run_pass()
+            if result.claimed:
+                log.info("webhook pass: %s", result)
+
+        scheduler.add_job(
+            send_webhooks,
+            "interval",
+            seconds=settings.dispatch_interval_seconds,
+            max_instances=1,
+            coalesce=True,
+            id="webhooks",
+        )
     scheduler.start()
     return scheduler
 

@@ -32,6 +32,8 @@ _WHERE = {
     "SLACK_API_URL": "a base URL ending in /api/, e.g. https://slack.com/api/ (leave unset for Slack itself)",
     "DATABASE_URL": "sqlite:///refdesk.db (a file) or postgresql://user:password@host:5432/refdesk",
     "LOG_LEVEL": "one of DEBUG, INFO, WARNING, ERROR",
+    "WEBHOOK_URLS": "comma-separated https:// URLs that receive every audit event (leave unset for none)",
+    "WEBHOOK_SECRET": "a random string of 16+ characters the receivers use to check X-Refdesk-Signature",
 }
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -83,6 +85,9 @@ class Settings:
     big_win_arr: int = 250_000
     # The advocate's side: no asks before their written yes (off by default: imported pools predate it)
     require_written_yes: bool = False
+    # Outbound webhooks: every audit event POSTed to these URLs, signed with the secret
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str = ""
 
 
 def _where(name: str) -> str:
@@ -169,6 +174,19 @@ def load_settings(
         problems.append(f"LOG_LEVEL is malformed ({log_level!r}): set it to {_where('LOG_LEVEL')}")
         log_level = "INFO"
 
+    webhook_urls = tuple(u.strip() for u in env.get("WEBHOOK_URLS", "").split(",") if u.strip())
+    for url in webhook_urls:
+        if not re.match(r"^https?://[^\s/]+", url):
+            problems.append(
+                f"WEBHOOK_URLS has {url!r}, not an http(s) URL: set it to {_where('WEBHOOK_URLS')}"
+            )
+    webhook_secret = env.get("WEBHOOK_SECRET", "").strip()
+    if webhook_urls and len(webhook_secret) < 16:
+        problems.append(
+            f"WEBHOOK_SECRET is {'missing' if not webhook_secret else 'too short'} (16+ characters) while "
+            f"WEBHOOK_URLS is set: set it to {_where('WEBHOOK_SECRET')}"
+        )
+
     stages_raw = env.get("EARLY_STAGES", "").strip()
     stages = tuple(s.strip().lower() for s in stages_raw.split(",") if s.strip()) or _DEFAULT_EARLY_STAGES
 
@@ -199,6 +217,8 @@ def load_settings(
         appreciation_threshold=number("APPRECIATION_THRESHOLD", 3, minimum=1),
         big_win_arr=number("BIG_WIN_ARR", 250_000),
         require_written_yes=check(lambda: _yes_no(env, "REQUIRE_WRITTEN_YES"), False),
+        webhook_urls=webhook_urls,
+        webhook_secret=webhook_secret,
     )
     if problems:
         raise SettingsError(*problems)

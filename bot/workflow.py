@@ -72,6 +72,7 @@ def submit(
         tried=[t.value for t in form.tried],
         goal=form.goal,
         background=form.background,
+        opportunity_id=form.opportunity_id,
         prior_references=max(
             form.prior_references, queries.count_approved_for_prospect(session=session, prospect_key=key)
         ),

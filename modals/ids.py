@@ -81,6 +81,7 @@ class Block(StrEnum):
     GOAL = "goal"
     BACKGROUND = "background"
     PRIOR_REFERENCES = "prior_references"
+    OPPORTUNITY_ID = "opportunity_id"
     # Decline form
     DECLINE_REASON = "decline_reason"
     DECLINE_NOTE = "decline_note"

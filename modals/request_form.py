@@ -57,7 +57,9 @@ MAX_LENGTH: dict[Block, int] = {
     Block.WHY_NOW: 2000,
     Block.GOAL: 2000,
     Block.BACKGROUND: 3000,
+    Block.OPPORTUNITY_ID: 64,
 }
+OPPORTUNITY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 MAX_CLOSE_YEARS = 3  # a close date further out is a typo (9999-12-31), not a live deal
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 MAX_PRIOR_REFERENCES = 50
@@ -71,6 +73,7 @@ _LABELS: dict[Block, str] = {
     Block.CLOSE_DATE: "Expected close date",
     Block.DEAL_STAGE: "Deal stage",
     Block.REP: "Rep on the deal",
+    Block.OPPORTUNITY_ID: "CRM opportunity ID (optional)",
     Block.CONTACT_ROLE: "Contact's role or title",
     Block.CONTACT_NAME: "Contact's name, if you can share it",
     Block.CONTACT_CONCERNS: "Their specific concerns or questions",
@@ -227,6 +230,12 @@ def build_request_modal(*, requester_id: str, prospect_company: str = "") -> Vie
             label=_LABELS[Block.REP],
             hint=_hint(Block.REP, None),
             element=UserSelectElement(action_id=VALUE, initial_user=requester_id),
+        ),
+        _text(
+            Block.OPPORTUNITY_ID,
+            optional=True,
+            hint="The deal's ID in Salesforce or HubSpot: refdesk's exports and webhooks carry it. CS only.",
+            placeholder="006Hs00001AbCdE",
         ),
         DividerBlock(),
         kit.header("Prospect contact"),
@@ -396,6 +405,11 @@ def parse_request_form(
     goal = text(Block.GOAL)
     background = text(Block.BACKGROUND, required=False)
     prior = number(Block.PRIOR_REFERENCES, required=False, minimum=0, maximum=MAX_PRIOR_REFERENCES)
+    opportunity = text(Block.OPPORTUNITY_ID, required=False)
+    if opportunity and not OPPORTUNITY_ID.match(opportunity):
+        errors[Block.OPPORTUNITY_ID] = (
+            "Letters, digits, and . _ : - only, as the CRM shows it (e.g. 006Hs00001AbCdE)."
+        )
 
     if errors:
         return errors
@@ -426,4 +440,5 @@ def parse_request_form(
         goal=goal,
         background=background,
         prior_references=prior or 0,
+        opportunity_id=opportunity or None,
     )

@@ -103,6 +103,8 @@ class ReferenceRequest(Base):
     wanted_use_case: Mapped[str] = mapped_column(String(300), info=ADVOCATE)
     wanted_kind: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
     urgency: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
+    # The deal's id in the CRM, when the rep gives it: how engagements export and webhooks join the CRM's records.
+    opportunity_id: Mapped[str | None] = mapped_column(String(64), index=True, info=INTERNAL)
     # The advocate CS picked and whose engagement is still open: one at a time per request.
     active_advocate_id: Mapped[int | None] = mapped_column(
         ForeignKey("advocates.id", name="fk_requests_active_advocate"), info=INTERNAL
@@ -339,3 +341,42 @@ class Nudge(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (Index("ix_nudges_due", "status", "due_at"),)
+
+
+class Opportunity(Base):
+    """A deal from the CRM (`refdesk opportunities import`): win rate and cycle length with vs without a reference
+    cover deals refdesk never saw."""
+
+    __tablename__ = "opportunities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the CRM's own id
+    name: Mapped[str] = mapped_column(String(200))
+    created_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(20))  # won / lost / open
+    arr: Mapped[int | None] = mapped_column(BigInteger)
+    had_reference: Mapped[bool] = mapped_column(Boolean)
+    imported_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One audit event for one webhook URL (the outbox): written with the event, sent once by whoever claims it."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("request_events.id"))
+    url: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=NudgeStatus.PENDING)
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "url", name="uq_webhook_deliveries_event_url"),
+        Index("ix_webhook_deliveries_due", "status", "due_at"),
+    )

@@ -7,7 +7,7 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from bot.chart import quarter_chart
 from bot.matching import Policy
@@ -308,7 +308,7 @@ def test_html_is_one_escaped_page_with_the_chart(report):
         assert f"<td>{m.name}</td>" in page
     assert '<img src="data:image/png;base64,iVBORyBmYWtl"' in page
     assert "Bob &amp; &lt;Builders&gt;" in page and "<Builders>" not in page
-    assert "<td>Software &amp; internet</td>" in page
+    assert "<td>Software &amp; internet 1</td>" in page
     assert page.count("✓") == 1 and page.count("✗") == 1  # per advocate / active pool; the rest too few
     assert "<link" not in page and "<script" not in page
 
@@ -379,3 +379,40 @@ def test_the_csv_report_never_hands_a_spreadsheet_a_formula():
     write_advocates_csv(report, sink)
     names = [row[1] for row in list(csv.reader(io.StringIO(sink.getvalue())))[1:]]
     assert names == ['\'=HYPERLINK("https://evil.example","x")', "'-2+3"]
+
+
+def test_the_page_says_what_we_learned_and_names_the_reps(seeded):
+    with seeded.unit_of_work() as session:
+        session.execute(
+            update(Engagement)
+            .where(Engagement.id == 1)
+            .values(
+                feedback_rating="not_great",
+                feedback={"good_match": "partly", "change": "Brief me on <their> stack & goals"},
+                feedback_at=at(10, 10),
+                checkin={
+                    "helpful": "yes",
+                    "concerns_addressed": "partly",
+                    "learned": "Cutover took a weekend",
+                },
+                checkin_at=at(10, 9),
+            )
+        )
+    with seeded.unit_of_work() as session:
+        report = build_report(session=session, period=Q4, policy=Policy(), today=TODAY)
+    assert [(item.source, item.rating) for item in report.learned] == [
+        ("prospect check-in (from the rep)", ""),
+        ("advocate feedback", "not great"),
+    ]
+    assert ("What we should change", "Brief me on <their> stack & goals") in report.learned[1].answers
+    sink = io.StringIO()
+    write_html(report, sink, chart_png=b"png", names={"U0REPA": "Ana <Rep>", "U0REPB": "Ben"}.get)
+    page = sink.getvalue()
+    learned = page[page.index("<h2>What we learned</h2>") : page.index("<h2>Top advocates</h2>")]
+    assert "call between Ada Lovelace and Prospect 1 · rated not great" in learned
+    assert "<li>What we should change: Brief me on &lt;their&gt; stack &amp; goals</li>" in learned
+    assert "<li>What the prospect learned: Cutover took a weekend</li>" in learned
+    assert "<td>Ana &lt;Rep&gt;</td>" in page and "U0REPA" not in page
+    sink = io.StringIO()
+    write_reps_csv(report, sink, names={"U0REPA": "Ana <Rep>", "U0REPB": "Ben"}.get)
+    assert [row["rep_name"] for row in csv.DictReader(io.StringIO(sink.getvalue()))] == ["Ana <Rep>", "Ben"]

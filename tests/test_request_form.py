@@ -47,6 +47,7 @@ _FORM = {
         "goal",
         "background",
         "prior_references",
+        "opportunity_id",
     }
 }
 
@@ -182,3 +183,9 @@ def test_every_missing_field_is_reported_at_once():
 def test_the_wanted_function_is_optional():
     assert parse().wanted_function is None
     assert parse(wanted_function="finance").wanted_function == "finance"
+
+
+def test_the_crm_opportunity_id_is_optional_and_checked():
+    assert parse().opportunity_id is None
+    assert parse(opportunity_id=" 006Hs00001AbCdE ").opportunity_id == "006Hs00001AbCdE"
+    assert Block.OPPORTUNITY_ID in parse(opportunity_id="006 <script>")
