@@ -10,10 +10,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import effects, followup, outreach
+from bot import effects, followup, learning, outreach
 from bot.audience import Brief
 from bot.deps import Deps, deps_of
-from bot.text import mention, money, mrkdwn
+from bot.text import Mrkdwn, mention, money, mrkdwn
 from handlers.engagements import (
     ADVOCATE_ONLY,
     CHECKIN_REFUSED,
@@ -73,22 +73,43 @@ def _suggest_after_rating(client: WebClient, deps: Deps, step: outreach.Step, ra
         )
 
 
-def _after_rating(session: Session, step: outreach.Step, rating: str, now: datetime) -> None:
-    """A "not great" call reaches CS's thread, in the rating's own transaction."""
+def _after_rating(
+    session: Session, step: outreach.Step, rating: str, now: datetime, answers: dict[str, str] | None = None
+) -> None:
+    """A "not great" call reaches CS's thread, in the rating's own transaction, with what was said."""
     if rating != "not_great":
         return
     owner = step.advocate.owner_slack_user_id
+    what = learning.said_mrkdwn(answers, learning.FEEDBACK_QUESTIONS)
     effects.note(
         session,
         now=now,
         request_id=step.request.id,
         text=mrkdwn(
-            ":rotating_light: *{}* said the call with {} was *not great*. Please reach out to them{}.",
+            ":rotating_light: *{}* said the call with {} was *not great*. Please reach out to them{}.{}",
             step.advocate.name,
             step.request.prospect_company,
             mrkdwn(" ({})", mention(owner)) if owner else "",
+            mrkdwn("\nWhat they said:\n{}", what) if what else "",
         ),
     )
+
+
+def _told_us_more(session: Session, step: outreach.Step, answers: dict[str, str], now: datetime) -> None:
+    """The advocate's "Tell us more" in the request's thread, where CS learns from it (same transaction)."""
+    what = learning.said_mrkdwn(answers, learning.FEEDBACK_QUESTIONS)
+    if what:
+        effects.note(
+            session,
+            now=now,
+            request_id=step.request.id,
+            text=mrkdwn(
+                ":memo: *{}* told us more about the call with {}:\n{}",
+                step.advocate.name,
+                step.request.prospect_company,
+                what,
+            ),
+        )
 
 
 def handle_feedback_rating(
@@ -175,7 +196,9 @@ def handle_feedback_submission(
             session=session, engagement_id=step.engagement.id, rating=rating, answers=answers, now=now
         )
         if first:
-            _after_rating(session, step, rating, now)
+            _after_rating(session, step, rating, now, answers)
+        if answers and not (first and rating == "not_great"):  # a Not great alert already carries them
+            _told_us_more(session, step, answers, now)
     ack()
     if first:
         _suggest_after_rating(client, deps, step, rating)
@@ -234,14 +257,22 @@ def handle_checkin_submission(
                 now=now,
                 request_id=step.request.id,
                 text=mrkdwn(
-                    ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*",
+                    ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*{}",
                     mention(user_id),
                     step.request.prospect_company,
                     answers["helpful"],
                     answers["concerns_addressed"],
+                    _heard(answers),
                 ),
             )
     ack()
+
+
+def _heard(answers: dict[str, str]) -> Mrkdwn | str:
+    """The check-in's own words (what they learned, suggestions), under its choices."""
+    words = {k: v for k, v in answers.items() if k in ("learned", "suggestions")}
+    what = learning.said_mrkdwn(words, learning.CHECKIN_QUESTIONS)
+    return mrkdwn("\n{}", what) if what else ""
 
 
 def handle_no_call(

@@ -76,6 +76,24 @@ def test_tell_us_more_stores_the_answers(harness):
         "asked": "Migration timeline",
         "change": "Share the agenda earlier",
     }
+    # CS reads it in the request's thread, the advocate's words escaped.
+    [note] = [m for m in harness.thread_replies() if "told us more" in m["text"]]
+    assert "• Good match for their experience?: *partly*" in note["text"]
+    assert "• What we should change: “Share the agenda earlier”" in note["text"]
+
+
+def test_not_great_in_the_form_alerts_cs_with_what_was_said(harness):
+    _, engagement_id = through_the_call(harness)
+    harness.click(Action.FEEDBACK_MORE, engagement_id, user=DANA, channel="D0DANA")
+    view = harness.slack.of("views.open")[-1]["view"]
+    harness.submit_view(
+        view,
+        {Block.FEEDBACK_RATING: "not_great", Block.FEEDBACK_CHANGE: "They wanted <pricing> & a discount"},
+        user=DANA,
+    )
+    [alert] = [m for m in harness.thread_replies() if "*not great*" in m["text"]]
+    assert "What they said:" in alert["text"]
+    assert "“They wanted &lt;pricing&gt; &amp; a discount”" in alert["text"]
 
 
 def test_not_great_alerts_cs_and_the_next_shortlist_sees_it(harness):
@@ -115,7 +133,8 @@ def test_the_rep_logs_the_check_in(harness):
     )
     stored = engagement(harness)
     assert stored.checkin["helpful"] == "yes" and stored.checkin["learned"] == "Cutover took a weekend"
-    assert any("checked in with Acme Corp" in m["text"] for m in harness.thread_replies())
+    [note] = [m for m in harness.thread_replies() if "checked in with Acme Corp" in m["text"]]
+    assert "• What the prospect learned: “Cutover took a weekend”" in note["text"]
 
 
 def test_the_call_did_not_happen_reschedule_or_cancel(harness):
