@@ -36,7 +36,7 @@ def said_mrkdwn(answers: Mapping[str, Any] | None, questions: Mapping[str, str])
     for question, answer in said(answers, questions):
         key = next(k for k, q in questions.items() if q == question)
         if key in CHOICES:
-            lines.append(mrkdwn("• {}: *{}*", question, answer))
+            lines.append(mrkdwn("• {} *{}*", question, answer))
         else:
             lines.append(mrkdwn("• {}: “{}”", question, answer))
     return Mrkdwn("\n").join(lines)

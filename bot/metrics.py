@@ -451,6 +451,7 @@ class AdvocateRow:
     next_eligible: date | None  # as of today; None: no date can be promised (or retired)
     care: tuple[str, ...] = ()  # why the advocate needs care now; empty when they do not
     at_cap: bool = False  # asked as often this quarter as their tier's cap allows
+    won_this_period: int = 0  # deals won among the references given in the period
 
     @property
     def success_rate(self) -> float | None:
@@ -486,6 +487,7 @@ def advocate_rows(
                 func.max(when).label("last"),
                 _count(outcome == "won").label("won"),
                 _count(outcome.in_(CLOSED)).label("closed"),
+                _count(and_(when >= period.start, outcome == "won")).label("won_this_period"),
             )
             .select_from(e)
             .outerjoin(r, r.id == e.request_id)
@@ -516,6 +518,7 @@ def advocate_rows(
                 eligible,
                 care,
                 capped,
+                int(h.won_this_period) if h else 0,
             )
         )
     return rows

@@ -117,7 +117,9 @@ class Report:
     def top_advocates(self) -> list[AdvocateRow]:
         """Who gave the most references in the period (ties: more deals won, then the name)."""
         given = [row for row in self.advocates if row.this_period]
-        given.sort(key=lambda row: (-row.this_period, -row.won, row.advocate.name, row.advocate.id))
+        given.sort(
+            key=lambda row: (-row.this_period, -row.won_this_period, row.advocate.name, row.advocate.id)
+        )
         return given[:TOP_ADVOCATES]
 
 
@@ -388,7 +390,7 @@ def stats_text(report: Report) -> Mrkdwn:
         return head + "none yet"
     names: list[Mrkdwn] = []
     for advocate in report.top_advocates:
-        won = f", {advocate.won} won" if advocate.won else ""
+        won = f", {advocate.won_this_period} won" if advocate.won_this_period else ""
         entry = mrkdwn("{} ({}{})", advocate.advocate.name, advocate.this_period, won)
         if len(head) + len(", ".join([*names, entry])) + len(", …") > SECTION_TEXT_LIMIT - 1:
             names.append(Mrkdwn("…"))

@@ -78,7 +78,7 @@ def test_tell_us_more_stores_the_answers(harness):
     }
     # CS reads it in the request's thread, the advocate's words escaped.
     [note] = [m for m in harness.thread_replies() if "told us more" in m["text"]]
-    assert "• Good match for their experience?: *partly*" in note["text"]
+    assert "• Good match for their experience? *partly*" in note["text"]
     assert "• What we should change: “Share the agenda earlier”" in note["text"]
 
 

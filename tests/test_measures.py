@@ -282,6 +282,7 @@ def advocates_by_hand(rows: dict, period: Period) -> dict:
             max((happened(e).date() for e in mine), default=None),
             outcomes.count("won"),
             sum(1 for o in outcomes if o in ("won", "lost")),
+            sum(1 for e, o in zip(mine, outcomes, strict=True) if o == "won" and inside(period, happened(e))),
         )
     return found
 
@@ -328,7 +329,8 @@ def test_every_measure_equals_a_plain_count(database, a, r, e):
         } == reps_by_hand(rows, period)
         assert {
             row.advocate.id: (
-                row.total, row.this_period, row.previous_period, row.last_date, row.won, row.closed
+                row.total, row.this_period, row.previous_period, row.last_date, row.won, row.closed,
+                row.won_this_period,
             )
             for row in people
         } == advocates_by_hand(rows, period)  # fmt: skip
