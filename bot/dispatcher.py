@@ -23,10 +23,10 @@ from bot.compose import Composed, compose
 from bot.matching import Policy
 from bot.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.qualification import Rules
-from bot.text import Mrkdwn, channel_link, esc, mention, mrkdwn
+from bot.text import Mrkdwn, channel_link, day, esc, mention, mrkdwn
 from store import queries
 from store.db import Database
-from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
+from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
 log = logging.getLogger(__name__)
 UTC_ZONE = ZoneInfo("UTC")
@@ -471,7 +471,10 @@ class Dispatcher:
             log.exception("could not tell CS that nudge %s failed", nudge.id)
 
     def _run_internal(self, nudge: Nudge, token: str, now: datetime, result: PassResult) -> None:
-        """ASK_EXPIRY: the ask lapses and CS hears it in the request's thread."""
+        """ASK_EXPIRY: the ask lapses and CS hears it in the request's thread. CHECKIN_MISSED: likewise."""
+        if nudge.kind == NudgeKind.CHECKIN_MISSED:
+            self._checkin_missed(nudge, token, now, result)
+            return
         with self.db.unit_of_work() as session:
             step = outreach.expire_ask(session=session, engagement_id=nudge.engagement_id, now=now)
             if step.won:
@@ -488,6 +491,42 @@ class Dispatcher:
                     ),
                 )
                 effects.shortlist(session, now=now, request_id=step.request.id)
+        self._finish(nudge.id, token, result, status=NudgeStatus.SENT, sent_at=now)
+        result.sent += 1
+
+    def _checkin_missed(self, nudge: Nudge, token: str, now: datetime, result: PassResult) -> None:
+        """The rep never logged the check-in, after the prompt and a reminder: CS hears it in the thread
+        (an outbox row written in this transaction, like the lapsed ask's note)."""
+        with self.db.unit_of_work() as session:
+            engagement = session.get(Engagement, nudge.engagement_id)
+            request = session.get(ReferenceRequest, nudge.request_id) if nudge.request_id else None
+            advocate = session.get(Advocate, engagement.advocate_id) if engagement else None
+            missing = (
+                engagement is not None
+                and request is not None
+                and engagement.checkin_at is None
+                and engagement.status in (EngagementStatus.SCHEDULED, EngagementStatus.HELD)
+            )
+            if missing:
+                effects.note(
+                    session,
+                    now=now,
+                    request_id=request.id,
+                    text=mrkdwn(
+                        ":speech_balloon: {} hasn't logged the check-in with {} after the call with {}{}, after "
+                        "a reminder. Could someone ask them how it went?",
+                        mention(request.rep_id),
+                        request.prospect_company,
+                        advocate.name if advocate else "the advocate",
+                        mrkdwn(" on {}", day(engagement.call_at)) if engagement.call_at else "",
+                    ),
+                )
+        if not missing:
+            self._finish(
+                nudge.id, token, result, status=NudgeStatus.CANCELLED, last_error="no longer relevant"
+            )
+            result.cancelled += 1
+            return
         self._finish(nudge.id, token, result, status=NudgeStatus.SENT, sent_at=now)
         result.sent += 1
 

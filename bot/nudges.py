@@ -16,6 +16,10 @@ class NudgeKind(StrEnum):
     REMINDER = "reminder"  # the advocate, the day before
     THANKS = "thanks"  # the advocate, within a few hours after, in their working day
     REP_CHECKIN = "rep_checkin"  # the rep, the next working day: check in with the prospect
+    CHECKIN_REMINDER = (
+        "checkin_reminder"  # the rep, two working days later, if the check-in is still not logged
+    )
+    CHECKIN_MISSED = "checkin_missed"  # refdesk itself: still nothing two working days on; CS hears it
     FEEDBACK = "feedback"  # the advocate, two working days after (a Friday call: Tuesday), after the thanks
     DEAL_OUTCOME = "deal_outcome"  # the rep, on the expected close date
     APPRECIATION = "appreciation"  # CS: this advocate gave 3 references in 12 months; send a gift or a note
@@ -27,11 +31,13 @@ class NudgeKind(StrEnum):
 # Nudges about a call: outside working hours they still go out on the call's own day.
 ABOUT_THE_CALL = frozenset({NudgeKind.PREP_ADVOCATE, NudgeKind.PREP_REP, NudgeKind.REMINDER})
 # refdesk acts on these itself; they reach nobody's working hours.
-INTERNAL = frozenset({NudgeKind.ASK_EXPIRY})
+INTERNAL = frozenset({NudgeKind.ASK_EXPIRY, NudgeKind.CHECKIN_MISSED})
 # Posts in the CS channel: a channel has no working hours of its own.
 TO_CHANNEL = frozenset({NudgeKind.APPRECIATION, NudgeKind.QUARTER_REPORT, NudgeKind.YEAR_RECOGNITION})
 
 REMINDER_BUSINESS_DAYS = 2
+CHECKIN_REMINDER_DAYS = 2  # working days after the check-in prompt
+CHECKIN_MISSED_BUSINESS_DAYS = 6  # after the call: the reminder had two working days of its own
 EXPIRY_BUSINESS_DAYS = 4
 WORK_START = time(9, 0)
 WORK_END = time(18, 0)
@@ -128,6 +134,12 @@ def call_plan(
         plan(NudgeKind.REMINDER, advocate, earliest(NudgeKind.REMINDER, call_at=call_at, minutes=minutes)),
         plan(NudgeKind.THANKS, advocate, earliest(NudgeKind.THANKS, call_at=call_at, minutes=minutes)),
         plan(NudgeKind.REP_CHECKIN, rep, earliest(NudgeKind.REP_CHECKIN, call_at=call_at, minutes=minutes)),
+        plan(
+            NudgeKind.CHECKIN_REMINDER,
+            rep,
+            earliest(NudgeKind.CHECKIN_REMINDER, call_at=call_at, minutes=minutes),
+        ),
+        plan(NudgeKind.CHECKIN_MISSED, rep, add_business_days(end, CHECKIN_MISSED_BUSINESS_DAYS)),
         plan(NudgeKind.FEEDBACK, advocate, earliest(NudgeKind.FEEDBACK, call_at=call_at, minutes=minutes)),
         plan(NudgeKind.DEAL_OUTCOME, rep, outcome),
     ]
@@ -177,6 +189,12 @@ def checkin_at(*, end: datetime, zone: ZoneInfo) -> datetime:
     return _at(_working_day_after(local_end.date(), 1), local_end.time(), zone)
 
 
+def checkin_reminder_at(*, end: datetime, zone: ZoneInfo) -> datetime:
+    """Two working days after the check-in prompt, at the same time of the rep's day."""
+    local_end = end.astimezone(zone)
+    return _at(_working_day_after(local_end.date(), 1 + CHECKIN_REMINDER_DAYS), local_end.time(), zone)
+
+
 def feedback_at(*, end: datetime, zone: ZoneInfo) -> datetime:
     """Within 48 hours counted in working days (a Friday call: by Tuesday), and never in the thanks' sitting."""
     local_end = end.astimezone(zone)
@@ -200,6 +218,8 @@ def moment_for(kind: NudgeKind, *, call_at: datetime, minutes: int, zone: ZoneIn
         return thanks_at(end=end, zone=zone)
     if kind == NudgeKind.REP_CHECKIN:
         return checkin_at(end=end, zone=zone)
+    if kind == NudgeKind.CHECKIN_REMINDER:
+        return checkin_reminder_at(end=end, zone=zone)
     if kind == NudgeKind.FEEDBACK:
         return feedback_at(end=end, zone=zone)
     if kind == NudgeKind.REMINDER:

@@ -23,6 +23,7 @@ _TEMPLATE = {
     NudgeKind.REMINDER: "reminder",
     NudgeKind.THANKS: "thanks",
     NudgeKind.REP_CHECKIN: "rep_checkin",
+    NudgeKind.CHECKIN_REMINDER: "checkin_reminder",
     NudgeKind.FEEDBACK: "feedback",
     NudgeKind.DEAL_OUTCOME: "deal_outcome",
 }
@@ -34,6 +35,7 @@ _WHILE = {
     NudgeKind.REMINDER: (EngagementStatus.SCHEDULED,),
     NudgeKind.THANKS: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
     NudgeKind.REP_CHECKIN: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.CHECKIN_REMINDER: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
     NudgeKind.FEEDBACK: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
     NudgeKind.DEAL_OUTCOME: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
 }
@@ -49,7 +51,13 @@ FOR_ADVOCATE = frozenset(
 )
 
 
+# Prompts for the check-in stop once it is logged.
+_UNTIL_CHECKIN = frozenset({NudgeKind.REP_CHECKIN, NudgeKind.CHECKIN_REMINDER})
+
+
 def still_relevant(kind: str, engagement: Engagement) -> bool:
+    if NudgeKind(kind) in _UNTIL_CHECKIN and engagement.checkin_at is not None:
+        return False
     return engagement.status in _WHILE.get(NudgeKind(kind), ())
 
 
@@ -99,5 +107,6 @@ _CONTROLS: dict[NudgeKind, dict[str, bool]] = {
 _ACTIONS = {
     NudgeKind.FEEDBACK: feedback_actions,
     NudgeKind.REP_CHECKIN: checkin_actions,
+    NudgeKind.CHECKIN_REMINDER: checkin_actions,
     NudgeKind.DEAL_OUTCOME: outcome_actions,
 }

@@ -224,3 +224,27 @@ def test_each_quarter_advocates_get_a_summary_and_cs_a_report_with_a_chart(harne
     assert harness.slack.of("file_upload")[-1]["content"].startswith(b"\x89PNG")
     again = harness.dispatch(datetime(2027, 1, 4, 11, 0, tzinfo=UTC))
     assert again.sent == 0
+
+
+def test_an_unlogged_check_in_gets_one_reminder_then_cs_hears_it_in_the_thread(harness):
+    _, engagement_id = through_the_call(harness)
+    assert prompt(harness, REP, "Check in with Acme Corp")
+    harness.dispatch(datetime(2026, 12, 9, 17, 0, tzinfo=UTC))  # two working days after the prompt
+    reminder = prompt(harness, REP, "A reminder: check in with Acme Corp")
+    assert [e["text"]["text"] for e in reminder["blocks"][-1]["elements"]][0] == "Log the check-in"
+    assert not [m for m in harness.thread_replies() if "hasn't logged the check-in" in m["text"]]
+    harness.dispatch(datetime(2026, 12, 11, 17, 0, tzinfo=UTC))
+    [told] = [m for m in harness.thread_replies() if "hasn't logged the check-in" in m["text"]]
+    assert f"<@{REP}>" in told["text"] and "Acme Corp" in told["text"]
+    harness.dispatch(datetime(2026, 12, 18, 17, 0, tzinfo=UTC))
+    assert len([m for m in harness.dms_to(REP) if "A reminder: check in" in m["text"]]) == 1
+
+
+def test_a_logged_check_in_stops_the_reminder_and_the_note_to_cs(harness):
+    _, engagement_id = through_the_call(harness)
+    harness.click(Action.CHECKIN_LOG, engagement_id, user=REP, channel="D0REP")
+    view = harness.slack.of("views.open")[-1]["view"]
+    harness.submit_view(view, {Block.CHECKIN_HELPFUL: "yes", Block.CHECKIN_CONCERNS: "yes"}, user=REP)
+    harness.dispatch(datetime(2026, 12, 18, 17, 0, tzinfo=UTC))
+    assert not [m for m in harness.dms_to(REP) if "A reminder: check in" in m["text"]]
+    assert not [m for m in harness.thread_replies() if "hasn't logged the check-in" in m["text"]]
