@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.matching import Candidate, Policy, next_eligible
@@ -13,7 +13,7 @@ from bot.pool_csv import AdvocateRow
 from bot.shortlist import candidate_of, usage_window
 from bot.vocabulary import AdvocateStatus
 from store import queries
-from store.models import Advocate
+from store.models import Advocate, Engagement
 
 PAGE_SIZE = 10
 
@@ -23,6 +23,22 @@ class PoolEntry:
     advocate: Advocate
     candidate: Candidate
     next_eligible: date | None
+    # References given (bot.metrics' one definition), as Home and the report count them; the candidate's usage
+    # counts asks, which the caps read.
+    given_this_quarter: int = 0
+    given_total: int = 0
+    heard: list[Heard] = field(default_factory=list)  # the latest feedback and check-in, newest first
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What was said after one of the advocate's calls: by the advocate, or by the prospect through the rep."""
+
+    who: str
+    on: date
+    prospect: str
+    rating: str
+    answers: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -52,11 +68,86 @@ def pool_page(*, session: Session, page: int, policy: Policy, today: date) -> Po
         prospect_key="",
         request_id=None,
     )
+    ids = [a.id for a in advocates]
+    given = _given(session=session, advocate_ids=ids, today=today)
+    heard = _heard(session=session, advocate_ids=ids)
     entries = []
     for advocate in advocates:
         candidate = candidate_of(advocate, usage.get(advocate.id))
-        entries.append(PoolEntry(advocate, candidate, next_eligible(candidate, policy, today)))
+        given_quarter, given_ever = given.get(advocate.id, (0, 0))
+        entries.append(
+            PoolEntry(
+                advocate,
+                candidate,
+                next_eligible(candidate, policy, today),
+                given_quarter,
+                given_ever,
+                heard.get(advocate.id, []),
+            )
+        )
     return PoolPage(entries=entries, page=page, pages=pages, total=total)
+
+
+def _given(*, session: Session, advocate_ids: list[int], today: date) -> dict[int, tuple[int, int]]:
+    """(this quarter, ever) references given per advocate, by the measures' own definition."""
+    from bot import metrics
+
+    period = metrics.Period.quarter(today)
+    when = metrics.reference_at()
+    rows = session.execute(
+        select(
+            Engagement.advocate_id,
+            func.coalesce(func.sum(case((when >= period.start, 1), else_=0)), 0),
+            func.count(),
+        )
+        .where(
+            Engagement.advocate_id.in_(advocate_ids), Engagement.status.in_(metrics.GIVEN), when < period.end
+        )
+        .group_by(Engagement.advocate_id)
+    )
+    return {advocate_id: (int(quarter), int(total)) for advocate_id, quarter, total in rows}
+
+
+HEARD_SHOWN = 2
+
+
+def _heard(*, session: Session, advocate_ids: list[int]) -> dict[int, list[Heard]]:
+    """The newest feedback and check-ins for each advocate on the page: the learning loop on their entry."""
+    from bot.learning import CHECKIN_QUESTIONS, FEEDBACK_QUESTIONS, said
+
+    e = Engagement
+    found: dict[int, list[tuple[datetime, Heard]]] = {}
+    for engagement in session.scalars(
+        select(e).where(
+            e.advocate_id.in_(advocate_ids), or_(e.feedback_at.is_not(None), e.checkin_at.is_not(None))
+        )
+    ):
+        mine = found.setdefault(engagement.advocate_id, [])
+        if engagement.feedback_at and (engagement.feedback_rating or engagement.feedback):
+            mine.append(
+                (
+                    engagement.feedback_at,
+                    Heard(
+                        "they said", engagement.feedback_at.date(), engagement.prospect_company,
+                        (engagement.feedback_rating or "").replace("_", " "),
+                        said(engagement.feedback, FEEDBACK_QUESTIONS),
+                    ),
+                )
+            )  # fmt: skip
+        if engagement.checkin_at:
+            mine.append(
+                (
+                    engagement.checkin_at,
+                    Heard(
+                        "the prospect said", engagement.checkin_at.date(), engagement.prospect_company, "",
+                        said(engagement.checkin, CHECKIN_QUESTIONS),
+                    ),
+                )
+            )  # fmt: skip
+    return {
+        advocate_id: [h for _, h in sorted(items, key=lambda item: item[0], reverse=True)[:HEARD_SHOWN]]
+        for advocate_id, items in found.items()
+    }
 
 
 class EmailTaken(Exception):

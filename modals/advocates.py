@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.forms import parse_id
 from bot.pool import PoolEntry, PoolPage
-from bot.text import day, mrkdwn
+from bot.text import Mrkdwn, day, mrkdwn
 from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Function, Industry, RoleLevel, Tier, label_of
 from modals import kit
 from modals.ids import VALUE, Action, Callback
@@ -79,7 +79,23 @@ def _status_line(entry: PoolEntry, today: date) -> str:
     trouble = " · :warning: account trouble" if advocate.account_trouble else ""
     if advocate.slack_not_found_at is not None and not advocate.slack_user_id:
         trouble += " · :grey_question: not found in Slack by email (asks go to their CS owner)"
-    return f"{usage.this_quarter} this quarter · {usage.total} ever · {last} · {state}{trouble}"
+    return (
+        f"{entry.given_this_quarter} given this quarter · {entry.given_total} ever · "
+        f"asked {usage.this_quarter} this quarter · {last} · {state}{trouble}"
+    )
+
+
+def _heard_line(entry: PoolEntry) -> Mrkdwn:
+    """The latest feedback and check-in, so CS sees what was learned where they manage the advocate."""
+    parts = []
+    for heard in entry.heard:
+        words = "; ".join(f"{q} {a}" if q.endswith("?") else f"{q}: “{a}”" for q, a in heard.answers)
+        rating = f" *{heard.rating}*" if heard.rating else ""
+        parts.append(
+            mrkdwn(":speech_balloon: {} ({}, {}){}{}", heard.who, heard.prospect, day(heard.on), Mrkdwn(rating),
+                   mrkdwn(" — {}", words) if words else "")
+        )  # fmt: skip
+    return Mrkdwn("\n").join(parts)
 
 
 def _menu(advocate: Advocate, page: int) -> OverflowMenuElement:
@@ -127,6 +143,8 @@ def build_pool_list(*, pool: PoolPage, today: date) -> list[Block]:
             )
         )
         blocks.append(kit.context(_status_line(entry, today)))
+        if entry.heard:
+            blocks.append(kit.context(_heard_line(entry)))
     buttons = [kit.button("Add advocate", action_id=Action.POOL_ADD, value=str(pool.page), style="primary")]
     if pool.page > 1:
         buttons.append(kit.button("◀ Previous", action_id=Action.POOL_PAGE, value=str(pool.page - 1)))

@@ -248,3 +248,20 @@ def test_a_logged_check_in_stops_the_reminder_and_the_note_to_cs(harness):
     harness.dispatch(datetime(2026, 12, 18, 17, 0, tzinfo=UTC))
     assert not [m for m in harness.dms_to(REP) if "A reminder: check in" in m["text"]]
     assert not [m for m in harness.thread_replies() if "hasn't logged the check-in" in m["text"]]
+
+
+def test_the_advocates_pool_entry_shows_what_was_said_after_their_calls(harness):
+    _, engagement_id = through_the_call(harness)
+    harness.click(Action.FEEDBACK_MORE, engagement_id, user=DANA, channel="D0DANA")
+    view = harness.slack.of("views.open")[-1]["view"]
+    harness.submit_view(
+        view, {Block.FEEDBACK_RATING: "fine", Block.FEEDBACK_CHANGE: "Share the <agenda> earlier"}, user=DANA
+    )
+    harness.command("advocates", user="U0CS1")
+    listing = [p for p in harness.slack.of("response_url") if p["_path"].endswith("cmd-U0CS1")][-1]
+    text = str(listing["blocks"])
+    assert "1 given this quarter · 1 ever" in text
+    assert (
+        ":speech_balloon: they said (Acme Corp, 4 Dec 2026) *fine* — What we should change: “Share the &lt;agenda&gt; earlier”"
+        in text
+    )
