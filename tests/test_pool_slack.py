@@ -71,7 +71,10 @@ def test_cs_sees_the_pool_with_usage_and_eligibility(harness):
     assert listing["response_type"] == "ephemeral"
     text = str(listing["blocks"])
     assert "Advocate pool · 8 advocates" in text
-    assert "*Dana Whitfield*" in text and "1 given this quarter · 1 ever · asked 1 this quarter · last asked 10 Nov 2026" in text
+    assert (
+        "*Dana Whitfield*" in text
+        and "1 given this quarter · 1 ever · asked 1 this quarter · last asked 10 Nov 2026" in text
+    )
     assert "next eligible" in text  # Dana was just used
     assert "on a break until 1 Feb 2027" in text  # Mia
     assert "account trouble" in text  # Jonas
