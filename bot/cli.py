@@ -96,6 +96,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         log_level=settings.log_level.lower(),
+        # One line per request is noise at INFO and costs the ack path its formatting; DEBUG turns it back on.
+        access_log=settings.log_level.upper() == "DEBUG",
         proxy_headers=True,
     )
 
