@@ -12,6 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot import advocate_side, effects, outreach
 from bot.deps import Deps, deps_of
@@ -24,7 +25,7 @@ from modals import advocate_side as views
 from modals import kit
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
-from store.models import Advocate, EngagementStatus
+from store.models import Advocate, Engagement, EngagementStatus
 
 log = logging.getLogger(__name__)
 NOT_YOURS = "Only the advocate (or their account's CS owner, or CS) can change this."
@@ -55,14 +56,15 @@ def _load(deps: Deps, advocate_id: int | None) -> Advocate | None:
         return session.get(Advocate, advocate_id)
 
 
-def tell_cs(*, deps: Deps, client: WebClient, engagement_id: int | None, text: Mrkdwn) -> None:
-    """In the request's thread when the answer is about a request, else in the CS channel."""
-    step = load_step(deps, engagement_id) if engagement_id else None
-    request = step.request if step else None
-    if request is not None and request.card_channel and request.card_ts:
-        client.chat_postMessage(channel=request.card_channel, thread_ts=request.card_ts, text=text)
+def tell_cs(session: Session, *, deps: Deps, engagement_id: int | None, text: Mrkdwn) -> None:
+    """In the request's thread when the answer is about a request, else in the CS channel: an outbox row in the
+    caller's transaction (bot/effects.py), so what the advocate did and CS hearing it commit together."""
+    engagement = session.get(Engagement, engagement_id) if engagement_id else None
+    now = deps.clock.now()
+    if engagement is not None:
+        effects.note(session, now=now, request_id=engagement.request_id, text=text)
     else:
-        client.chat_postMessage(channel=deps.settings.cs_channel_id, text=text)
+        effects.post(session, now=now, to=deps.settings.cs_channel_id, text=text)
 
 
 def _clicked(
@@ -144,23 +146,30 @@ def handle_pause_submission(
             ).won
             if passed:  # a fresh shortlist with live Ask buttons, through the outbox (bot/effects.py)
                 effects.shortlist(session, now=now, request_id=step.request.id)
+        if changed or passed:  # already paused until that day: a retried submission tells nobody twice
+            said = (
+                mrkdwn(" (so not this time for this request: ask the next candidate)")
+                if passed
+                else Mrkdwn("")
+            )
+            why_text = mrkdwn(" — “{}”", why) if why else Mrkdwn("")
+            tell_cs(
+                session,
+                deps=deps,
+                engagement_id=engagement_id,
+                text=mrkdwn(
+                    ":palm_tree: *{}* paused themselves until {}{}{}.", name, _day(until), why_text, said
+                ),
+            )
     ack()
     if not changed and not passed:
-        return  # already paused until that day: a retried submission tells nobody twice
+        return
     client.chat_postMessage(
         channel=user_id,
         text=mrkdwn(
             ":palm_tree: Done: we won't ask you for anything until {}. Thank you for everything so far.",
             _day(until),
         ),
-    )
-    said = mrkdwn(" (so not this time for this request: ask the next candidate)") if passed else Mrkdwn("")
-    why_text = mrkdwn(" — “{}”", why) if why else Mrkdwn("")
-    tell_cs(
-        deps=deps,
-        client=client,
-        engagement_id=engagement_id,
-        text=mrkdwn(":palm_tree: *{}* paused themselves until {}{}{}.", name, _day(until), why_text, said),
     )
 
 
@@ -203,19 +212,19 @@ def handle_happy_submission(
         before, after = advocate_side.set_kinds(
             session=session, advocate_id=advocate.id, kinds=kinds, actor_id=user_id, now=deps.clock.now()
         )
+        shown = ", ".join(label_of(AdvocateKind, k) for k in after) or "nothing for now"
+        if before != after:
+            tell_cs(
+                session,
+                deps=deps,
+                engagement_id=engagement_id,
+                text=mrkdwn(":memo: *{}* updated what they're happy to do: {}.", advocate.name, shown),
+            )
     ack()
-    shown = ", ".join(label_of(AdvocateKind, k) for k in after) or "nothing for now"
     client.chat_postMessage(
         channel=user_id,
         text=mrkdwn(":memo: Thank you: we'll only ask you for {}.", shown),
     )
-    if before != after:
-        tell_cs(
-            deps=deps,
-            client=client,
-            engagement_id=engagement_id,
-            text=mrkdwn(":memo: *{}* updated what they're happy to do: {}.", advocate.name, shown),
-        )
 
 
 # --- Ask CS to join ------------------------------------------------------------------------------
@@ -235,6 +244,18 @@ def handle_cs_join(
         first = advocate_side.ask_cs_to_join(
             session=session, engagement_id=engagement_id, now=deps.clock.now()
         )
+        owner = advocate.owner_slack_user_id
+        if first:
+            tell_cs(
+                session,
+                deps=deps,
+                engagement_id=engagement_id,
+                text=mrkdwn(
+                    ":raised_hand: *{}* asked CS to join the call{}. Please add yourself to the invite.",
+                    advocate.name,
+                    mrkdwn(" ({}, their CS owner)", mention(owner)) if owner else Mrkdwn(""),
+                ),
+            )
     if not first:
         tell(
             client=client,
@@ -243,7 +264,6 @@ def handle_cs_join(
             text="CS already knows you'd like them on the call (or the call is over). Thank you!",
         )
         return
-    owner = advocate.owner_slack_user_id
     tell(
         client=client,
         body=body,
@@ -251,16 +271,6 @@ def handle_cs_join(
         text=mrkdwn(
             ":raised_hand: Of course: CS will join the call{}.",
             mrkdwn(", {} will be in touch", mention(owner)) if owner else Mrkdwn(""),
-        ),
-    )
-    tell_cs(
-        deps=deps,
-        client=client,
-        engagement_id=engagement_id,
-        text=mrkdwn(
-            ":raised_hand: *{}* asked CS to join the call{}. Please add yourself to the invite.",
-            advocate.name,
-            mrkdwn(" ({}, their CS owner)", mention(owner)) if owner else Mrkdwn(""),
         ),
     )
 
@@ -278,6 +288,18 @@ def handle_written_yes(
     now = deps.clock.now()
     with deps.db.unit_of_work() as session:
         first = advocate_side.record_written_yes(session=session, advocate_id=advocate.id, now=now)
+        if first:
+            tell_cs(
+                session,
+                deps=deps,
+                engagement_id=None,
+                text=mrkdwn(
+                    ":handshake: *{}* ({}) said yes to the reference program in writing, on {}.",
+                    advocate.name,
+                    advocate.company,
+                    _day(now.date()),
+                ),
+            )
     if not first:
         tell(client=client, body=body, respond=respond, text="We already have your yes. Thank you!")
         return
@@ -286,17 +308,6 @@ def handle_written_yes(
         body=body,
         respond=respond,
         text=mrkdwn(":handshake: Thank you! Your yes is noted ({}).", _day(now.date())),
-    )
-    tell_cs(
-        deps=deps,
-        client=client,
-        engagement_id=None,
-        text=mrkdwn(
-            ":handshake: *{}* ({}) said yes to the reference program in writing, on {}.",
-            advocate.name,
-            advocate.company,
-            _day(now.date()),
-        ),
     )
 
 
@@ -382,6 +393,21 @@ def handle_meeting_link_submission(
         return
     with deps.db.unit_of_work() as session:
         saved = advocate_side.set_meeting_link(session=session, engagement_id=step.engagement.id, url=url)
+        if saved:  # the link and the messages that carry it commit together (bot/effects.py)
+            text = mrkdwn(
+                ":link: Meeting link for the reference call with {}: {}",
+                step.request.prospect_company,
+                link(url, "join the call"),
+            )
+            for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
+                if user:
+                    effects.post(session, now=deps.clock.now(), to=user, text=text)
+            tell_cs(
+                session,
+                deps=deps,
+                engagement_id=step.engagement.id,
+                text=mrkdwn(":link: {} added the meeting link; both preps carry it.", mention(user_id)),
+            )
     if not saved:
         with deps.db.unit_of_work() as session:
             current = outreach.load(session=session, engagement_id=step.engagement.id)
@@ -391,20 +417,6 @@ def handle_meeting_link_submission(
         ack(response_action="errors", errors={BlockId.MEETING_LINK: "This call was cancelled or is over."})
         return
     ack()
-    text = mrkdwn(
-        ":link: Meeting link for the reference call with {}: {}",
-        step.request.prospect_company,
-        link(url, "join the call"),
-    )
-    for user in dict.fromkeys([step.engagement.asked_via, step.request.rep_id]):
-        if user:
-            client.chat_postMessage(channel=user, text=text)
-    tell_cs(
-        deps=deps,
-        client=client,
-        engagement_id=step.engagement.id,
-        text=mrkdwn(":link: {} added the meeting link; both preps carry it.", mention(user_id)),
-    )
 
 
 # --- The next rung on the ladder -----------------------------------------------------------------
@@ -418,18 +430,18 @@ def suggest_next_rung(
         rung = advocate_side.next_rung(advocate) if advocate else None
         if advocate is None or rung is None:
             return False
-        name, owner = advocate.name, advocate.owner_slack_user_id
-    tell_cs(
-        deps=deps,
-        client=client,
-        engagement_id=engagement_id,
-        text=mrkdwn(
-            ":ladder: *{}* {}. Their next rung on the advocacy ladder: *{}*. A ready invitation{}:\n{}",
-            name,
-            why,
-            label_of(AdvocateKind, rung.kind),
-            mrkdwn(" for {} to send", mention(owner)) if owner else Mrkdwn(""),
-            blockquote(rung.invitation),
-        ),
-    )
+        owner = advocate.owner_slack_user_id
+        tell_cs(
+            session,
+            deps=deps,
+            engagement_id=engagement_id,
+            text=mrkdwn(
+                ":ladder: *{}* {}. Their next rung on the advocacy ladder: *{}*. A ready invitation{}:\n{}",
+                advocate.name,
+                why,
+                label_of(AdvocateKind, rung.kind),
+                mrkdwn(" for {} to send", mention(owner)) if owner else Mrkdwn(""),
+                blockquote(rung.invitation),
+            ),
+        )
     return True
