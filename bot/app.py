@@ -8,12 +8,6 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot import webhooks
 from bot.clock import Clock, SystemClock
@@ -23,10 +17,10 @@ from bot.deps import CONTEXT_KEY, Deps
 from bot.qualification import Rules
 from bot.settings import Settings
 from bot.shortlist import policy_from
+from bot.slack_client import make_client
 from handlers import register_listeners
 from store.db import Database
 
-SLACK_API_URL = "https://slack.com/api/"
 BOLT_LOGGER = "refdesk.bolt"
 LISTENER_THREADS = 16
 
@@ -43,24 +37,6 @@ def _bolt_logger() -> logging.Logger:
     if not any(isinstance(f, _ClientWinsOnPurpose) for f in logger.filters):
         logger.addFilter(_ClientWinsOnPurpose())
     return logger
-
-
-def make_client(settings: Settings, *, retries: bool = True) -> WebClient:
-    """Every Web API client refdesk makes: SLACK_API_URL honoured; listeners wait out 429s and retry 5xx.
-
-    The dispatcher asks for `retries=False`: it retries per row, in the database, without blocking a pass.
-    """
-    handlers = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
-    ]
-    return WebClient(
-        token=settings.slack_bot_token or None,
-        base_url=settings.slack_api_url or SLACK_API_URL,
-        timeout=15,
-        retry_handlers=handlers if retries else [],
-    )
 
 
 def create_app(

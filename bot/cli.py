@@ -18,40 +18,17 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.logs import announce_rules, configure_logging
 from bot.preflight import StartupError, build_app, describe_database_error, open_database
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError, load_settings
+from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
 from store.db import Database
 
 if TYPE_CHECKING:
     from bot.pool_csv import ImportResult
 
 PROGRESS_FROM_ROWS = 2_000
-# Chatty at INFO: APScheduler logs every pass, Alembic every migration step. Heard from only at DEBUG.
-QUIET_LIBRARIES = ("apscheduler", "alembic")
-# At DEBUG the Slack libraries log whole payloads; at INFO, Socket Mode's connection chatter.
-SLACK_LIBRARIES = ("slack_bolt", "slack_sdk", "refdesk.bolt")
 
 log = logging.getLogger("refdesk")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    debugging = logging.getLevelName(level) <= logging.DEBUG
-    for name in QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.DEBUG if debugging else logging.WARNING)
-    # Never DEBUG: payloads and what tokens can do stay out of the logs, whatever LOG_LEVEL says.
-    for name in SLACK_LIBRARIES:
-        logging.getLogger(name).setLevel(logging.INFO if debugging else logging.WARNING)
-
-
-def announce_rules(settings: Settings) -> None:
-    """Start-up lines about rules an operator may not expect from their settings."""
-    if not settings.cs_lead_user_ids:
-        log.info(
-            "CS_LEAD_USER_IDS is empty: no CS leads are configured, so any CS member may approve requests "
-            "below $%s ARR (the card still flags them)",
-            f"{settings.min_deal_arr:,}",
-        )
 
 
 def version() -> str:
@@ -265,7 +242,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     output = args.output or f"refdesk-{period.label}.{args.format}"
     names = None
     if settings.slack_bot_token:  # reps by name, not U0… ids (users.info, each looked up once)
-        from bot.app import make_client
+        from bot.slack_client import make_client
 
         names = slack_names(make_client(settings))
     if args.format == "csv":

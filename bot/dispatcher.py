@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import effects, followup, outreach
+from bot import effects, followup, outreach, sending
 from bot.clock import Clock
 from bot.compose import Composed, compose
 from bot.matching import Policy
@@ -193,7 +193,7 @@ class Dispatcher:
                 return
             nudge = session.get(Nudge, nudge_id)
             if nudge.kind in effects.EFFECTS:
-                prepared = effects.prepare(session, nudge, self._context(now))
+                prepared = sending.prepare(session, nudge, self._context(now))
             internal = nudge.kind in INTERNAL
         result.seconds_in_database += time.monotonic() - started
         if nudge.kind in effects.EFFECTS:
@@ -273,9 +273,9 @@ class Dispatcher:
             )
         return waiting is not None
 
-    # --- effects (bot/effects.py) ---------------------------------------------------------------------
-    def _context(self, now: datetime) -> effects.Context:
-        return effects.Context(
+    # --- effects (bot/effects.py, bot/sending.py) ---------------------------------------------------------------------
+    def _context(self, now: datetime) -> sending.Context:
+        return sending.Context(
             client=self.client,
             policy=self.policy,
             rules=self.rules,
@@ -289,13 +289,13 @@ class Dispatcher:
         token: str,
         now: datetime,
         result: PassResult,
-        prepared: effects.Ready | effects.Wait | effects.Drop,
+        prepared: sending.Ready | sending.Wait | sending.Drop,
     ) -> None:
-        if isinstance(prepared, effects.Drop):
+        if isinstance(prepared, sending.Drop):
             self._finish(nudge.id, token, result, status=NudgeStatus.CANCELLED, reason=prepared.reason[:200])
             result.cancelled += 1
             return
-        if isinstance(prepared, effects.Wait):
+        if isinstance(prepared, sending.Wait):
             self._release(nudge.id, token, result, due_at=prepared.until, count_attempt=False)
             result.deferred += 1
             return

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import nudges
+from bot import effects, nudges
 from bot.errors import RefdeskError
 from store import queries
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
@@ -130,8 +130,6 @@ def _asked(
     now: datetime,
 ) -> None:
     """The ask goes out through the outbox; its reminder and lapse are planned when it is delivered."""
-    from bot import effects
-
     effects.enqueue(
         session,
         effects.Fx.ASK,

@@ -7,13 +7,13 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import webhooks
-from bot.app import make_client
 from bot.clock import Clock, SystemClock
 from bot.courier import Courier
 from bot.dispatcher import Dispatcher
 from bot.qualification import Rules
 from bot.settings import Settings
 from bot.shortlist import policy_from
+from bot.slack_client import make_client
 from store.db import Database
 
 log = logging.getLogger(__name__)

@@ -87,7 +87,7 @@ class RefdeskASGI(SlackRequestHandler):
 def serve_app() -> RefdeskASGI:
     """`refdesk serve`'s app factory (uvicorn `factory=True`): each worker process builds its own app, database
     engine, courier and scheduler from the environment. The database's claims keep every message sent once."""
-    from bot.cli import announce_rules, configure_logging
+    from bot.logs import announce_rules, configure_logging
     from bot.preflight import build_app, open_database
     from bot.scheduler import start_scheduler
     from bot.settings import load_settings

@@ -8,31 +8,13 @@ from sqlalchemy.orm import Session
 
 from bot import effects
 from bot.deps import Deps
-from bot.qualification import Rules, qualify
-from modals.approval_card import build_approval_card
+from bot.surfaces import flags_for
 from modals.rep_views import build_decision_message, build_submitted_message, submitted_text
 from store.models import ReferenceRequest, RequestStatus
 
 
 def flags_of(deps: Deps, request: ReferenceRequest) -> list:
     return flags_for(deps.rules, request)
-
-
-def flags_for(rules: Rules | None, request: ReferenceRequest) -> list:
-    if rules is None:
-        return []
-    return qualify(
-        rules=rules,
-        deal_stage=request.deal_stage,
-        deal_arr=request.deal_arr,
-        tried=request.tried,
-        prior_references=request.prior_references,
-    )
-
-
-def card_blocks(rules: Rules | None, request: ReferenceRequest) -> list:
-    """The approval card as the request stands now (the card and its updates are rendered at send time)."""
-    return build_approval_card(request=request, flags=flags_for(rules, request))
 
 
 def announce_submitted(*, session: Session, request: ReferenceRequest, now: datetime) -> None:

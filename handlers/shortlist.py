@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import effects, outreach, shortlist, workflow
+from bot import effects, outreach, shortlist, surfaces, workflow
 from bot.deps import Deps, deps_of
-from bot.matching import Policy
-from bot.text import Mrkdwn, mention, mrkdwn, render
+from bot.text import mrkdwn, render
 from handlers.engagements import load_request
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import CS_ONLY_ASK, CS_ONLY_NO_MATCH, CS_ONLY_SHORTLIST, GONE, tell
 from modals.ids import Action
 from modals.rep_views import build_text_message
-from modals.shortlist import build_shortlist, shortlist_text
-from store import queries
 from store.models import Advocate, ReferenceRequest, RequestStatus
 
 
@@ -40,47 +37,12 @@ def _numbers(body: dict[str, Any], count: int) -> list[int] | None:
     return numbers
 
 
-def render_page(
-    *, session: Session, request: ReferenceRequest, policy: Policy, today: date, page: int
-) -> tuple[Mrkdwn, list]:
-    """The shortlist page as it stands now: ranking, and what was already picked or closed."""
-    # Page 1 needs only those who could be shortlisted; Show more (and an empty page 1) shows the rest.
-    ranked = shortlist.ranked_for(
-        session=session, request=request, policy=policy, today=today, strict=page == 1
-    )
-    if page == 1 and not any(shortlist.good_enough(a) for a in ranked):
-        ranked = shortlist.ranked_for(session=session, request=request, policy=policy, today=today)
-    picked = closed = None
-    if request.active_advocate_id:
-        advocate = session.get(Advocate, request.active_advocate_id)
-        chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
-        who = mention(chosen.chosen_by) if chosen and chosen.chosen_by else Mrkdwn("CS")
-        picked = mrkdwn(
-            ":raised_hand: {} asked *{}* for this request.",
-            who,
-            advocate.name if advocate else "an advocate",
-        )
-    if request.status == RequestStatus.NO_MATCH:
-        by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
-        closed = mrkdwn(":no_entry_sign: No good match: {} told the rep why.", by)
-    blocks = build_shortlist(
-        request=request,
-        ranked=ranked,
-        page=page,
-        policy=policy,
-        today=today,
-        picked=picked,
-        closed=closed,
-    )
-    return shortlist_text(request), blocks
-
-
 def _refresh(
     client: WebClient, body: dict[str, Any], deps: Deps, request: ReferenceRequest, page: int
 ) -> None:
     container = body.get("container") or {}
     with deps.db.unit_of_work() as session:
-        text, blocks = render_page(
+        text, blocks = surfaces.render_page(
             session=session, request=request, policy=deps.policy, today=deps.clock.now().date(), page=page
         )
     client.chat_update(channel=container["channel_id"], ts=container["message_ts"], text=text, blocks=blocks)

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import effects
-from bot.app import make_client
 from bot.scheduler import make_dispatcher
+from bot.slack_client import make_client
 from modals.ids import Action
 from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 from tests.conftest import CS_CHANNEL, REP, make_settings
