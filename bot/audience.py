@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import inspect
 
+from bot.records import copy_fields
 from bot.vocabulary import Industry, ReferenceKind, Urgency, label_of
 from store.models import Advocate, Engagement, ReferenceRequest
 
@@ -31,6 +32,11 @@ def shareable_columns(model: type) -> frozenset[str]:
     return frozenset(c.key for c in inspect(model).columns if c.info.get("audience") == SHAREABLE)
 
 
+def shareable_request_columns() -> frozenset[str]:
+    """The request's columns an advocate may read (the form's hints say which answers those are)."""
+    return shareable_columns(ReferenceRequest)
+
+
 def _only_shareable(model: type) -> Any:
     """Class decorator: every field of the brief must be a column of `model` declared shareable."""
 
@@ -42,12 +48,6 @@ def _only_shareable(model: type) -> Any:
         return cls
 
     return check
-
-
-def _copy(cls: type, row: object) -> Any:
-    """The brief's fields read from `row`; lists become tuples, so a brief is immutable all through."""
-    values = {f.name: getattr(row, f.name) for f in fields(cls)}
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 @_only_shareable(ReferenceRequest)
@@ -70,7 +70,7 @@ class ProspectBrief:
 
     @classmethod
     def of(cls, request: ReferenceRequest) -> ProspectBrief:
-        return _copy(cls, request)
+        return copy_fields(cls, request)
 
     @property
     def industry(self) -> str:
@@ -104,7 +104,7 @@ class AdvocateBrief:
 
     @classmethod
     def of(cls, advocate: Advocate) -> AdvocateBrief:
-        return _copy(cls, advocate)
+        return copy_fields(cls, advocate)
 
     @property
     def first_name(self) -> str:
@@ -129,7 +129,7 @@ class CallBrief:
 
     @classmethod
     def of(cls, engagement: Engagement) -> CallBrief:
-        return _copy(cls, engagement)
+        return copy_fields(cls, engagement)
 
     @property
     def minutes(self) -> int:

@@ -17,8 +17,29 @@ from bot.nudges import NudgeKind
 from bot.text import SECTION_TEXT_LIMIT, render
 from modals import kit
 from modals.advocate_side import controls as advocate_controls
-from modals.nudges import build_nudge, still_relevant
-from store.models import Advocate, Engagement, Nudge, ReferenceRequest
+from modals.nudges import build_nudge
+from store.models import Advocate, Engagement, EngagementStatus, Nudge, ReferenceRequest
+
+# A nudge still makes sense only while its engagement is in one of these states.
+_WHILE = {
+    NudgeKind.ASK_REMINDER: (EngagementStatus.ASKED,),
+    NudgeKind.PREP_ADVOCATE: (EngagementStatus.SCHEDULED,),
+    NudgeKind.PREP_REP: (EngagementStatus.SCHEDULED,),
+    NudgeKind.REMINDER: (EngagementStatus.SCHEDULED,),
+    NudgeKind.THANKS: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.REP_CHECKIN: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.CHECKIN_REMINDER: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.FEEDBACK: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+    NudgeKind.DEAL_OUTCOME: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
+}
+# Prompts for the check-in stop once it is logged.
+_UNTIL_CHECKIN = frozenset({NudgeKind.REP_CHECKIN, NudgeKind.CHECKIN_REMINDER})
+
+
+def still_relevant(kind: str, engagement: Engagement) -> bool:
+    if NudgeKind(kind) in _UNTIL_CHECKIN and engagement.checkin_at is not None:
+        return False
+    return engagement.status in _WHILE.get(NudgeKind(kind), ())
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.matching import Candidate, Policy, next_eligible
 from bot.pool_csv import AdvocateRow
+from bot.records import AdvocateRecord
 from bot.shortlist import candidate_of, usage_window
 from bot.vocabulary import AdvocateStatus
 from store import queries
@@ -20,7 +21,7 @@ PAGE_SIZE = 10
 
 @dataclass(frozen=True)
 class PoolEntry:
-    advocate: Advocate
+    advocate: AdvocateRecord
     candidate: Candidate
     next_eligible: date | None
     # References given (bot.metrics' one definition), as Home and the report count them; the candidate's usage
@@ -77,7 +78,7 @@ def pool_page(*, session: Session, page: int, policy: Policy, today: date) -> Po
         given_quarter, given_ever = given.get(advocate.id, (0, 0))
         entries.append(
             PoolEntry(
-                advocate,
+                AdvocateRecord.of(advocate),
                 candidate,
                 next_eligible(candidate, policy, today),
                 given_quarter,

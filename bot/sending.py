@@ -20,6 +20,7 @@ from bot.audience import Brief
 from bot.effects import THREAD, TIMES_FOR_REP, Fx, enqueue, note, serialise
 from bot.matching import Policy
 from bot.qualification import Rules
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, mention, mrkdwn
 from modals import outreach as views
 from modals.approval_card import card_text
@@ -166,7 +167,7 @@ def _prepare_card(
 ) -> Ready | Wait | Drop:
     if request is None:
         return Drop("the request no longer exists")
-    text, blocks = card_text(request), serialise(surfaces.card_blocks(ctx.rules, request))
+    text, blocks = card_text(RequestRecord.of(request)), serialise(surfaces.card_blocks(ctx.rules, request))
     if row.kind == Fx.CARD_UPDATE:
         thread = _card_thread(request)
         if thread is None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import shortlist
 from bot.matching import Policy
 from bot.qualification import Rules, qualify
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, mention, mrkdwn
 from modals.approval_card import build_approval_card
 from modals.shortlist import build_shortlist, shortlist_text
@@ -31,7 +32,7 @@ def flags_for(rules: Rules | None, request: ReferenceRequest) -> list:
 
 def card_blocks(rules: Rules | None, request: ReferenceRequest) -> list:
     """The approval card as the request stands now (the card and its updates are rendered at send time)."""
-    return build_approval_card(request=request, flags=flags_for(rules, request))
+    return build_approval_card(request=RequestRecord.of(request), flags=flags_for(rules, request))
 
 
 def render_page(
@@ -57,8 +58,9 @@ def render_page(
     if request.status == RequestStatus.NO_MATCH:
         by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
         closed = mrkdwn(":no_entry_sign: No good match: {} told the rep why.", by)
+    record = RequestRecord.of(request)
     blocks = build_shortlist(
-        request=request,
+        request=record,
         ranked=ranked,
         page=page,
         policy=policy,
@@ -66,4 +68,4 @@ def render_page(
         picked=picked,
         closed=closed,
     )
-    return shortlist_text(request), blocks
+    return shortlist_text(record), blocks

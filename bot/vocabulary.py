@@ -143,3 +143,14 @@ class AdvocateStatus(Choice):
     ACTIVE = "active", "Active"
     BREAK = "break", "On a break"
     RETIRED = "retired", "Retired"
+
+
+class RequestStatus(StrEnum):
+    """Where a reference request stands (stored in `reference_requests.status`)."""
+
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    NO_MATCH = "no_match"  # approved, but no advocate reached Good: the rep was told why

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot import effects, workflow
 from bot.deps import Deps, deps_of
 from bot.qualification import needs_lead
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, mention, mrkdwn
 from handlers.announce import announce_decision, flags_of
 from handlers.engagements import load_request
@@ -163,7 +164,7 @@ def handle_cancel(
     if container.get("is_ephemeral"):
         with deps.db.unit_of_work() as session:
             requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
-            blocks = build_request_list(requests=requests)
+            blocks = build_request_list(requests=[RequestRecord.of(r) for r in requests])
         respond(
             text="Your reference requests", blocks=blocks, replace_original=True, response_type="ephemeral"
         )
@@ -174,5 +175,5 @@ def handle_cancel(
             channel=container["channel_id"],
             ts=container["message_ts"],
             text=mrkdwn("Request #{} cancelled", request.id),
-            blocks=build_submitted_message(request=outcome.request),
+            blocks=build_submitted_message(request=RequestRecord.of(outcome.request)),
         )

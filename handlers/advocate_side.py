@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot import advocate_side, effects, outreach
 from bot.deps import Deps, deps_of
+from bot.records import AdvocateRecord
 from bot.text import Mrkdwn, blockquote, link, mention, mrkdwn, valid_link
 from bot.vocabulary import AdvocateKind, label_of
 from handlers.engagements import either_side, load_step
@@ -104,7 +105,7 @@ def handle_pause_click(
     client.views_open(
         trigger_id=body["trigger_id"],
         view=views.build_pause_modal(
-            advocate=advocate, engagement_id=engagement_id, today=deps.clock.now().date()
+            advocate=AdvocateRecord.of(advocate), engagement_id=engagement_id, today=deps.clock.now().date()
         ),
     )
 
@@ -189,7 +190,7 @@ def handle_happy_click(
     advocate, engagement_id = clicked
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=views.build_happy_modal(advocate=advocate, engagement_id=engagement_id),
+        view=views.build_happy_modal(advocate=AdvocateRecord.of(advocate), engagement_id=engagement_id),
     )
 
 
@@ -326,7 +327,7 @@ def send_welcome(*, deps: Deps, client: WebClient, advocate_id: int) -> str | No
             return None
         cap = deps.policy.caps.get(advocate.tier, min(deps.policy.caps.values(), default=1))
         text, blocks = views.build_welcome(
-            advocate=advocate, cap=cap, min_days=deps.policy.min_days_between_asks
+            advocate=AdvocateRecord.of(advocate), cap=cap, min_days=deps.policy.min_days_between_asks
         )
         on_slack = bool(advocate.slack_user_id)
         if not on_slack:

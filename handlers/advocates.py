@@ -13,6 +13,7 @@ from bot import pool
 from bot.deps import Deps, deps_of
 from bot.forms import parse_id
 from bot.pool_csv import check_advocate
+from bot.records import AdvocateRecord
 from bot.text import mrkdwn
 from bot.vocabulary import AdvocateStatus
 from handlers.guard import refuse_unreadable
@@ -140,9 +141,11 @@ def handle_pool_menu(
             tell(client=client, body=body, respond=respond, text="That advocate is no longer in the pool.")
             return
         if verb == "edit":
-            view = build_advocate_modal(advocate=advocate, context=_list_context(body, page))
+            view = build_advocate_modal(
+                advocate=AdvocateRecord.of(advocate), context=_list_context(body, page)
+            )
         elif verb == "break":
-            view = build_break_modal(advocate=advocate, context=_list_context(body, page))
+            view = build_break_modal(advocate=AdvocateRecord.of(advocate), context=_list_context(body, page))
         else:
             status = AdvocateStatus.RETIRED if verb == "retire" else AdvocateStatus.ACTIVE
             pool.set_status(
@@ -196,7 +199,7 @@ def handle_advocate_submission(
     welcome = wants_welcome(view["state"]["values"])
     with deps.db.unit_of_work() as session:
         existing = session.get(Advocate, advocate_id) if advocate_id else None
-        cells = advocate_cells(view["state"]["values"], existing)
+        cells = advocate_cells(view["state"]["values"], AdvocateRecord.of(existing) if existing else None)
         row, problems = check_advocate(cells)
         errors = {}
         for problem in problems:

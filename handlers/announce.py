@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot import effects
 from bot.deps import Deps
+from bot.records import RequestRecord
 from bot.surfaces import flags_for
 from modals.rep_views import build_decision_message, build_submitted_message, submitted_text
 from store.models import ReferenceRequest, RequestStatus
@@ -19,13 +20,14 @@ def flags_of(deps: Deps, request: ReferenceRequest) -> list:
 
 def announce_submitted(*, session: Session, request: ReferenceRequest, now: datetime) -> None:
     """In the submission's transaction: the card for CS and the rep's receipt, as outbox rows."""
+    record = RequestRecord.of(request)
     effects.enqueue(session, effects.Fx.CARD, now=now, recipient="card", request_id=request.id)
     effects.dm(
         session,
         now=now,
         users=[request.rep_id, request.requester_id],
-        text=submitted_text(request),
-        blocks=build_submitted_message(request=request),
+        text=submitted_text(record),
+        blocks=build_submitted_message(request=record),
         request_id=request.id,
     )
 
@@ -34,7 +36,7 @@ def announce_decision(*, session: Session, request: ReferenceRequest, now: datet
     """In the decision's transaction: the card loses its buttons, and the rep (and whoever filed) hears it."""
     effects.card_update(session, now=now, request_id=request.id)
     if request.status in (RequestStatus.APPROVED, RequestStatus.DECLINED):
-        text, blocks = build_decision_message(request=request)
+        text, blocks = build_decision_message(request=RequestRecord.of(request))
         effects.dm(
             session,
             now=now,

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps, deps_of
 from bot.metrics import Period
+from bot.records import RequestRecord
 from bot.report import build_report, stats_text
 from bot.text import render
 from handlers.advocates import page_of, show_pool
@@ -62,7 +63,7 @@ def handle_reference_command(
     if word == "list":
         with deps.db.unit_of_work() as session:
             requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
-            blocks = build_request_list(requests=requests)
+            blocks = build_request_list(requests=[RequestRecord.of(r) for r in requests])
         respond(text="Your reference requests", blocks=blocks, response_type="ephemeral")
         return
     client.views_open(

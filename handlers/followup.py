@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot import effects, followup, learning, outreach
 from bot.audience import Brief
 from bot.deps import Deps, deps_of
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, mention, money, mrkdwn
 from handlers.engagements import (
     ADVOCATE_ONLY,
@@ -224,7 +225,9 @@ def handle_checkin_log(
         return
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=views.build_checkin_modal(engagement=step.engagement, request=step.request),
+        view=views.build_checkin_modal(
+            engagement_id=step.engagement.id, request=RequestRecord.of(step.request)
+        ),
     )
 
 
@@ -292,7 +295,9 @@ def handle_no_call(
         return
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=views.build_no_call_modal(engagement=step.engagement, request=step.request),
+        view=views.build_no_call_modal(
+            engagement_id=step.engagement.id, request=RequestRecord.of(step.request)
+        ),
     )
 
 
@@ -387,7 +392,9 @@ def handle_outcome(
     if verdict == "won":
         client.views_open(
             trigger_id=body["trigger_id"],
-            view=views.build_outcome_modal(engagement=step.engagement, request=step.request),
+            view=views.build_outcome_modal(
+                engagement_id=step.engagement.id, request=RequestRecord.of(step.request)
+            ),
         )
         return
     if verdict == "not_yet":

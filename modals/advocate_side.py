@@ -20,12 +20,12 @@ from slack_sdk.models.views import View
 
 from bot.audience import AdvocateBrief
 from bot.forms import parse_id
+from bot.records import AdvocateRecord
 from bot.text import Mrkdwn, mrkdwn, render
 from bot.vocabulary import AdvocateKind
 from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
-from store.models import Advocate
 
 
 def control_value(*, advocate_id: int | None = None, engagement_id: int | None = None) -> str:
@@ -74,7 +74,7 @@ def metadata_of(view: Mapping[str, Any]) -> tuple[int | None, int | None]:
         return None, None
 
 
-def build_pause_modal(*, advocate: Advocate, engagement_id: int | None, today: date) -> View:
+def build_pause_modal(*, advocate: AdvocateRecord, engagement_id: int | None, today: date) -> View:
     return View(
         type="modal",
         callback_id=Callback.PAUSE_FORM,
@@ -102,7 +102,7 @@ def build_pause_modal(*, advocate: Advocate, engagement_id: int | None, today: d
     )
 
 
-def build_happy_modal(*, advocate: Advocate, engagement_id: int | None) -> View:
+def build_happy_modal(*, advocate: AdvocateRecord, engagement_id: int | None) -> View:
     options = [kit.option(k.value, k.label) for k in AdvocateKind]
     return View(
         type="modal",
@@ -155,7 +155,7 @@ def state_of(values: Mapping[str, Mapping[str, Any]], block: str) -> dict[str, A
     return dict(values.get(block, {}).get(VALUE) or {})
 
 
-def build_welcome(*, advocate: Advocate, cap: int, min_days: int) -> tuple[Mrkdwn, list[Block]]:
+def build_welcome(*, advocate: AdvocateRecord, cap: int, min_days: int) -> tuple[Mrkdwn, list[Block]]:
     """The welcome DM: what the program is, what an ask looks like, the limits that protect them, a written yes."""
     text = render("welcome", advocate=AdvocateBrief.of(advocate), cap=cap, min_days=min_days)
     own = control_value(advocate_id=advocate.id)

@@ -22,12 +22,12 @@ from slack_sdk.models.views import View
 
 from bot.forms import parse_id
 from bot.pool import PoolEntry, PoolPage
+from bot.records import AdvocateRecord
 from bot.text import Mrkdwn, day, mrkdwn
 from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Function, Industry, RoleLevel, Tier, label_of
 from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
-from store.models import Advocate
 
 ACCOUNT_TROUBLE = "trouble"
 WELCOME = "welcome"
@@ -98,7 +98,7 @@ def _heard_line(entry: PoolEntry) -> Mrkdwn:
     return Mrkdwn("\n").join(parts)
 
 
-def _menu(advocate: Advocate, page: int) -> OverflowMenuElement:
+def _menu(advocate: AdvocateRecord, page: int) -> OverflowMenuElement:
     """Values are "verb:advocate id:page", so the list can be redrawn at the page it was on."""
     options = [kit.option(f"edit:{advocate.id}:{page}", "Edit")]
     if advocate.status == AdvocateStatus.ACTIVE:
@@ -196,7 +196,7 @@ def _user(column: str, label: str, initial: str | None) -> InputBlock:
     )
 
 
-def build_advocate_modal(*, advocate: Advocate | None, context: Mapping[str, Any]) -> View:
+def build_advocate_modal(*, advocate: AdvocateRecord | None, context: Mapping[str, Any]) -> View:
     """Add (advocate None) or edit one advocate; `context` rides along in private_metadata."""
     a = advocate
     kinds = [kit.option(k.value, k.label) for k in AdvocateKind]
@@ -297,7 +297,9 @@ def _notes_shown(notes: str) -> str:
     return notes if len(notes) <= limit else notes[-limit:]
 
 
-def advocate_cells(values: Mapping[str, Mapping[str, Any]], advocate: Advocate | None) -> dict[str, str]:
+def advocate_cells(
+    values: Mapping[str, Mapping[str, Any]], advocate: AdvocateRecord | None
+) -> dict[str, str]:
     """The modal's state as the CSV cells the pool's validation reads."""
 
     def state(column: str) -> dict[str, Any]:
@@ -330,7 +332,7 @@ def wants_welcome(values: Mapping[str, Mapping[str, Any]]) -> bool:
     return any(o.get("value") == WELCOME for o in picked)
 
 
-def build_break_modal(*, advocate: Advocate, context: Mapping[str, Any]) -> View:
+def build_break_modal(*, advocate: AdvocateRecord, context: Mapping[str, Any]) -> View:
     return View(
         type="modal",
         callback_id=Callback.BREAK_FORM,

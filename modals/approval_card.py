@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
 from bot.qualification import Flag
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
 from bot.vocabulary import (
     DealStage,
     DeclineReason,
     Industry,
     ReferenceKind,
+    RequestStatus,
     RoleLevel,
     SizeBand,
     Tried,
@@ -22,10 +24,9 @@ from bot.vocabulary import (
 from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId
-from store.models import ReferenceRequest, RequestStatus
 
 
-def card_text(request: ReferenceRequest) -> Mrkdwn:
+def card_text(request: RequestRecord) -> Mrkdwn:
     """The notification text that goes with the card's blocks."""
     return kit.notification(
         mrkdwn(
@@ -38,7 +39,7 @@ def card_text(request: ReferenceRequest) -> Mrkdwn:
     )
 
 
-def _facts(request: ReferenceRequest) -> list[Block]:
+def _facts(request: RequestRecord) -> list[Block]:
     tried = ", ".join(label_of(Tried, t) for t in request.tried) or "—"
     revenue = f" · revenue {money(request.prospect_revenue)}" if request.prospect_revenue else ""
     justification = mrkdwn(
@@ -88,7 +89,7 @@ def _flags(flags: Sequence[Flag]) -> Block:
     return kit.context(Mrkdwn("\n").join(mrkdwn(":warning: {}", flag.text) for flag in flags))
 
 
-def _decision(request: ReferenceRequest) -> Mrkdwn:
+def _decision(request: RequestRecord) -> Mrkdwn:
     when = slack_date(request.decided_at) if request.decided_at else Mrkdwn("")
     by = mention(request.decided_by) if request.decided_by else Mrkdwn("CS")
     if request.status == RequestStatus.APPROVED:
@@ -104,7 +105,7 @@ def _decision(request: ReferenceRequest) -> Mrkdwn:
     return Mrkdwn("")
 
 
-def build_approval_card(*, request: ReferenceRequest, flags: Sequence[Flag]) -> list[Block]:
+def build_approval_card(*, request: RequestRecord, flags: Sequence[Flag]) -> list[Block]:
     """The card: the request at a glance, its flags, and Approve / Decline while it is pending."""
     blocks = [*_facts(request), _flags(flags), DividerBlock()]
     if request.status == RequestStatus.PENDING:

@@ -17,11 +17,11 @@ from slack_sdk.models.views import View
 
 from bot.audience import Brief
 from bot.forms import parse_amount, parse_id
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, mrkdwn
 from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId
-from store.models import Engagement, ReferenceRequest
 
 RATING_LABELS = {"great": "Great", "fine": "Fine", "not_great": "Not great"}
 YES_PARTLY_NO = (("yes", "Yes"), ("partly", "Partly"), ("no", "No"))
@@ -148,14 +148,14 @@ def build_feedback_modal(*, brief: Brief, rating: str | None) -> View:
     )
 
 
-def build_checkin_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+def build_checkin_modal(*, engagement_id: int, request: RequestRecord) -> View:
     return View(
         type="modal",
         callback_id=Callback.CHECKIN_FORM,
         title="Prospect check-in",
         submit="Log it",
         close="Cancel",
-        private_metadata=_meta(engagement.id),
+        private_metadata=_meta(engagement_id),
         blocks=[
             kit.section(mrkdwn("What did *{}* say about the reference call?", request.prospect_company)),
             _radio(BlockId.CHECKIN_HELPFUL, "Was it helpful?", YES_PARTLY_NO),
@@ -166,14 +166,14 @@ def build_checkin_modal(*, engagement: Engagement, request: ReferenceRequest) ->
     )
 
 
-def build_no_call_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+def build_no_call_modal(*, engagement_id: int, request: RequestRecord) -> View:
     return View(
         type="modal",
         callback_id=Callback.NO_CALL_FORM,
         title="The call didn't happen",
         submit="Save",
         close="Back",
-        private_metadata=_meta(engagement.id),
+        private_metadata=_meta(engagement_id),
         blocks=[
             _radio(
                 BlockId.NO_CALL_CHOICE,
@@ -187,14 +187,14 @@ def build_no_call_modal(*, engagement: Engagement, request: ReferenceRequest) ->
     )
 
 
-def build_outcome_modal(*, engagement: Engagement, request: ReferenceRequest) -> View:
+def build_outcome_modal(*, engagement_id: int, request: RequestRecord) -> View:
     return View(
         type="modal",
         callback_id=Callback.OUTCOME_FORM,
         title="Deal won",
         submit="Save",
         close="Cancel",
-        private_metadata=_meta(engagement.id),
+        private_metadata=_meta(engagement_id),
         blocks=[
             InputBlock(
                 block_id=BlockId.OUTCOME_ARR,

@@ -14,7 +14,6 @@ from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.followup import checkin_actions, feedback_actions, outcome_actions
 from modals.outreach import answer_buttons, render_for
-from store.models import Engagement, EngagementStatus
 
 _TEMPLATE = {
     NudgeKind.ASK_REMINDER: "ask_reminder",
@@ -27,18 +26,6 @@ _TEMPLATE = {
     NudgeKind.FEEDBACK: "feedback",
     NudgeKind.DEAL_OUTCOME: "deal_outcome",
 }
-# A nudge still makes sense only while its engagement is in one of these states.
-_WHILE = {
-    NudgeKind.ASK_REMINDER: (EngagementStatus.ASKED,),
-    NudgeKind.PREP_ADVOCATE: (EngagementStatus.SCHEDULED,),
-    NudgeKind.PREP_REP: (EngagementStatus.SCHEDULED,),
-    NudgeKind.REMINDER: (EngagementStatus.SCHEDULED,),
-    NudgeKind.THANKS: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
-    NudgeKind.REP_CHECKIN: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
-    NudgeKind.CHECKIN_REMINDER: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
-    NudgeKind.FEEDBACK: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
-    NudgeKind.DEAL_OUTCOME: (EngagementStatus.SCHEDULED, EngagementStatus.HELD),
-}
 # Sent to the advocate; when they are not on Slack their CS owner gets it to pass on.
 FOR_ADVOCATE = frozenset(
     {
@@ -49,16 +36,6 @@ FOR_ADVOCATE = frozenset(
         NudgeKind.FEEDBACK,
     }
 )
-
-
-# Prompts for the check-in stop once it is logged.
-_UNTIL_CHECKIN = frozenset({NudgeKind.REP_CHECKIN, NudgeKind.CHECKIN_REMINDER})
-
-
-def still_relevant(kind: str, engagement: Engagement) -> bool:
-    if NudgeKind(kind) in _UNTIL_CHECKIN and engagement.checkin_at is not None:
-        return False
-    return engagement.status in _WHILE.get(NudgeKind(kind), ())
 
 
 def build_nudge(

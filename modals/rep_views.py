@@ -6,11 +6,20 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, day, money, mrkdwn, render
-from bot.vocabulary import DealStage, DeclineReason, Industry, ReferenceKind, RoleLevel, SizeBand, label_of
+from bot.vocabulary import (
+    DealStage,
+    DeclineReason,
+    Industry,
+    ReferenceKind,
+    RequestStatus,
+    RoleLevel,
+    SizeBand,
+    label_of,
+)
 from modals import kit
 from modals.approval_card import cancel_button
-from store.models import ReferenceRequest, RequestStatus
 
 LIST_LIMIT = 20  # requests shown in /reference list (each takes two blocks; a message holds 50)
 
@@ -28,7 +37,7 @@ def build_text_message(text: str) -> list[Block]:
     return kit.text_message(text)
 
 
-def submitted_text(request: ReferenceRequest) -> Mrkdwn:
+def submitted_text(request: RequestRecord) -> Mrkdwn:
     return render(
         "request_submitted",
         r=request,
@@ -40,14 +49,14 @@ def submitted_text(request: ReferenceRequest) -> Mrkdwn:
     )
 
 
-def build_submitted_message(*, request: ReferenceRequest) -> list[Block]:
+def build_submitted_message(*, request: RequestRecord) -> list[Block]:
     """The rep's receipt: summary, number, and Cancel while CS has not decided."""
     if request.status == RequestStatus.PENDING:
         return [kit.section(submitted_text(request), accessory=cancel_button(request.id))]
     return [kit.section(submitted_text(request)), kit.context(STATUS_LABEL[RequestStatus(request.status)])]
 
 
-def build_decision_message(*, request: ReferenceRequest) -> tuple[Mrkdwn, list[Block]]:
+def build_decision_message(*, request: RequestRecord) -> tuple[Mrkdwn, list[Block]]:
     """(notification text, blocks) telling the rep what CS decided."""
     if request.status == RequestStatus.APPROVED:
         text = render("request_approved", r=request)
@@ -58,7 +67,7 @@ def build_decision_message(*, request: ReferenceRequest) -> tuple[Mrkdwn, list[B
     return kit.notification(text), kit.text_message(text)
 
 
-def _request_line(request: ReferenceRequest) -> Mrkdwn:
+def _request_line(request: RequestRecord) -> Mrkdwn:
     status = STATUS_LABEL.get(RequestStatus(request.status), request.status)
     line = mrkdwn(
         "*#{} · {}* — {} ARR, filed {}\n{}",
@@ -73,7 +82,7 @@ def _request_line(request: ReferenceRequest) -> Mrkdwn:
     return line
 
 
-def _request_blocks(requests: Sequence[ReferenceRequest]) -> list[Block]:
+def _request_blocks(requests: Sequence[RequestRecord]) -> list[Block]:
     return [
         kit.section(
             _request_line(request),
@@ -83,7 +92,7 @@ def _request_blocks(requests: Sequence[ReferenceRequest]) -> list[Block]:
     ]
 
 
-def build_request_list(*, requests: Sequence[ReferenceRequest]) -> list[Block]:
+def build_request_list(*, requests: Sequence[RequestRecord]) -> list[Block]:
     """`/reference list`: the user's requests, newest first."""
     if not requests:
         return [kit.section("You have no reference requests yet. Type `/reference` to file one.")]

@@ -27,7 +27,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.audience import shareable_columns
+from bot.audience import shareable_request_columns
 from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, RequestForm, parse_amount
 from bot.text import Mrkdwn
 from bot.vocabulary import (
@@ -43,7 +43,6 @@ from bot.vocabulary import (
 )
 from modals import kit
 from modals.ids import VALUE, Block, Callback
-from store.models import ReferenceRequest
 
 # Longest text each field takes; Slack enforces them in the client, we check again on submit.
 MAX_LENGTH: dict[Block, int] = {
@@ -121,7 +120,7 @@ FORM_INTRO = (
 def advocate_reads(block: Block) -> bool:
     """True when the advocate sees this answer (its column is declared shareable)."""
     column = _COLUMN.get(block, block.value)
-    return column in shareable_columns(ReferenceRequest)
+    return column in shareable_request_columns()
 
 
 def _hint(block: Block, hint: str | None) -> str | None:

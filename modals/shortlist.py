@@ -8,12 +8,12 @@ from datetime import date
 from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
 from bot.matching import KIND_RULES, Assessment, Grade, Policy, big_deal_warning
+from bot.records import RequestRecord
 from bot.text import Mrkdwn, mrkdwn
 from bot.vocabulary import Industry, ReferenceKind, RoleLevel, label_of
 from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId
-from store.models import ReferenceRequest
 
 PAGE_SIZE = 5
 EXCLUDED_SHOWN = 5
@@ -109,7 +109,7 @@ def _excluded_blocks(assessment: Assessment) -> list[Block]:
 
 def build_shortlist(
     *,
-    request: ReferenceRequest,
+    request: RequestRecord,
     ranked: Sequence[Assessment],
     page: int,
     policy: Policy,
@@ -217,5 +217,5 @@ def build_shortlist(
     return blocks
 
 
-def shortlist_text(request: ReferenceRequest) -> Mrkdwn:
+def shortlist_text(request: RequestRecord) -> Mrkdwn:
     return kit.notification(mrkdwn("Shortlist for request #{} ({})", request.id, request.prospect_company))

@@ -25,6 +25,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+# A request's states are the program's words (builders show them, and builders never import the store).
+from bot.vocabulary import RequestStatus
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC, returns aware datetimes (SQLite keeps no zone of its own)."""
@@ -54,14 +57,6 @@ class Base(DeclarativeBase):
 # and CS only. A column that declares nothing is internal. bot/audience.py builds the advocate's view from these.
 ADVOCATE = {"audience": "advocate"}
 INTERNAL = {"audience": "internal"}
-
-
-class RequestStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    DECLINED = "declined"
-    CANCELLED = "cancelled"
-    NO_MATCH = "no_match"  # approved, but no advocate reached Good: the rep was told why
 
 
 class ReferenceRequest(Base):

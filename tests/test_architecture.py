@@ -99,3 +99,9 @@ def test_only_the_app_factory_reaches_up_to_the_listeners():
 
 def _in(targets: set[str], package: str) -> bool:
     return any(t == package or t.startswith(package + ".") for t in targets)
+
+
+def test_builders_never_import_the_store():
+    """modals/ renders plain records (bot/records.py, bot/audience.py): no ORM row, no session, no lazy load."""
+    reaching = {m: sorted(t for t in GRAPH[m] if t.split(".")[0] == "store") for m in GRAPH}
+    assert {m: found for m, found in reaching.items() if m.startswith("modals") and found} == {}
