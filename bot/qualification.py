@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from bot.settings import Settings
 from bot.vocabulary import DealStage, Tried, label_of
+
+if TYPE_CHECKING:  # a rule reads the settings it is given; it imports no plumbing
+    from bot.settings import Settings
 
 
 class FlagCode(StrEnum):
