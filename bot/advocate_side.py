@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from bot import effects
+from bot.text import Mrkdwn, blockquote, mention, mrkdwn
 from bot.vocabulary import AdvocateKind, AdvocateStatus, label_of
 from store.models import Advocate, Engagement, EngagementStatus
 
@@ -191,3 +193,48 @@ def next_rung(advocate: Advocate) -> Rung | None:
         )
         return Rung(kind, text)
     return None
+
+
+def tell_cs(
+    session: Session, *, now: datetime, cs_channel_id: str, engagement_id: int | None, text: Mrkdwn
+) -> None:
+    """In the request's thread when the answer is about a request, else in the CS channel: an outbox row in the
+    caller's transaction (bot/effects.py), so what the advocate did and CS hearing it commit together."""
+    engagement = session.get(Engagement, engagement_id) if engagement_id else None
+    if engagement is not None:
+        effects.note(session, now=now, request_id=engagement.request_id, text=text)
+    else:
+        effects.post(session, now=now, to=cs_channel_id, text=text)
+
+
+def suggest_next_rung(
+    session: Session,
+    *,
+    now: datetime,
+    cs_channel_id: str,
+    advocate_id: int,
+    engagement_id: int | None,
+    why: str,
+) -> bool:
+    """After a Great rating or a won deal, CS hears the advocate's next rung with a ready invitation
+    (a rung their consent rules out is never suggested)."""
+    advocate = session.get(Advocate, advocate_id)
+    rung = next_rung(advocate) if advocate else None
+    if advocate is None or rung is None:
+        return False
+    owner = advocate.owner_slack_user_id
+    tell_cs(
+        session,
+        now=now,
+        cs_channel_id=cs_channel_id,
+        engagement_id=engagement_id,
+        text=mrkdwn(
+            ":ladder: *{}* {}. Their next rung on the advocacy ladder: *{}*. A ready invitation{}:\n{}",
+            advocate.name,
+            why,
+            label_of(AdvocateKind, rung.kind),
+            mrkdwn(" for {} to send", mention(owner)) if owner else Mrkdwn(""),
+            blockquote(rung.invitation),
+        ),
+    )
+    return True

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot import advocate_side, effects, outreach
 from bot.deps import Deps, deps_of
 from bot.records import AdvocateRecord
-from bot.text import Mrkdwn, blockquote, link, mention, mrkdwn, valid_link
+from bot.text import Mrkdwn, link, mention, mrkdwn, valid_link
 from bot.vocabulary import AdvocateKind, label_of
 from handlers.engagements import either_side, load_step
 from handlers.guard import refuse_unreadable
@@ -26,7 +26,7 @@ from modals import advocate_side as views
 from modals import kit
 from modals.ids import Action, Callback
 from modals.ids import Block as BlockId
-from store.models import Advocate, Engagement, EngagementStatus
+from store.models import Advocate, EngagementStatus
 
 log = logging.getLogger(__name__)
 NOT_YOURS = "Only the advocate (or their account's CS owner, or CS) can change this."
@@ -58,14 +58,13 @@ def _load(deps: Deps, advocate_id: int | None) -> Advocate | None:
 
 
 def tell_cs(session: Session, *, deps: Deps, engagement_id: int | None, text: Mrkdwn) -> None:
-    """In the request's thread when the answer is about a request, else in the CS channel: an outbox row in the
-    caller's transaction (bot/effects.py), so what the advocate did and CS hearing it commit together."""
-    engagement = session.get(Engagement, engagement_id) if engagement_id else None
-    now = deps.clock.now()
-    if engagement is not None:
-        effects.note(session, now=now, request_id=engagement.request_id, text=text)
-    else:
-        effects.post(session, now=now, to=deps.settings.cs_channel_id, text=text)
+    advocate_side.tell_cs(
+        session,
+        now=deps.clock.now(),
+        cs_channel_id=deps.settings.cs_channel_id,
+        engagement_id=engagement_id,
+        text=text,
+    )
 
 
 def _clicked(
@@ -421,28 +420,3 @@ def handle_meeting_link_submission(
 
 
 # --- The next rung on the ladder -----------------------------------------------------------------
-def suggest_next_rung(
-    *, deps: Deps, client: WebClient, advocate_id: int, engagement_id: int | None, why: str
-) -> bool:
-    """After a Great rating or a won deal, CS hears the advocate's next rung with a ready invitation
-    (a rung their consent rules out is never suggested)."""
-    with deps.db.unit_of_work() as session:
-        advocate = session.get(Advocate, advocate_id)
-        rung = advocate_side.next_rung(advocate) if advocate else None
-        if advocate is None or rung is None:
-            return False
-        owner = advocate.owner_slack_user_id
-        tell_cs(
-            session,
-            deps=deps,
-            engagement_id=engagement_id,
-            text=mrkdwn(
-                ":ladder: *{}* {}. Their next rung on the advocacy ladder: *{}*. A ready invitation{}:\n{}",
-                advocate.name,
-                why,
-                label_of(AdvocateKind, rung.kind),
-                mrkdwn(" for {} to send", mention(owner)) if owner else Mrkdwn(""),
-                blockquote(rung.invitation),
-            ),
-        )
-    return True

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot import effects, followup, learning, outreach
+from bot.advocate_side import suggest_next_rung
 from bot.audience import Brief
 from bot.deps import Deps, deps_of
 from bot.records import RequestRecord
@@ -61,17 +62,22 @@ def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:
         )
 
 
-def _suggest_after_rating(client: WebClient, deps: Deps, step: outreach.Step, rating: str) -> None:
-    if rating == "great":
-        from handlers.advocate_side import suggest_next_rung
-
+def _suggest_next_rung(deps: Deps, advocate_id: int, engagement_id: int, why: Mrkdwn) -> None:
+    with deps.db.unit_of_work() as session:
         suggest_next_rung(
-            deps=deps,
-            client=client,
-            advocate_id=step.advocate.id,
-            engagement_id=step.engagement.id,
-            why=mrkdwn("rated the call with {} *Great*", step.request.prospect_company),
+            session,
+            now=deps.clock.now(),
+            cs_channel_id=deps.settings.cs_channel_id,
+            advocate_id=advocate_id,
+            engagement_id=engagement_id,
+            why=why,
         )
+
+
+def _suggest_after_rating(deps: Deps, step: outreach.Step, rating: str) -> None:
+    if rating == "great":
+        why = mrkdwn("rated the call with {} *Great*", step.request.prospect_company)
+        _suggest_next_rung(deps, step.advocate.id, step.engagement.id, why)
 
 
 def _after_rating(
@@ -118,14 +124,7 @@ def handle_feedback_rating(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=advocate_side,
-        refusal=ADVOCATE_ONLY,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
     if step is None:
         return
     rating = RATING.match(body["actions"][0]["action_id"]).group(1)
@@ -139,7 +138,7 @@ def handle_feedback_rating(
     if not first:
         tell(client=client, body=body, respond=respond, text="You already told us — thank you!")
         return
-    _suggest_after_rating(client, deps, step, rating)
+    _suggest_after_rating(deps, step, rating)
     thanks = mrkdwn(
         ":pray: Thank you! You said *{}*. If you have a minute, “Tell us more” helps us ask better.",
         views.RATING_LABELS[rating],
@@ -159,14 +158,7 @@ def handle_feedback_more(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=advocate_side,
-        refusal=ADVOCATE_ONLY,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
     if step is None:
         return
     client.views_open(
@@ -202,7 +194,7 @@ def handle_feedback_submission(
             _told_us_more(session, step, answers, now)
     ack()
     if first:
-        _suggest_after_rating(client, deps, step, rating)
+        _suggest_after_rating(deps, step, rating)
 
 
 def handle_checkin_log(
@@ -210,14 +202,7 @@ def handle_checkin_log(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=rep_side,
-        refusal=CHECKIN_REFUSED,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=rep_side, refusal=CHECKIN_REFUSED)
     if step is None:
         return
     if step.engagement.checkin_at is not None:
@@ -283,14 +268,7 @@ def handle_no_call(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=rep_side,
-        refusal=NO_CALL_REFUSED,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=rep_side, refusal=NO_CALL_REFUSED)
     if step is None:
         return
     client.views_open(
@@ -370,14 +348,7 @@ def handle_outcome(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=rep_side,
-        refusal=OUTCOME_REFUSED,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=rep_side, refusal=OUTCOME_REFUSED)
     if step is None:
         return
     verdict = OUTCOME.match(body["actions"][0]["action_id"]).group(1)
@@ -446,16 +417,9 @@ def record(
         if result.won:
             _tell_outcome(session, deps, step, result, outcome, final_arr, actor_id, now)
     if result.won and outcome == "won":
-        from handlers.advocate_side import suggest_next_rung
-
+        why = mrkdwn("helped {} sign", result.request.prospect_company)
         for advocate in result.advocates:
-            suggest_next_rung(
-                deps=deps,
-                client=client,
-                advocate_id=advocate.id,
-                engagement_id=step.engagement.id,
-                why=mrkdwn("helped {} sign", result.request.prospect_company),
-            )
+            _suggest_next_rung(deps, advocate.id, step.engagement.id, why)
 
 
 def _tell_outcome(
