@@ -63,7 +63,14 @@ def either_side(deps: Deps, client: WebClient, user_id: str, step: outreach.Step
 
 
 def clicked_step(
-    *, deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, allowed: Allowed, refusal: str
+    deps: Deps,
+    client: WebClient,
+    body: dict[str, Any],
+    respond: Respond,
+    /,
+    *,
+    allowed: Allowed,
+    refusal: str,
 ) -> outreach.Step | None:
     """The engagement a button is about, when the clicker may act on it; otherwise they are told why."""
     # "id", or "id:ISO instant" on a time button (whose listener reads the time itself).

@@ -51,14 +51,7 @@ def handle_ask_yes(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=advocate_side,
-        refusal=ADVOCATE_ONLY,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
     if step is None:
         return
     if step.engagement.status != EngagementStatus.ASKED:
@@ -78,14 +71,7 @@ def handle_ask_no(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=advocate_side,
-        refusal=ADVOCATE_ONLY,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
     if step is None:
         return
     now = deps.clock.now()
@@ -208,14 +194,7 @@ def handle_pick_time(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=rep_side,
-        refusal=PICK_REFUSED,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=rep_side, refusal=PICK_REFUSED)
     if step is None:
         return
     call_at = _picked_time(body["actions"][0].get("value") or "")
@@ -285,14 +264,7 @@ def handle_reschedule(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=either_side,
-        refusal=MOVE_REFUSED,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=either_side, refusal=MOVE_REFUSED)
     if step is None:
         return
     if step.engagement.status not in (EngagementStatus.SCHEDULED, EngagementStatus.ACCEPTED):
@@ -317,14 +289,7 @@ def handle_cancel_call(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = clicked_step(
-        deps=deps,
-        client=client,
-        body=body,
-        respond=respond,
-        allowed=either_side,
-        refusal=CANCEL_REFUSED,
-    )
+    step = clicked_step(deps, client, body, respond, allowed=either_side, refusal=CANCEL_REFUSED)
     if step is None:
         return
     now = deps.clock.now()
