@@ -375,7 +375,7 @@ def handle_outcome(
             )
         _replace_prompt(client, body, mrkdwn(":hourglass: Noted — I'll ask again around {:%d %b}.", due))
         return
-    record(client=client, deps=deps, step=step, outcome="lost", final_arr=None, actor_id=user_id)
+    record(deps=deps, step=step, outcome="lost", final_arr=None, actor_id=user_id)
     _replace_prompt(
         client,
         body,
@@ -397,12 +397,10 @@ def handle_outcome_submission(
         ack(response_action="errors", errors={BlockId.OUTCOME_ARR: OUTCOME_REFUSED})
         return
     ack()
-    record(client=client, deps=deps, step=step, outcome="won", final_arr=parsed, actor_id=user_id)
+    record(deps=deps, step=step, outcome="won", final_arr=parsed, actor_id=user_id)
 
 
-def record(
-    *, client: WebClient, deps: Deps, step: outreach.Step, outcome: str, final_arr: int | None, actor_id: str
-) -> None:
+def record(*, deps: Deps, step: outreach.Step, outcome: str, final_arr: int | None, actor_id: str) -> None:
     """Every advocate on the request hears the outcome; a big win alerts CS to send a gift."""
     now = deps.clock.now()
     with deps.db.unit_of_work() as session:
