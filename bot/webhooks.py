@@ -27,10 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import and_, event, insert, or_, select, update
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Connection, Engine
 
 from bot.clock import Clock
+from store import leases
 from store.db import Database
 from store.models import NudgeStatus, ReferenceRequest, RequestEvent, WebhookDelivery
 
@@ -164,55 +165,36 @@ class WebhookSender:
 
     def _claim(self, now: datetime) -> list[tuple[int, str]]:
         token = f"{self.worker}:{uuid.uuid4().hex[:8]}"
-        w = WebhookDelivery
-        due = or_(
-            and_(w.status == NudgeStatus.PENDING, w.due_at <= now),
-            and_(w.status == NudgeStatus.SENDING, w.lease_until < now),
-        )
-        candidates = select(w.id).where(due).order_by(w.due_at, w.id).limit(self.batch)
-        if not self.db.is_sqlite:
-            candidates = candidates.with_for_update(skip_locked=True)
-        picked = candidates.cte("picked")
-        statement = (
-            update(w)
-            .where(w.id == picked.c.id, due)
-            .values(
-                status=NudgeStatus.SENDING,
-                claimed_by=token,
-                lease_until=now + self.lease,
-                attempts=w.attempts + 1,
-            )
-            .returning(w.id)
-            .execution_options(synchronize_session=False)
-        )
         with self.db.unit_of_work() as session:
-            return [(delivery_id, token) for delivery_id in sorted(session.scalars(statement))]
+            ids = leases.claim_due(
+                session=session,
+                model=WebhookDelivery,
+                now=now,
+                token=token,
+                lease=self.lease,
+                batch=self.batch,
+                skip_locked=not self.db.is_sqlite,
+            )
+        return [(delivery_id, token) for delivery_id in ids]
 
     def _finish(self, delivery_id: int, token: str, **values: object) -> bool:
-        w = WebhookDelivery
         with self.db.unit_of_work() as session:
-            return (
-                session.execute(
-                    update(w)
-                    .where(w.id == delivery_id, w.claimed_by == token, w.status == NudgeStatus.SENDING)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                == 1
+            return leases.finish(
+                session=session, model=WebhookDelivery, row_id=delivery_id, token=token, **values
             )
 
     def _deliver(self, delivery_id: int, token: str, now: datetime, result: SendResult) -> None:
         with self.db.unit_of_work() as session:
-            w = WebhookDelivery
-            renewed = session.execute(
-                update(w)
-                .where(w.id == delivery_id, w.claimed_by == token, w.status == NudgeStatus.SENDING)
-                .values(lease_until=max(now, self.clock.now()) + self.lease)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if renewed != 1:
+            renewed = leases.finish(
+                session=session,
+                model=WebhookDelivery,
+                row_id=delivery_id,
+                token=token,
+                lease_until=max(now, self.clock.now()) + self.lease,
+            )
+            if not renewed:
                 return  # our lease ran out and someone else holds the row now
-            delivery = session.get(w, delivery_id)
+            delivery = session.get(WebhookDelivery, delivery_id)
             event_row = session.get(RequestEvent, delivery.event_id)
             request = session.get(ReferenceRequest, event_row.request_id)
             body = body_of(event_row, request)

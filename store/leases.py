@@ -1,0 +1,64 @@
+"""Rows delivered by whoever claims them (the outbox's nudges, the webhooks' deliveries): one statement claims
+due rows with a lease, and only the claim that holds a row may renew or finish it. Replicas never send twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from store.models import Nudge, NudgeStatus, WebhookDelivery
+
+Leased = type[Nudge] | type[WebhookDelivery]
+
+
+def claim_due(
+    *,
+    session: Session,
+    model: Leased,
+    now: datetime,
+    token: str,
+    lease: timedelta,
+    batch: int,
+    skip_locked: bool,
+    where: ColumnElement[bool] | None = None,
+) -> list[int]:
+    """Atomically take up to `batch` due rows (and rows whose claimer's lease ran out); their ids, sorted."""
+    due = or_(
+        and_(model.status == NudgeStatus.PENDING, model.due_at <= now),
+        and_(model.status == NudgeStatus.SENDING, model.lease_until < now),
+    )
+    if where is not None:
+        due = and_(due, where)
+    candidates = select(model.id).where(due).order_by(model.due_at, model.id).limit(batch)
+    if skip_locked:
+        # PostgreSQL: replicas skip each other's rows instead of queueing behind them.
+        candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE joined in, not `id IN (subquery)`: PostgreSQL may run an IN subquery again for each row it
+    # updates, and with SKIP LOCKED each run finds fresh rows, so one claim took the whole outbox.
+    picked = candidates.cte("picked")
+    statement = (
+        update(model)
+        .where(model.id == picked.c.id, due)
+        .values(
+            status=NudgeStatus.SENDING,
+            claimed_by=token,
+            lease_until=now + lease,
+            attempts=model.attempts + 1,
+        )
+        .returning(model.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.scalars(statement))
+
+
+def finish(*, session: Session, model: Leased, row_id: int, token: str, **values: object) -> bool:
+    """Update a claimed row only if this claim still holds it (a reclaimed row is someone else's now)."""
+    statement = (
+        update(model)
+        .where(model.id == row_id, model.claimed_by == token, model.status == NudgeStatus.SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
