@@ -56,23 +56,35 @@ def refusal(
     return None
 
 
+def _decidable(
+    deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, *, approving: bool
+) -> ReferenceRequest | None:
+    """The request a card button is about, when the clicker may decide it; otherwise they are told why."""
+    request_id = _request_id(body)
+    if request_id is None:
+        refuse_unreadable(client=client, body=body, respond=respond)
+        return None
+    request = load_request(deps, request_id)
+    if request is None:
+        tell(client=client, body=body, respond=respond, text=GONE)
+        return None
+    reason = refusal(
+        deps=deps, client=client, user_id=body["user"]["id"], request=request, approving=approving
+    )
+    if reason:
+        tell(client=client, body=body, respond=respond, text=reason)
+        return None
+    return request
+
+
 def handle_approve(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request_id = _request_id(body)
-    if request_id is None:
-        refuse_unreadable(client=client, body=body, respond=respond)
-        return
-    request = load_request(deps, request_id)
+    request = _decidable(deps, client, body, respond, approving=True)
     if request is None:
-        tell(client=client, body=body, respond=respond, text=GONE)
-        return
-    reason = refusal(deps=deps, client=client, user_id=user_id, request=request, approving=True)
-    if reason:
-        tell(client=client, body=body, respond=respond, text=reason)
         return
     now = deps.clock.now()
     with deps.db.unit_of_work() as session:
@@ -97,18 +109,8 @@ def handle_decline_click(
 ) -> None:
     ack()
     deps = deps_of(context)
-    user_id = body["user"]["id"]
-    request_id = _request_id(body)
-    if request_id is None:
-        refuse_unreadable(client=client, body=body, respond=respond)
-        return
-    request = load_request(deps, request_id)
+    request = _decidable(deps, client, body, respond, approving=False)
     if request is None:
-        tell(client=client, body=body, respond=respond, text=GONE)
-        return
-    reason = refusal(deps=deps, client=client, user_id=user_id, request=request, approving=False)
-    if reason:
-        tell(client=client, body=body, respond=respond, text=reason)
         return
     if request.status != RequestStatus.PENDING:
         tell(client=client, body=body, respond=respond, text=already_decided(request))
