@@ -168,6 +168,20 @@ def free_request(session: Session, engagement: Engagement, now: datetime) -> Non
     )
 
 
+def _ended(session: Session, engagement: Engagement, *, actor_id: str, action: str, now: datetime) -> None:
+    """The engagement ended: its nudges are cancelled, the request may ask someone else, the trail says why."""
+    queries.cancel_nudges(session=session, engagement_id=engagement.id)
+    free_request(session, engagement, now)
+    queries.add_event(
+        session=session,
+        request_id=engagement.request_id,
+        at=now,
+        actor_id=actor_id,
+        action=action,
+        detail={"engagement_id": engagement.id},
+    )
+
+
 def _reply_seconds(engagement: Engagement, now: datetime) -> int | None:
     return int((now - engagement.asked_at).total_seconds()) if engagement.asked_at else None
 
@@ -187,16 +201,7 @@ def decline_ask(*, session: Session, engagement_id: int, actor_id: str, now: dat
         },
     )
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        free_request(session, engagement, now)
-        queries.add_event(
-            session=session,
-            request_id=engagement.request_id,
-            at=now,
-            actor_id=actor_id,
-            action="advocate_passed",
-            detail={"engagement_id": engagement_id},
-        )
+        _ended(session, engagement, actor_id=actor_id, action="advocate_passed", now=now)
     return _step(session, engagement_id, won)
 
 
@@ -289,16 +294,7 @@ def cancel_call(*, session: Session, engagement_id: int, actor_id: str, now: dat
         changes={"ended_reason": f"cancelled by {actor_id}"},
     )
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        free_request(session, engagement, now)
-        queries.add_event(
-            session=session,
-            request_id=engagement.request_id,
-            at=now,
-            actor_id=actor_id,
-            action="call_cancelled",
-            detail={"engagement_id": engagement_id},
-        )
+        _ended(session, engagement, actor_id=actor_id, action="call_cancelled", now=now)
     return _step(session, engagement_id, won)
 
 
@@ -313,16 +309,7 @@ def expire_ask(*, session: Session, engagement_id: int, now: datetime) -> Step:
         changes={"ended_reason": "no answer"},
     )
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        free_request(session, engagement, now)
-        queries.add_event(
-            session=session,
-            request_id=engagement.request_id,
-            at=now,
-            actor_id="refdesk",
-            action="ask_expired",
-            detail={"engagement_id": engagement_id},
-        )
+        _ended(session, engagement, actor_id="refdesk", action="ask_expired", now=now)
     return _step(session, engagement_id, won)
 
 
@@ -340,14 +327,5 @@ def ask_undelivered(*, session: Session, engagement_id: int, now: datetime) -> S
         changes={"ended_reason": UNDELIVERED, "asked_at": None, "prospect_key": ""},
     )
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        free_request(session, engagement, now)
-        queries.add_event(
-            session=session,
-            request_id=engagement.request_id,
-            at=now,
-            actor_id="refdesk",
-            action="ask_undelivered",
-            detail={"engagement_id": engagement_id},
-        )
+        _ended(session, engagement, actor_id="refdesk", action="ask_undelivered", now=now)
     return _step(session, engagement_id, won)
