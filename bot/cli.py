@@ -108,13 +108,7 @@ def cmd_advocates_import(args: argparse.Namespace) -> None:
 def cmd_advocates_export(args: argparse.Namespace) -> None:
     from bot import pool_csv
 
-    db = _store()
-    with db.unit_of_work() as session:
-        if args.output in (None, "-"):
-            count = pool_csv.export_advocates(session=session, sink=sys.stdout)
-        else:
-            with open(args.output, "w", newline="", encoding="utf-8") as sink:
-                count = pool_csv.export_advocates(session=session, sink=sink)
+    count = _export(args, pool_csv.export_advocates)
     print(f"{count} advocates exported", file=sys.stderr)
 
 
@@ -135,14 +129,18 @@ def cmd_opportunities_import(args: argparse.Namespace) -> None:
 def cmd_engagements_export(args: argparse.Namespace) -> None:
     from bot import crm
 
+    count = _export(args, crm.export_engagements)
+    print(f"{count} engagements exported", file=sys.stderr)
+
+
+def _export(args: argparse.Namespace, exporter: Callable[..., int]) -> int:
+    """Rows written by `exporter` to `-o FILE`, or to stdout when no file (or `-`) is given."""
     db = _store()
     with db.unit_of_work() as session:
         if args.output in (None, "-"):
-            count = crm.export_engagements(session=session, sink=sys.stdout)
-        else:
-            with open(args.output, "w", newline="", encoding="utf-8") as sink:
-                count = crm.export_engagements(session=session, sink=sink)
-    print(f"{count} engagements exported", file=sys.stderr)
+            return exporter(session=session, sink=sys.stdout)
+        with open(args.output, "w", newline="", encoding="utf-8") as sink:
+            return exporter(session=session, sink=sink)
 
 
 def _import(
