@@ -9,6 +9,7 @@ from handlers import (
     commands,
     errors,
     events,
+    feedback,
     followup,
     guard,
     outreach,
@@ -24,6 +25,7 @@ def register_listeners(app: App) -> None:
     shortlist.register(app)
     advocates.register(app)
     outreach.register(app)
+    feedback.register(app)
     followup.register(app)
     advocate_side.register(app)
     views.register(app)

@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from bot import advocate_side as advocate_flow
 from bot import outreach
 from bot.deps import Deps
+from bot.text import Mrkdwn
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import tell
 from store import queries
@@ -86,3 +88,16 @@ def clicked_step(
         tell(client=client, body=body, respond=respond, text=refusal)
         return None
     return step
+
+
+def suggest_next_rung(deps: Deps, advocate_id: int, engagement_id: int, why: Mrkdwn) -> None:
+    """After a Great rating or a won deal, CS hears the advocate's next rung (an outbox note, its own unit of work)."""
+    with deps.db.unit_of_work() as session:
+        advocate_flow.suggest_next_rung(
+            session,
+            now=deps.clock.now(),
+            cs_channel_id=deps.settings.cs_channel_id,
+            advocate_id=advocate_id,
+            engagement_id=engagement_id,
+            why=why,
+        )
