@@ -417,6 +417,3 @@ def handle_meeting_link_submission(
         ack(response_action="errors", errors={BlockId.MEETING_LINK: "This call was cancelled or is over."})
         return
     ack()
-
-
-# --- The next rung on the ladder -----------------------------------------------------------------
