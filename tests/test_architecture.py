@@ -121,3 +121,10 @@ def test_builders_never_import_the_store():
     """modals/ renders plain records (bot/records.py, bot/audience.py): no ORM row, no session, no lazy load."""
     reaching = {m: sorted(t for t in GRAPH[m] if t.split(".")[0] == "store") for m in GRAPH}
     assert {m: found for m, found in reaching.items() if m.startswith("modals") and found} == {}
+
+
+def test_the_store_imports_only_the_vocabulary():
+    reaching = {
+        m: sorted(t for t in GRAPH[m] if t.split(".")[0] == "bot") for m in GRAPH if m.startswith("store")
+    }
+    assert {m: found for m, found in reaching.items() if set(found) - {"bot.vocabulary"}} == {}
