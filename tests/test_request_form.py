@@ -9,7 +9,7 @@ import pytest
 from bot.forms import RequestForm
 from bot.vocabulary import Tried
 from modals.ids import Block, Callback
-from modals.request_form import MAX_LENGTH, build_request_modal, parse_request_form
+from modals.request_form import MAX_LENGTH, build_request_modal, parse_request_form, request_modal_payload
 from tests.support.blockkit import assert_valid
 from tests.support.harness import VALID_ANSWERS
 from tests.support.payloads import state_values
@@ -105,6 +105,20 @@ def test_prospect_company_is_prefilled():
     view = build_request_modal(requester_id="U0REP", prospect_company="Acme Corp").to_dict()
     company = next(b for b in view["blocks"] if b.get("block_id") == Block.PROSPECT_COMPANY)
     assert company["element"]["initial_value"] == "Acme Corp"
+
+
+@pytest.mark.parametrize(
+    ("rep", "typed"),
+    [("U0REP", ""), ("U0OTHER", "Acme Corp"), ("U0REP", "   "), ("U0REP", "  <Acme & Co>  " + "x" * 200)],
+)
+def test_the_form_sent_per_person_is_the_built_form_filled_for_them(rep, typed):
+    # views.open sends a per-process template filled per person: it must be the form built for that person.
+    sent = request_modal_payload(requester_id=rep, prospect_company=typed)
+    assert sent == build_request_modal(requester_id=rep, prospect_company=typed).to_dict()
+    # Filling it for one person leaves nothing behind for the next.
+    assert (
+        request_modal_payload(requester_id="U0NEXT") == build_request_modal(requester_id="U0NEXT").to_dict()
+    )
 
 
 def test_a_valid_form_parses_into_typed_values():
