@@ -16,7 +16,11 @@ test: it exits 0 whether or not the targets (every ack < 3 s, p95 < 1 s, every s
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
+import hmac
 import io
+import json
 import os
 import re
 import socket
@@ -27,17 +31,16 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from urllib.request import urlopen
 
 from sqlalchemy import text
 
 from bot.simulator import payloads
-from bot.simulator.signed import SlackSender
 from bot.simulator.slack import FakeSlack
 from modals.ids import Action, Block
 from modals.request_form import request_modal_payload
@@ -77,13 +80,14 @@ ANSWERS: dict[str, Any] = {
 
 class QuickSlack(FakeSlack):
     """The fake without a Block Kit check (the test suite's business), indexing what the crowd waits for —
-    each person's form, card and shortlist — so 50 waiting threads block on a condition instead of scanning
-    every recorded call (which cost the measured server its CPU)."""
+    each person's form, card and shortlist — and waking that person's coroutine when it arrives, so the crowd
+    neither scans every recorded call nor keeps 50 threads fighting the measured server for the CPU."""
 
     def __init__(self) -> None:
         super().__init__()
         self.seen: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
-        self.arrived = threading.Condition()
+        self._waiting: dict[tuple[str, str], asyncio.Future] = {}
+        self._index = threading.Lock()
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         answer = super()._answer(method, params)
@@ -101,15 +105,69 @@ class QuickSlack(FakeSlack):
             found = re.search(r"from <@(\w+)>", text)
             key = ("card", found.group(1)) if found else None
         if key is not None:
-            with self.arrived:
-                self.seen[key] = (params, time.monotonic())
-                self.arrived.notify_all()
+            arrived = (params, time.monotonic())
+            with self._index:
+                self.seen[key] = arrived
+                future = self._waiting.pop(key, None)
+            if future is not None:
+                future.get_loop().call_soon_threadsafe(_settle, future, arrived)
         return answer
 
-    def wait(self, key: tuple[str, str], timeout: float) -> tuple[dict[str, Any], float] | None:
-        with self.arrived:
-            self.arrived.wait_for(lambda: key in self.seen, timeout)
-            return self.seen.get(key)
+    async def wait(self, key: tuple[str, str], timeout: float) -> tuple[dict[str, Any], float] | None:
+        with self._index:
+            if key in self.seen:
+                return self.seen[key]
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[key] = future
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+
+
+def _settle(future: asyncio.Future, value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+class Signer:
+    """Slack's requests as bytes, signed before the clock starts: what is timed is the server's answer."""
+
+    def __init__(self, port: int, signing_secret: str) -> None:
+        self.port = port
+        self.secret = signing_secret.encode()
+
+    def request(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> bytes:
+        raw = body.encode()
+        stamp = str(int(time.time()))
+        digest = hmac.new(self.secret, b"v0:" + stamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+        head = (
+            f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(raw)}\r\n"
+            f"X-Slack-Request-Timestamp: {stamp}\r\nX-Slack-Signature: v0={digest}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        return head.encode() + raw
+
+    def command(self, form: dict[str, str]) -> bytes:
+        return self.request(urlencode(form))
+
+    def interactive(self, payload: dict[str, Any]) -> bytes:
+        return self.request(urlencode({"payload": json.dumps(payload)}))
+
+    async def send(self, request: bytes) -> tuple[int, bytes, float]:
+        """(status, body, seconds from connecting to the last byte of the answer) for one prepared request."""
+        began = time.monotonic()
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+            body = await reader.readexactly(int(length.group(1))) if length else await reader.read()
+            elapsed = time.monotonic() - began
+        finally:
+            writer.close()
+        return int(head.split(b" ", 2)[1]), body, elapsed
 
 
 @dataclass
@@ -184,79 +242,81 @@ def seed(db: Database) -> None:
         )
 
 
-def crowd(sender: SlackSender, slack: FakeSlack, people: int, *, bare: bool, timeout: float = 60) -> Run:
-    """Every person at once: command, submission, approval; each request's ack timed."""
+def crowd(signer: Signer, slack: QuickSlack, people: int, *, bare: bool, timeout: float = 60) -> Run:
+    """Every person at once, each on one coroutine of one event loop: command, submission, approval in order.
+
+    A request's bytes are built and signed before its clock starts, and an ack is timed from connecting to
+    the answer's last byte; the loop does nothing else heavy, so what is timed is the server."""
     run = Run()
-    lock = threading.Lock()
-    start = threading.Barrier(people)
+    form_of_nobody = request_modal_payload(requester_id="U0BARE", prospect_company="")
 
-    def timed(kind: str, send: Callable[[], Any]) -> Any:
-        began = time.monotonic()
-        reply = send()
-        elapsed = time.monotonic() - began
-        with lock:
-            run.acks[kind].append(elapsed)
-            if reply.status != 200:
-                run.errors.append(f"{kind}: HTTP {reply.status} {reply.body[:120]}")
-        return reply
+    async def timed(kind: str, request: bytes) -> bytes:
+        status, body, elapsed = await signer.send(request)
+        run.acks[kind].append(elapsed)
+        if status != 200:
+            run.errors.append(f"{kind}: HTTP {status} {body[:120]!r}")
+        return body
 
-    def person(n: int) -> None:
+    async def person(n: int, command: bytes) -> None:
         user = f"U0REP{n:03d}"
-        trigger = f"trigger-{user}"
-        start.wait()
-        form = payloads.slash_command(
-            text="", user_id=user, response_url=slack.response_url(user), trigger_id=trigger
-        )
-        timed("command", lambda: sender.command(form))
+        await timed("command", command)
         if bare:  # the same form and answers refdesk receives, so Bolt parses the same payload
-            view: dict[str, Any] = request_modal_payload(requester_id=user, prospect_company="")
-            values = payloads.state_values(
-                view, {**ANSWERS, Block.PROSPECT_COMPANY: f"Crowd {n}", Block.REP: user}
-            )
+            view: dict[str, Any] = form_of_nobody
         else:
-            opened = slack.wait(("form", trigger), timeout)
+            opened = await slack.wait(("form", f"trigger-{user}"), timeout)
             if not opened:
-                with lock:
-                    run.errors.append(f"{user}: the form never opened")
+                run.errors.append(f"{user}: the form never opened")
                 return
             view = opened[0]["view"]
-            values = payloads.state_values(
-                view, {**ANSWERS, Block.PROSPECT_COMPANY: f"Crowd {n}", Block.REP: user}
-            )
-        body = payloads.view_submission(view=view, values=values, user_id=user, view_id=f"VCROWD{n:05d}")
-        timed("submit", lambda: sender.interactive(body))
+        values = payloads.state_values(
+            view, {**ANSWERS, Block.PROSPECT_COMPANY: f"Crowd {n}", Block.REP: user}
+        )
+        submission = payloads.view_submission(
+            view=view, values=values, user_id=user, view_id=f"VCROWD{n:05d}"
+        )
+        await timed("submit", signer.interactive(submission))
         if bare:
             request_id = n
         else:
-            card = slack.wait(("card", user), timeout)
+            card = await slack.wait(("card", user), timeout)
             if not card:
-                with lock:
-                    run.errors.append(f"{user}: no card")
+                run.errors.append(f"{user}: no card")
                 return
             request_id = int(card[0]["blocks"][-1]["elements"][0]["value"])
-        click = payloads.block_action(
-            action_id=Action.APPROVE,
-            value=str(request_id),
-            user_id=CS_MEMBERS[n % len(CS_MEMBERS)],
-            channel_id=CS_CHANNEL,
-            response_url=slack.response_url(f"approve-{n}"),
+        click = signer.interactive(
+            payloads.block_action(
+                action_id=Action.APPROVE,
+                value=str(request_id),
+                user_id=CS_MEMBERS[n % len(CS_MEMBERS)],
+                channel_id=CS_CHANNEL,
+                response_url=slack.response_url(f"approve-{n}"),
+            )
         )
         clicked = time.monotonic()
-        timed("approve", lambda: sender.interactive(click))
+        await timed("approve", click)
         if bare:
             return
-        posted = slack.wait(("shortlist", str(request_id)), timeout)
-        with lock:
-            if posted:
-                run.shortlist.append(posted[1] - clicked)
-            else:
-                run.missing += 1
+        posted = await slack.wait(("shortlist", str(request_id)), timeout)
+        if posted:
+            run.shortlist.append(posted[1] - clicked)
+        else:
+            run.missing += 1
 
-    threads = [threading.Thread(target=person, args=(n,)) for n in range(1, people + 1)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    async def everyone() -> None:
+        commands = [
+            signer.command(
+                payloads.slash_command(
+                    text="",
+                    user_id=f"U0REP{n:03d}",
+                    response_url=slack.response_url(f"U0REP{n:03d}"),
+                    trigger_id=f"trigger-U0REP{n:03d}",
+                )
+            )
+            for n in range(1, people + 1)
+        ]
+        await asyncio.gather(*(person(n, command) for n, command in enumerate(commands, start=1)))
+
+    asyncio.run(everyone())
     return run
 
 
@@ -299,13 +359,20 @@ def serve_bare(port: int, slack: FakeSlack) -> subprocess.Popen:
 
 
 def bare_server(port: int, slack_url: str) -> None:
-    """A minimal Bolt app behind uvicorn that only acks: the floor refdesk is compared with."""
+    """A minimal Bolt app behind uvicorn that only acks: the floor refdesk is compared with. Its listeners run on
+    the request's own thread (process_before_response), so no listener pool and no ack polling: the least a
+    Bolt app can spend on a request (HTTP, signature, parsing, middleware, listener matching)."""
     import uvicorn
     from slack_bolt import App
     from slack_bolt.adapter.asgi import SlackRequestHandler
     from slack_sdk import WebClient
 
-    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-bare", base_url=slack_url))
+    app = App(
+        signing_secret=SIGNING_SECRET,
+        client=WebClient(token="xoxb-bare", base_url=slack_url),
+        token_verification_enabled=False,
+        process_before_response=True,
+    )
 
     def ack_only(ack: Any) -> None:
         ack()
@@ -353,10 +420,9 @@ def main() -> None:
             server = serve_refdesk(db_url, slack, port, args.workers)
             try:
                 wait_healthy(port, server)
-                sender = SlackSender(host="127.0.0.1", port=port, signing_secret=SIGNING_SECRET)
                 backend = "PostgreSQL" if args.database_url else "SQLite"
                 print(f"refdesk serve --workers {args.workers} on {backend}, {args.people} people at once")
-                refdesk = crowd(sender, slack, args.people, bare=False)
+                refdesk = crowd(Signer(port, SIGNING_SECRET), slack, args.people, bare=False)
             finally:
                 server.terminate()
                 server.wait(timeout=30)
@@ -364,19 +430,14 @@ def main() -> None:
         bare = serve_bare(bare_port, slack)
         try:
             wait_healthy(bare_port, bare, path="/slack/events")
-            bare_run = crowd(
-                SlackSender(host="127.0.0.1", port=bare_port, signing_secret=SIGNING_SECRET),
-                slack,
-                args.people,
-                bare=True,
-            )
+            bare_run = crowd(Signer(bare_port, SIGNING_SECRET), slack, args.people, bare=True)
         finally:
             bare.terminate()
             bare.wait(timeout=30)
     finally:
         slack.stop()
     report("refdesk", refdesk, shortlists=True)
-    report("bare Bolt app (acks only, same uvicorn setup)", bare_run, shortlists=False)
+    report("bare Bolt app (acks only, listeners on the request thread, same uvicorn)", bare_run, shortlists=False)
     ours, floor = percentile(refdesk.all_acks(), 95), percentile(bare_run.all_acks(), 95)
     print(f"ack p95 ratio refdesk / bare Bolt: {ours / floor:.1f}×")
     met = (
