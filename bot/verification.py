@@ -70,8 +70,8 @@ def check_signature(*, headers: Mapping[str, str], body: bytes, secret: bytes, n
     return None
 
 
-def check_envelope(*, headers: Mapping[str, str], body: bytes) -> Refusal | None:
-    """A signed body Bolt can read: UTF-8, a JSON object (or a form whose `payload` is one)."""
+def parse_envelope(*, headers: Mapping[str, str], body: bytes) -> dict[str, Any] | Refusal:
+    """A signed body Bolt can read, parsed: UTF-8, a JSON object (or a form whose `payload` is one)."""
     try:
         text = body.decode("utf-8")
         parsed = parse_body(text, _content_type(headers))
@@ -83,7 +83,7 @@ def check_envelope(*, headers: Mapping[str, str], body: bytes) -> Refusal | None
             extract(parsed)
     except Exception:  # noqa: BLE001 - any way a signed body fails to parse is "malformed", never a 500
         return Refusal(400, "malformed payload")
-    return None
+    return parsed
 
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -103,10 +103,18 @@ class SlackVerifier:
         # Wall time, not the app's injected clock: freshness is judged against the clock Slack signed with.
         self._clock = clock
 
-    async def read(self, scope: Mapping[str, Any], receive: Receive) -> tuple[bytes, Refusal | None, int]:
-        """(body, None, size) for a verified request; else (b"", why not, the size seen or declared)."""
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-        declared = headers.get("content-length")
+    @staticmethod
+    def headers_of(scope: Mapping[str, Any]) -> dict[str, str]:
+        return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+
+    async def receive_body(
+        self, scope: Mapping[str, Any], receive: Receive
+    ) -> tuple[bytes, Refusal | None, int]:
+        """(body, None, size) for a body within MAX_BODY_BYTES, unchecked; else (b"", why not, the size seen).
+
+        The only part that runs on the event loop: checking the signature and parsing (`check`) are CPU work,
+        done on the request's own thread so the loop keeps accepting and answering."""
+        declared = self.headers_of(scope).get("content-length")
         if declared is not None:
             if not (declared.isascii() and declared.isdigit()):
                 return b"", Refusal(400, "bad content length"), 0
@@ -125,10 +133,12 @@ class SlackVerifier:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        return b"".join(chunks), None, size
+
+    def check(self, headers: Mapping[str, str], body: bytes) -> dict[str, Any] | Refusal:
+        """The parsed payload of a request Slack signed within the last five minutes; else why not."""
         refusal = check_signature(headers=headers, body=body, secret=self._secret, now=self._clock())
-        refusal = refusal or check_envelope(headers=headers, body=body)
-        return (b"", refusal, size) if refusal else (body, None, size)
+        return refusal or parse_envelope(headers=headers, body=body)
 
     @staticmethod
     async def refuse(scope: Mapping[str, Any], send: Send, refusal: Refusal, size: int) -> None:
@@ -148,17 +158,3 @@ class SlackVerifier:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-
-def replay(body: bytes) -> Receive:
-    """An ASGI `receive` that hands the already-read body on once."""
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            return {"type": "http.disconnect"}
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
