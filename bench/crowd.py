@@ -79,41 +79,82 @@ ANSWERS: dict[str, Any] = {
 
 
 class QuickSlack(FakeSlack):
-    """The fake without a Block Kit check (the test suite's business), indexing what the crowd waits for —
-    each person's form, card and shortlist — and waking that person's coroutine when it arrives, so the crowd
-    neither scans every recorded call nor keeps 50 threads fighting the measured server for the CPU."""
+    """The fake without a Block Kit check (the test suite's business), in a process of its own (`--fake-slack`):
+    serving refdesk's Web API calls costs CPU and the GIL, which must not delay the crowd reading its acks.
+    It writes one line to stdout for each thing the crowd waits for: a person's form, card and shortlist."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.seen: dict[tuple[str, str], tuple[dict[str, Any], float]] = {}
-        self._waiting: dict[tuple[str, str], asyncio.Future] = {}
-        self._index = threading.Lock()
+        self._out = threading.Lock()
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         answer = super()._answer(method, params)
         text = str(params.get("text") or "")
-        key = None
+        arrival: list[Any] | None = None
         if method == "views.open":
-            key = ("form", str(params.get("trigger_id")))
+            arrival = ["form", str(params.get("trigger_id")), params["view"]]
         elif method == "chat.postMessage" and text.startswith("Shortlist for request #"):
-            key = ("shortlist", text.split("#", 1)[1].split(" ", 1)[0])
+            arrival = ["shortlist", text.split("#", 1)[1].split(" ", 1)[0], None]
         elif (
             method == "chat.postMessage"
             and params.get("channel") == CS_CHANNEL
             and not params.get("thread_ts")
         ):
             found = re.search(r"from <@(\w+)>", text)
-            key = ("card", found.group(1)) if found else None
-        if key is not None:
-            arrived = (params, time.monotonic())
+            if found:
+                arrival = ["card", found.group(1), int(params["blocks"][-1]["elements"][0]["value"])]
+        if arrival is not None:
+            line = json.dumps(
+                [*arrival, time.monotonic()]
+            )  # CLOCK_MONOTONIC: the same clock in every process
+            with self._out:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+        return answer
+
+
+def fake_slack_server() -> None:
+    slack = QuickSlack().start()
+    slack.cs_members = [*CS_MEMBERS, "U0BOT"]
+    slack.members_page_size = 100
+    sys.stdout.write(slack.base_url + "\n")
+    sys.stdout.flush()
+    sys.stdin.read()  # until the bench closes our stdin
+    slack.stop()
+
+
+class SlackProcess:
+    """The bench's side of the fake Slack: its address, and each arrival waking the coroutine waiting for it."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.crowd", "--fake-slack"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.base_url = self.process.stdout.readline().strip()
+        if not self.base_url:
+            raise SystemExit("the fake Slack did not start")
+        self.seen: dict[tuple[str, str], tuple[Any, float]] = {}
+        self._waiting: dict[tuple[str, str], asyncio.Future] = {}
+        self._index = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            kind, name, what, at = json.loads(line)
+            key, arrived = (kind, name), (what, at)
             with self._index:
                 self.seen[key] = arrived
                 future = self._waiting.pop(key, None)
             if future is not None:
                 future.get_loop().call_soon_threadsafe(_settle, future, arrived)
-        return answer
 
-    async def wait(self, key: tuple[str, str], timeout: float) -> tuple[dict[str, Any], float] | None:
+    def response_url(self, name: str) -> str:
+        return self.base_url.replace("/api/", f"/response/{name}")
+
+    async def wait(self, key: tuple[str, str], timeout: float) -> tuple[Any, float] | None:
         with self._index:
             if key in self.seen:
                 return self.seen[key]
@@ -123,6 +164,13 @@ class QuickSlack(FakeSlack):
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             return None
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
 def _settle(future: asyncio.Future, value: Any) -> None:
@@ -179,6 +227,12 @@ class Run:
 
     def all_acks(self) -> list[float]:
         return [a for kind in self.acks.values() for a in kind]
+
+
+def load() -> str:
+    """The machine's load, printed with the numbers: two cores shared with anything else running."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def free_port() -> int:
@@ -242,7 +296,7 @@ def seed(db: Database) -> None:
         )
 
 
-def crowd(signer: Signer, slack: QuickSlack, people: int, *, bare: bool, timeout: float = 60) -> Run:
+def crowd(signer: Signer, slack: SlackProcess, people: int, *, bare: bool, timeout: float = 60) -> Run:
     """Every person at once, each on one coroutine of one event loop: command, submission, approval in order.
 
     A request's bytes are built and signed before its clock starts, and an ack is timed from connecting to
@@ -267,7 +321,7 @@ def crowd(signer: Signer, slack: QuickSlack, people: int, *, bare: bool, timeout
             if not opened:
                 run.errors.append(f"{user}: the form never opened")
                 return
-            view = opened[0]["view"]
+            view = opened[0]
         values = payloads.state_values(
             view, {**ANSWERS, Block.PROSPECT_COMPANY: f"Crowd {n}", Block.REP: user}
         )
@@ -282,7 +336,7 @@ def crowd(signer: Signer, slack: QuickSlack, people: int, *, bare: bool, timeout
             if not card:
                 run.errors.append(f"{user}: no card")
                 return
-            request_id = int(card[0]["blocks"][-1]["elements"][0]["value"])
+            request_id = card[0]
         click = signer.interactive(
             payloads.block_action(
                 action_id=Action.APPROVE,
@@ -336,7 +390,7 @@ def describe(values: list[float]) -> str:
     )
 
 
-def serve_refdesk(db_url: str, slack: FakeSlack, port: int, workers: int) -> subprocess.Popen:
+def serve_refdesk(db_url: str, slack: SlackProcess, port: int, workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-crowd",
@@ -353,7 +407,7 @@ def serve_refdesk(db_url: str, slack: FakeSlack, port: int, workers: int) -> sub
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
 
 
-def serve_bare(port: int, slack: FakeSlack) -> subprocess.Popen:
+def serve_bare(port: int, slack: SlackProcess) -> subprocess.Popen:
     command = [sys.executable, "-m", "bench.crowd", "--bare-server", str(port), "--slack-url", slack.base_url]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
@@ -406,13 +460,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="refdesk serve --workers")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--slack-url", help=argparse.SUPPRESS)
+    parser.add_argument("--fake-slack", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_server:
         bare_server(args.bare_server, args.slack_url)
         return
-    slack = QuickSlack().start()
-    slack.cs_members = [*CS_MEMBERS, "U0BOT"]
-    slack.members_page_size = 100
+    if args.fake_slack:
+        fake_slack_server()
+        return
+    slack = SlackProcess()
     try:
         with database(args.database_url) as (db_url, db):
             seed(db)
@@ -421,7 +477,9 @@ def main() -> None:
             try:
                 wait_healthy(port, server)
                 backend = "PostgreSQL" if args.database_url else "SQLite"
-                print(f"refdesk serve --workers {args.workers} on {backend}, {args.people} people at once")
+                print(
+                    f"refdesk serve --workers {args.workers} on {backend}, {args.people} people at once; {load()}"
+                )
                 refdesk = crowd(Signer(port, SIGNING_SECRET), slack, args.people, bare=False)
             finally:
                 server.terminate()
@@ -437,7 +495,9 @@ def main() -> None:
     finally:
         slack.stop()
     report("refdesk", refdesk, shortlists=True)
-    report("bare Bolt app (acks only, listeners on the request thread, same uvicorn)", bare_run, shortlists=False)
+    report(
+        "bare Bolt app (acks only, listeners on the request thread, same uvicorn)", bare_run, shortlists=False
+    )
     ours, floor = percentile(refdesk.all_acks(), 95), percentile(bare_run.all_acks(), 95)
     print(f"ack p95 ratio refdesk / bare Bolt: {ours / floor:.1f}×")
     met = (
@@ -446,7 +506,7 @@ def main() -> None:
         and refdesk.missing == 0
         and len(refdesk.shortlist) == args.people
     )
-    print(f"targets (every ack < 3 s, p95 < 1 s, every shortlist): {'met' if met else 'NOT met'}")
+    print(f"targets (every ack < 3 s, p95 < 1 s, every shortlist): {'met' if met else 'NOT met'}; {load()}")
 
 
 if __name__ == "__main__":
