@@ -221,6 +221,9 @@ class Signer:
 @dataclass
 class Run:
     acks: dict[str, list[float]] = field(default_factory=lambda: {"command": [], "submit": [], "approve": []})
+    form: list[float] = field(
+        default_factory=list
+    )  # /reference sent → views.open reached Slack (trigger: 3 s)
     shortlist: list[float] = field(default_factory=list)
     missing: int = 0
     errors: list[str] = field(default_factory=list)
@@ -313,6 +316,7 @@ def crowd(signer: Signer, slack: SlackProcess, people: int, *, bare: bool, timeo
 
     async def person(n: int, command: bytes) -> None:
         user = f"U0REP{n:03d}"
+        typed = time.monotonic()
         await timed("command", command)
         if bare:  # the same form and answers refdesk receives, so Bolt parses the same payload
             view: dict[str, Any] = form_of_nobody
@@ -322,6 +326,7 @@ def crowd(signer: Signer, slack: SlackProcess, people: int, *, bare: bool, timeo
                 run.errors.append(f"{user}: the form never opened")
                 return
             view = opened[0]
+            run.form.append(opened[1] - typed)
         values = payloads.state_values(
             view, {**ANSWERS, Block.PROSPECT_COMPANY: f"Crowd {n}", Block.REP: user}
         )
@@ -446,6 +451,7 @@ def report(name: str, run: Run, *, shortlists: bool) -> None:
     print(f"  ack all      {describe(acks)}")
     print(f"  acks over {ACK_LIMIT:.0f} s: {over} of {len(acks)}")
     if shortlists:
+        print(f"  /reference → form opened:   {describe(run.form)} (Slack's trigger_id lasts 3 s)")
         print(f"  Approve → shortlist posted: {describe(run.shortlist)}; missing: {run.missing}")
     if run.errors:
         print(f"  errors ({len(run.errors)}): {run.errors[:5]}")

@@ -152,7 +152,7 @@ def load_settings(
     signing_secret = checked(
         "SLACK_SIGNING_SECRET",
         lambda v: re.fullmatch(r"[A-Za-z0-9]{8,}", v) is not None,
-        "letters and digits only",
+        "8 or more letters and digits, nothing else",
     )
     app_token = checked("SLACK_APP_TOKEN", lambda v: v.startswith("xapp-"), "it starts with xapp-")
     channel = checked(
