@@ -1,6 +1,6 @@
 """A year of reference requests played through the matcher and the store, against two simpler policies.
 
-    python -m bench.year [--pools 25 250] [--requests 50 200 500] [--seed 1] [--database-url URL]
+    python -m bench.year [--pools 25 250] [--requests 50 200 500] [--seeds 1 2 3] [--database-url URL]
 
 Each policy gets its own fresh database holding the same pool, and the same year of requests (demand skewed
 toward a few industries). For every request, in date order, the policy picks one advocate or none; the pick is
@@ -9,13 +9,16 @@ written to the store as a held reference, so the next request sees it in the usa
 - matcher:    bot.shortlist.ranked_for (the app's own query and ranking), the first advocate on the shortlist.
 - plain:      the program's hard limits (tier caps, 21 days between asks, never consecutive weeks, 30 days
               after a reference, breaks, account trouble, unwilling, already asked for the prospect) and a match
-              that is not Poor; least recently used first. No reservation, no fatigue rest, no tenure.
+              that is not Poor; least recently used first. No reservation, no fatigue rest, no grade order.
+              Like for like: plain accepts exactly the grades the matcher does (Excellent or Good, graded by
+              the same code); it keeps fewer limits, never more, so it can only fill more for that reason.
 - favourites: the best match on the matrix whatever the usage: how programs burn their favourites.
 
 Printed per policy: requests filled (Excellent / Good), limit violations found in the resulting ledger (over the
 tier cap in a quarter, two references less than 30 days apart, two asks less than 21 days apart, asks in
 consecutive weeks), the Gini coefficient of references per advocate, the busiest advocate, and idle fits: advocates
 who fitted an unfilled request at Good or better within every limit yet gave no reference that whole quarter.
+After the table, one line per seed and a total: the matcher's fills minus plain's in each configuration.
 A measurement, not a test: it exits 0 whatever it finds.
 """
 
@@ -261,8 +264,10 @@ def idle_fits(outcome: Outcome) -> tuple[int, int]:
     return len(idle), requests
 
 
-def run(args: argparse.Namespace, pool_size: int, count: int, workdir: Path) -> list[str]:
-    rng = random.Random(f"{args.seed}:{pool_size}:{count}")
+def run(
+    args: argparse.Namespace, seed: int, pool_size: int, count: int, workdir: Path, filled: dict[str, int]
+) -> list[str]:
+    rng = random.Random(f"{seed}:{pool_size}:{count}")
     pool = list(pool_rows(rng, pool_size))
     requests = demand(rng, count)
     policy = shortlist.policy_from(Settings())
@@ -288,9 +293,10 @@ def run(args: argparse.Namespace, pool_size: int, count: int, workdir: Path) -> 
         busiest = max(tiers, key=lambda a: (counts.get(a, 0), -a))
         broken = violations(outcome.ledger, tiers, policy)
         idle, waiting = idle_fits(outcome)
-        filled = sum(outcome.grades.values())
+        filled[name] = sum(outcome.grades.values())
+        grades = f"{filled[name]} ({outcome.grades['Excellent']}/{outcome.grades['Good']})"
         lines.append(
-            f"| {pool_size} | {count} | {name} | {filled} ({outcome.grades['Excellent']}/{outcome.grades['Good']}) "
+            f"| {seed} | {pool_size} | {count} | {name} | {grades} "
             f"| {broken['cap']} | {broken['<30d']} | {broken['<21d']} | {broken['weeks']} "
             f"| {gini(per_advocate):.2f} | {counts.get(busiest, 0)} ({tiers[busiest]}) | {idle} ({waiting}) "
             f"| {outcome.seconds:.1f} |"
@@ -306,9 +312,9 @@ def _sqlite(workdir: Path, name: str) -> tuple[Database, Callable[[], None]]:
 
 
 HEADER = (
-    "| pool | requests | policy | filled (Exc/Good) | over cap | <30 d | <21 d | consec. weeks | Gini "
+    "| seed | pool | requests | policy | filled (Exc/Good) | over cap | <30 d | <21 d | consec. weeks | Gini "
     "| busiest (tier) | idle fits (requests) | s |\n"
-    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+    "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 )
 
 
@@ -318,15 +324,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pools", type=int, nargs="+", default=[25, 250])
     parser.add_argument("--requests", type=int, nargs="+", default=[50, 200, 500])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[], help="default: 1")
+    parser.add_argument("--seed", type=int, action="append", default=[], help="one more seed (repeatable)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per policy")
     args = parser.parse_args(argv)
-    print(f"refdesk year simulation, seed {args.seed}, {YEAR}")
+    seeds = list(dict.fromkeys(args.seeds + args.seed)) or [1]
+    print(f"refdesk year simulation, seeds {' '.join(map(str, seeds))}, {YEAR}")
     print(HEADER, flush=True)
+    margins: dict[int, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for pool_size in args.pools:
-            for count in args.requests:
-                run(args, pool_size, count, Path(tmp) / f"{pool_size}-{count}")
+        for seed in seeds:
+            for pool_size in args.pools:
+                for count in args.requests:
+                    filled: dict[str, int] = {}
+                    run(args, seed, pool_size, count, Path(tmp) / f"{seed}-{pool_size}-{count}", filled)
+                    margins.setdefault(seed, []).append(filled["matcher"] - filled["plain"])
+    print()
+    for seed, found in margins.items():
+        print(f"seed {seed}: matcher - plain per configuration: {' '.join(f'{m:+d}' for m in found)}")
+    every = [m for found in margins.values() for m in found]
+    behind = sum(m < 0 for m in every)
+    print(f"total: {sum(every):+d} over {len(every)} configurations; matcher behind plain in {behind}")
     return 0
 
 

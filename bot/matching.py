@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -261,6 +262,8 @@ class Assessment:
     score: int
     next_eligible: date | None
     reserved: bool = False
+    # What the rest of the quarter is likely to need of them: breadth() over the asks left in their quarter.
+    demand: float = 0.0
 
     @property
     def excluded(self) -> bool:
@@ -614,6 +617,7 @@ def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> 
     if candidate.joined_on is not None:
         graded[DimensionName.TENURE] = _tenure(candidate, policy, today)
     dimensions = tuple(Dimension(name, grade, reason) for name, (grade, reason) in graded.items())
+    reserved = reserved_for_big_deals(need, candidate, policy)
     # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
     overall = min(d.grade for d in dimensions)
     return Assessment(
@@ -623,17 +627,56 @@ def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> 
         exclusions=_exclusions(need, candidate, policy, today),
         score=sum(int(d.grade) for d in dimensions),
         next_eligible=next_eligible(candidate, policy, today),
-        reserved=reserved_for_big_deals(need, candidate, policy),
+        reserved=reserved,
+        demand=breadth(candidate, policy) / _room(candidate, policy, reserved),
     )
+
+
+def breadth(candidate: Candidate, policy: Policy) -> float:
+    """The share of all possible requests the advocate could serve at Good or better, from their profile alone.
+
+    The product of four shares: industries (their own and its neighbours), wanted role levels (theirs and
+    below, and one above), kinds of reference they cover, and use-case themes their tags touch. A specialist
+    scores low, someone who fits almost anything high. Pure and demand-blind: a way to tell, among advocates
+    of the same grade, who the rest of the quarter is least likely to need.
+    """
+    near = policy.industry_adjacency
+    industries = {candidate.industry, *near.get(candidate.industry, ())}
+    industries |= {other for other, theirs in near.items() if candidate.industry in theirs}
+    mine = _ROLE_ORDER.get(candidate.role_level, 0)
+    levels = sum(1 for rank in _ROLE_ORDER.values() if rank - mine <= 1)
+    offered = set(candidate.kinds)
+    kinds = [kind for kind, covered in KIND_COVERAGE.items() if covered]
+    served = sum(1 for kind in kinds if KIND_COVERAGE[kind] & offered)
+    groups = _group_words(policy.use_case_groups)
+    words = frozenset().union(*map(_words, candidate.use_cases))
+    themes = len(candidate.use_cases) + sum(1 for group in groups if group & words)
+    shares = (
+        len(industries) / len(Industry),
+        levels / len(_ROLE_ORDER),
+        served / len(kinds),
+        themes / (len(groups) + 2),
+    )
+    return shares[0] * shares[1] * shares[2] * shares[3]
+
+
+def _room(candidate: Candidate, policy: Policy, reserved: bool) -> int:
+    """Asks left in the advocate's quarter for this request (the reserved share is not theirs to give here)."""
+    held = policy.strategic_reserved if reserved else 0
+    return max(_cap(candidate, policy) - held - candidate.usage.this_quarter, 1)
 
 
 def _order(a: Assessment) -> tuple[object, ...]:
     usage = a.candidate.usage
-    # PROGRAM.md: ties of grade go to rotation (never asked first, then longest since the last ask, fewest this
-    # quarter); the score (how many dimensions are excellent) only breaks what rotation leaves tied. A strategic
-    # advocate on a smaller deal comes after every advocate of the same grade (a reservation).
+    # PROGRAM.md: grade first; a strategic advocate on a smaller deal comes after every advocate of the same
+    # grade (a reservation). Among equals, the one the rest of the quarter needs least: their breadth over the
+    # asks left in their quarter, in powers of two (so specialists serve the requests only they fit and the
+    # highest caps carry the most, while profiles within 2× of each other are equals). Rotation orders those:
+    # never asked first, then longest since the last ask, fewest this quarter, fewest ever. Every limit is
+    # already met by everyone ranked here. bench/year.py measures the order against least recently used.
+    need = math.frexp(a.demand)[1] if a.demand > 0 else -1_000
     asked = (usage.last_asked is not None, usage.last_asked or date.min)
-    return (-a.grade, a.reserved, asked, usage.this_quarter, -a.score, usage.total, a.candidate.advocate_id)
+    return (-a.grade, a.reserved, need, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
 
 
 def rank(*, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date) -> list[Assessment]:

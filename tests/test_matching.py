@@ -22,6 +22,7 @@ from bot.matching import (
     Usage,
     assess,
     big_deal_warning,
+    breadth,
     next_eligible,
     next_quarter_start,
     quarter_start,
@@ -778,14 +779,14 @@ def ids(assessments: list[Assessment]) -> list[int]:
     return [a.candidate.advocate_id for a in assessments]
 
 
-def test_rank_orders_by_grade_then_score_then_rotation() -> None:
+def test_rank_orders_by_grade_then_room_then_rotation() -> None:
     candidates = [
         make_candidate(1, industry="telecom"),  # good
         make_candidate(2, sentiment=0.5),  # good (mixed feedback), score 11
         make_candidate(3, usage=Usage(last_asked=date(2026, 3, 1), total=1)),  # excellent 12, asked long ago
         make_candidate(4, usage=Usage(last_asked=date(2026, 2, 1), total=9)),  # asked even longer ago
         make_candidate(5),  # never asked
-        make_candidate(6, usage=Usage(this_quarter=1)),  # never asked, but used this quarter
+        make_candidate(6, usage=Usage(this_quarter=1)),  # never asked, but one of two asks left this quarter
         make_candidate(7, usage=Usage(total=3)),  # never asked, more references ever
         make_candidate(8, usage=Usage(total=3)),  # same, a later id
         make_candidate(9, sentiment=0.1),  # poor but eligible
@@ -794,8 +795,47 @@ def test_rank_orders_by_grade_then_score_then_rotation() -> None:
         make_candidate(12, status="retired", industry="telecom"),  # one exclusion, a worse grade
     ]
     assert ids(rank(need=make_need(), candidates=candidates, policy=POLICY, today=TODAY)) == [
-        5, 7, 8, 6, 4, 3, 1, 2, 9, 11, 12, 10,
+        5, 7, 8, 4, 3, 6, 1, 2, 9, 11, 12, 10,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "wider"),
+    [
+        (dict(industry="other"), False),  # "other" is adjacent to nothing: fewer industries
+        (dict(role_level="ic"), False),  # fits fewer wanted levels
+        (dict(role_level="c_level"), True),  # fits every wanted level
+        (dict(kinds=(AdvocateKind.CALL,)), False),  # a call also covers an email Q&A: the same two kinds
+        (dict(kinds=(AdvocateKind.QUOTE,)), False),  # a written piece covers no brokered kind
+        (dict(kinds=tuple(AdvocateKind)), True),  # every kind
+        (dict(use_cases=("job scheduling", "cloud migration")), True),  # two themes
+        (dict(use_cases=()), False),
+    ],
+)
+def test_breadth_is_the_share_of_requests_a_profile_could_serve(changes: dict[str, Any], wider: bool) -> None:
+    base = breadth(make_candidate(), POLICY)
+    changed = breadth(make_candidate(**changes), POLICY)
+    assert 0 <= changed <= 1
+    assert (changed > base) if wider else (changed <= base)
+
+
+def test_among_equals_the_narrowest_profile_for_the_room_left_goes_first() -> None:
+    generalist = make_candidate(
+        1, role_level="c_level", kinds=tuple(AdvocateKind), use_cases=("job scheduling", "cloud migration")
+    )
+    specialist = make_candidate(2, usage=Usage(last_asked=date(2026, 2, 1), total=4))  # rotation says 1
+    assert ids(rank(need=make_need(), candidates=[generalist, specialist], policy=POLICY, today=TODAY)) == [
+        2,
+        1,
+    ]
+    # A strategic advocate has four asks a quarter: the same profile with more room left is needed less.
+    narrow_cap = make_candidate(3, tier="new")
+    wide_cap = make_candidate(4, tier="strategic")
+    ranked = rank(need=make_need(), candidates=[narrow_cap, wide_cap], policy=POLICY, today=TODAY)
+    assert ids(ranked) == [4, 3]
+    # Grade stays first: an excellent generalist before a good specialist.
+    good = make_candidate(5, sentiment=0.5)
+    assert ids(rank(need=make_need(), candidates=[good, generalist], policy=POLICY, today=TODAY)) == [1, 5]
 
 
 def test_shortlist_keeps_eligible_good_or_better_up_to_the_limit() -> None:
