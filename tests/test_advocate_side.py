@@ -43,7 +43,7 @@ def test_the_ask_names_the_contact_and_ties_it_to_dana_s_success(harness):
     request_id = harness.file_request(contact_name="Jordan Lee")
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     shortlist = harness.thread_replies()[-1]
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
+    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
     harness.click(Action.ASK, ask, user="U0CS1")
     [message] = harness.dms_to(DANA)
     text = shown(message["blocks"][0]["text"]["text"])

@@ -32,7 +32,7 @@ def ask_dana(harness) -> tuple[int, int]:
     request_id = harness.file_request()
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     shortlist = harness.thread_replies()[-1]
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "accessory" in b)
+    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
     harness.click(Action.ASK, ask, user="U0CS1")
     with harness.db.unit_of_work() as session:
         engagement = session.scalars(select(Engagement).where(Engagement.request_id == request_id)).one()
