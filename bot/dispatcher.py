@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from bot import effects, followup, outreach, sending
 from bot.clock import Clock
@@ -58,6 +57,29 @@ class PassResult:
 
 
 @dataclass
+class _Batch:
+    """One claim being delivered: its token, when its lease was last taken (machine timer, injected clock),
+    and the engagements among its feedback questions whose thank-you is still due."""
+
+    token: str
+    held_since: tuple[float, datetime]
+    thanks_pending: set[int] = field(default_factory=set)
+    connection: Connection | None = None  # held for the batch: each send is marked on it, then committed
+
+
+# Marking a send done is the one statement every message costs: built once (its compiled form is cached).
+MARK_SENT = (
+    update(Nudge)
+    .where(
+        Nudge.id == bindparam("nudge_id"),
+        Nudge.claimed_by == bindparam("token"),
+        Nudge.status == NudgeStatus.SENDING,
+    )
+    .values(status=NudgeStatus.SENT, sent_at=bindparam("sent_at"), last_error=None)
+)
+
+
+@dataclass
 class Dispatcher:
     db: Database
     client: WebClient
@@ -72,7 +94,8 @@ class Dispatcher:
     worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     rules: Rules | None = None  # the card's qualification flags, when the card is (re-)rendered
     yield_to: Callable[[], None] | None = None  # called before each send: the courier waits out a burst
-    _zones: dict[str, ZoneInfo] = field(default_factory=dict)
+    zone_ttl: timedelta = timedelta(hours=6)  # a member's zone from users.info is asked again after this
+    _zones: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)  # member → (zone, when asked)
 
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
@@ -95,11 +118,8 @@ class Dispatcher:
             if not claimed:
                 return result
             result.claimed += len(claimed)
-            slowed: set[str] = set()
-            for nudge_id, token in claimed:
-                if self.yield_to is not None:
-                    self.yield_to()  # the courier lets acks go first (bot/web.py)
-                self._deliver(nudge_id, token, now, result, slowed)
+            token = claimed[0][1]  # one claim, one token
+            self._deliver_batch([nudge_id for nudge_id, _ in claimed], token, now, result, set(), fresh=True)
             if time.monotonic() - started > self.lease.total_seconds() / 2:
                 return result  # leave the rest to the next pass rather than outlive our own lease
 
@@ -143,20 +163,35 @@ class Dispatcher:
     def _finish(self, nudge_id: int, token: str, result: PassResult, **values: object) -> bool:
         """Update a claimed row only if this pass still holds it (a reclaimed row is someone else's now)."""
         started = time.monotonic()
-        with self.db.unit_of_work() as session:
+        # A connection's own transaction, not a Session: one statement needs no unit of work around it.
+        with self.db.engine.begin() as connection:
             done = (
-                session.execute(
+                connection.execute(
                     update(Nudge)
                     .where(
                         Nudge.id == nudge_id, Nudge.claimed_by == token, Nudge.status == NudgeStatus.SENDING
                     )
                     .values(**values)
-                    .execution_options(synchronize_session=False)
                 ).rowcount
                 == 1
             )
         result.seconds_in_database += time.monotonic() - started
         return done
+
+    def _mark_sent(self, batch: _Batch, nudge_id: int, now: datetime, result: PassResult) -> None:
+        """The row is sent, if this pass still holds it: one statement, committed at once, on the batch's
+        connection (no checkout, no session)."""
+        if batch.connection is None:
+            self._finish(nudge_id, batch.token, result, status=NudgeStatus.SENT, sent_at=now, last_error=None)
+            return
+        started = time.monotonic()
+        try:
+            batch.connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": batch.token, "sent_at": now})
+            batch.connection.commit()
+        except BaseException:
+            batch.connection.rollback()
+            raise
+        result.seconds_in_database += time.monotonic() - started
 
     def _release(
         self, nudge_id: int, token: str, result: PassResult, *, due_at: datetime, count_attempt: bool
@@ -173,45 +208,189 @@ class Dispatcher:
 
     # --- delivering ------------------------------------------------------------------------------
     def _zone(self, user_id: str) -> ZoneInfo:
-        if user_id not in self._zones:
-            try:
-                tz = self.client.users_info(user=user_id)["user"].get("tz") or "UTC"
-                self._zones[user_id] = ZoneInfo(tz)
-            except (SlackApiError, ZoneInfoNotFoundError, KeyError, ValueError):
-                self._zones[user_id] = UTC_ZONE
-        return self._zones[user_id]
+        """The member's zone from Slack, remembered across passes for `zone_ttl` (people rarely move)."""
+        known = self._zones.get(user_id)
+        if known is not None and time.monotonic() - known[1] < self.zone_ttl.total_seconds():
+            return known[0]
+        try:
+            tz = self.client.users_info(user=user_id)["user"].get("tz") or "UTC"
+            zone = ZoneInfo(tz)
+        except (SlackApiError, OSError, ZoneInfoNotFoundError, KeyError, ValueError):
+            zone = UTC_ZONE
+        self._zones[user_id] = (zone, time.monotonic())
+        return zone
 
+    # --- the lease over a batch ------------------------------------------------------------------
+    def _hold(self, ids: list[int], batch: _Batch, now: datetime, result: PassResult) -> set[int]:
+        """Renew the lease on the rows of `ids` this pass still holds; returns them (one statement)."""
+        token = batch.token
+        renewed_at = max(now, self.clock.now())
+        started = time.monotonic()
+        with self.db.unit_of_work() as session:
+            held = set(
+                session.scalars(
+                    update(Nudge)
+                    .where(Nudge.id.in_(ids), Nudge.claimed_by == token, Nudge.status == NudgeStatus.SENDING)
+                    .values(lease_until=renewed_at + self.lease)
+                    .returning(Nudge.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+        result.seconds_in_database += time.monotonic() - started
+        batch.held_since = (time.monotonic(), renewed_at)
+        return held
+
+    def _lease_is_fresh(self, batch: _Batch) -> bool:
+        """True while the batch's lease was taken or renewed less than a quarter lease ago, by the machine's
+        timer and by the injected clock alike: at least three quarters of it are left, so no other replica can
+        have taken a row from us (a reclaim needs the lease to have run out)."""
+        monotonic, at = batch.held_since
+        quarter = self.lease / 4
+        return time.monotonic() - monotonic < quarter.total_seconds() and self.clock.now() - at < quarter
+
+    # --- delivering ------------------------------------------------------------------------------
     def _deliver(
         self, nudge_id: int, token: str, now: datetime, result: PassResult, slowed: set[str]
     ) -> None:
+        """One claimed row, its lease checked first (a row someone else took meanwhile is left alone)."""
+        self._deliver_batch([nudge_id], token, now, result, slowed, fresh=False)
+
+    def _deliver_batch(
+        self, ids: list[int], token: str, now: datetime, result: PassResult, slowed: set[str], *, fresh: bool
+    ) -> None:
+        """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
+        a few statements, scheduled messages composed together; then each send is followed by the one statement
+        that marks it sent (so at most the message in flight can go twice if the process dies), and the calls
+        the thank-yous mark as held are recorded together at the end."""
+        batch = _Batch(token, (time.monotonic(), max(now, self.clock.now())))
+        if not fresh and not (held := self._hold(ids, batch, now, result)):
+            return
+        if not fresh:
+            ids = [i for i in ids if i in held]
         started = time.monotonic()
         with self.db.unit_of_work() as session:
-            # Renew the claim before sending: a row this pass no longer holds (its lease ran out and another
-            # dispatcher took it) is left alone, so a slow pass can never send what someone else sends.
-            if not self._renew(session, nudge_id, token, now):
-                result.seconds_in_database += time.monotonic() - started
-                return
-            nudge = session.get(Nudge, nudge_id)
-            if nudge.kind in effects.EFFECTS:
-                prepared = sending.prepare(session, nudge, self._context(now))
-            internal = nudge.kind in INTERNAL
+            rows = {n.id: n for n in session.scalars(select(Nudge).where(Nudge.id.in_(ids)))}
         result.seconds_in_database += time.monotonic() - started
-        if nudge.kind in effects.EFFECTS:
-            self._run_effect(nudge, token, now, result, prepared)
-            return
-        if internal:
-            self._run_internal(nudge, token, now, result)
-            return
-        kind = NudgeKind(nudge.kind)
-        # The recipient's zone words the message ("tomorrow", "on Monday") and places it in their day.
-        zone = UTC_ZONE if kind in TO_CHANNEL else self._zone(nudge.recipient)
+        scheduled = [
+            rows[i]
+            for i in ids
+            if i in rows and rows[i].kind not in effects.EFFECTS and rows[i].kind not in INTERNAL
+        ]
+        # Zones first (Slack, outside any transaction), then every scheduled message composed in one session.
+        zones = {
+            n.id: UTC_ZONE if NudgeKind(n.kind) in TO_CHANNEL else self._zone(n.recipient) for n in scheduled
+        }
+        composed = self._compose_all(scheduled, zones, batch, now, result)
+        thanked: list[int] = []
+        lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
+        try:
+            batch.connection = self.db.engine.connect()
+            for index, nudge_id in enumerate(ids):
+                nudge = rows.get(nudge_id)
+                if nudge is None:
+                    continue
+                if self.yield_to is not None:
+                    self.yield_to()  # the courier lets acks go first (bot/web.py)
+                if not self._lease_is_fresh(
+                    batch
+                ):  # a slow batch: renew what is left of it before sending on
+                    lost |= set(ids[index:]) - self._hold(ids[index:], batch, now, result)
+                if nudge_id in lost:
+                    continue
+                if nudge.kind in effects.EFFECTS:
+                    self._deliver_effect(nudge_id, token, now, result)
+                elif nudge.kind in INTERNAL:
+                    self._run_internal(nudge, token, now, result)
+                else:
+                    engagement = self._send_scheduled(
+                        nudge, batch, now, result, slowed, zones[nudge_id], composed[nudge_id]
+                    )
+                    if engagement is not None:
+                        thanked.append(engagement)
+        finally:
+            if batch.connection is not None:
+                batch.connection.close()
+            if thanked:
+                self._mark_held(thanked, now, result)
+
+    def _compose_all(
+        self,
+        scheduled: list[Nudge],
+        zones: dict[int, ZoneInfo],
+        batch: _Batch,
+        now: datetime,
+        result: PassResult,
+    ) -> dict[int, Composed | None]:
+        """Each scheduled message, composed from the store as it stands: what they are about is read with a
+        statement per table for the whole batch, so composing finds it in the session."""
+        if not scheduled:
+            return {}
         started = time.monotonic()
+        out: dict[int, Composed | None] = {}
         with self.db.unit_of_work() as session:
-            nudge = session.get(Nudge, nudge_id)
-            composed = compose(
-                session=session, nudge=nudge, policy=self.policy, today=now.date(), zone=zone, now=now
+            # Read for the whole batch and held here: the session's identity map keeps only what is referenced,
+            # and compose's session.get then finds each row without a statement of its own.
+            loaded: list[object] = []
+            engagement_ids = {n.engagement_id for n in scheduled if n.engagement_id}
+            request_ids = {n.request_id for n in scheduled if n.request_id}
+            if engagement_ids:
+                loaded += session.scalars(select(Engagement).where(Engagement.id.in_(engagement_ids))).all()
+            if request_ids:
+                loaded += session.scalars(
+                    select(ReferenceRequest).where(ReferenceRequest.id.in_(request_ids))
+                ).all()
+            advocate_ids = {e.advocate_id for e in loaded if isinstance(e, Engagement)}
+            if advocate_ids:
+                loaded += session.scalars(select(Advocate).where(Advocate.id.in_(advocate_ids))).all()
+            feedback = [
+                n.engagement_id for n in scheduled if n.kind == NudgeKind.FEEDBACK and n.engagement_id
+            ]
+            batch.thanks_pending = (
+                set(
+                    session.scalars(
+                        select(Nudge.engagement_id).where(
+                            Nudge.engagement_id.in_(feedback),
+                            Nudge.kind == NudgeKind.THANKS,
+                            Nudge.status.in_((NudgeStatus.PENDING, NudgeStatus.SENDING)),
+                        )
+                    )
+                )
+                if feedback
+                else set()
             )
+            for nudge in scheduled:
+                out[nudge.id] = compose(
+                    session=session,
+                    nudge=nudge,
+                    policy=self.policy,
+                    today=now.date(),
+                    zone=zones[nudge.id],
+                    now=now,
+                )
         result.seconds_in_database += time.monotonic() - started
+        return out
+
+    def _deliver_effect(self, nudge_id: int, token: str, now: datetime, result: PassResult) -> None:
+        started = time.monotonic()
+        with self.db.unit_of_work() as session:
+            nudge = session.get(Nudge, nudge_id)
+            prepared = sending.prepare(session, nudge, self._context(now))
+        result.seconds_in_database += time.monotonic() - started
+        self._run_effect(nudge, token, now, result, prepared)
+
+    def _send_scheduled(
+        self,
+        nudge: Nudge,
+        batch: _Batch,
+        now: datetime,
+        result: PassResult,
+        slowed: set[str],
+        zone: ZoneInfo,
+        composed: Composed | None,
+    ) -> int | None:
+        """Send one scheduled message; returns the engagement a delivered thank-you marks as held."""
+        nudge_id, token = nudge.id, batch.token
+        kind = NudgeKind(nudge.kind)
         if composed is None:
             self._finish(
                 nudge_id,
@@ -222,7 +401,7 @@ class Dispatcher:
                 reason="no longer relevant: answered, moved or cancelled",
             )
             result.cancelled += 1
-            return
+            return None
         if kind in ABOUT_THE_CALL and composed.call_at is not None and now >= composed.call_at:
             # Catching up long after (a dispatcher that was down, `refdesk dispatch --now`): prep and reminders
             # for a call that has started are wrong, not late. Cancelled, with the reason, never sent.
@@ -234,44 +413,35 @@ class Dispatcher:
                 reason=f"its moment passed: the call started at {composed.call_at:%Y-%m-%d %H:%M} UTC",
             )
             result.cancelled += 1
-            return
+            return None
         if nudge.recipient in slowed:
             self._release(nudge_id, token, result, due_at=now + timedelta(seconds=1), count_attempt=False)
             result.deferred += 1
-            return
+            return None
         window = send_at(
             due=nudge.due_at, kind=kind, zone=zone, call_at=composed.call_at, minutes=composed.call_minutes
         )
-        if window <= now and kind == NudgeKind.FEEDBACK and self._thanks_waiting(nudge.engagement_id):
+        if window <= now and kind == NudgeKind.FEEDBACK and nudge.engagement_id in batch.thanks_pending:
             window = now + self.backoff  # the question about the call never arrives before the thanks
         if window > now:
             self._release(nudge_id, token, result, due_at=window, count_attempt=False)
             result.deferred += 1
-            return
+            return None
         try:
             self._send(nudge.recipient, composed)
         except SlackApiError as error:
             self._after_slack_error(nudge, token, now, error, result, slowed, composed.thread)
-            return
+            return None
         except OSError as error:  # the network: try again later, like a 5xx
             self._retry_or_fail(nudge, token, now, f"network: {error}", result, composed.thread)
-            return
+            return None
         # The one window where a message can go twice: sent above, and the process dies before this line.
-        self._finish(nudge_id, token, result, status=NudgeStatus.SENT, sent_at=now, last_error=None)
+        self._mark_sent(batch, nudge_id, now, result)
         result.sent += 1
         if kind == NudgeKind.THANKS and composed.engagement_id is not None:
-            self._mark_held(composed.engagement_id, now)
-
-    def _thanks_waiting(self, engagement_id: int | None) -> bool:
-        with self.db.unit_of_work() as session:
-            waiting = session.scalar(
-                select(Nudge.id).where(
-                    Nudge.engagement_id == engagement_id,
-                    Nudge.kind == NudgeKind.THANKS,
-                    Nudge.status.in_((NudgeStatus.PENDING, NudgeStatus.SENDING)),
-                )
-            )
-        return waiting is not None
+            batch.thanks_pending.discard(composed.engagement_id)  # a feedback later in this batch may go now
+            return composed.engagement_id
+        return None
 
     # --- effects (bot/effects.py, bot/sending.py) ---------------------------------------------------------------------
     def _context(self, now: datetime) -> sending.Context:
@@ -376,15 +546,6 @@ class Dispatcher:
                     effects.shortlist(session, now=now, request_id=step.request.id)
             return step is not None and step.won
         return False
-
-    def _renew(self, session: Session, nudge_id: int, token: str, now: datetime) -> bool:
-        renewed = session.execute(
-            update(Nudge)
-            .where(Nudge.id == nudge_id, Nudge.claimed_by == token, Nudge.status == NudgeStatus.SENDING)
-            .values(lease_until=max(now, self.clock.now()) + self.lease)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        return renewed == 1
 
     def _send(self, recipient: str, composed: Composed) -> None:
         if composed.attachment is None:
@@ -530,33 +691,34 @@ class Dispatcher:
         self._finish(nudge.id, token, result, status=NudgeStatus.SENT, sent_at=now)
         result.sent += 1
 
-    def _mark_held(self, engagement_id: int, now: datetime) -> None:
-        """Thanks went out after the call: it counts as held unless the rep later says it didn't happen."""
+    def _mark_held(self, engagement_ids: list[int], now: datetime, result: PassResult) -> None:
+        """Thanks went out after these calls: each counts as held unless the rep later says it didn't happen.
+        One transaction for the batch: the engagements, their audit events, and CS's appreciation prompts."""
+        started = time.monotonic()
         with self.db.unit_of_work() as session:
-            held = (
-                session.execute(
-                    update(Engagement)
-                    .where(Engagement.id == engagement_id, Engagement.status == EngagementStatus.SCHEDULED)
-                    .values(status=EngagementStatus.HELD, held_at=Engagement.call_at)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                == 1
-            )
-            if held:
-                engagement = session.get(Engagement, engagement_id)
-                if engagement.request_id is not None:
+            held = session.execute(
+                update(Engagement)
+                .where(Engagement.id.in_(engagement_ids), Engagement.status == EngagementStatus.SCHEDULED)
+                .values(status=EngagementStatus.HELD, held_at=Engagement.call_at)
+                .returning(Engagement.id, Engagement.advocate_id, Engagement.request_id)
+                .execution_options(synchronize_session=False)
+            ).all()
+            for engagement_id, advocate_id, request_id in sorted(held):
+                if request_id is not None:
                     queries.add_event(
                         session=session,
-                        request_id=engagement.request_id,
+                        request_id=request_id,
                         at=now,
                         actor_id="refdesk",
                         action="call_held",
-                        detail={"engagement_id": engagement_id, "advocate_id": engagement.advocate_id},
+                        detail={"engagement_id": engagement_id, "advocate_id": advocate_id},
                     )
-                followup.plan_appreciation(
+            if held:
+                followup.plan_appreciations(
                     session=session,
-                    advocate_id=engagement.advocate_id,
+                    advocate_ids=sorted({advocate_id for _, advocate_id, _ in held}),
                     threshold=self.appreciation_threshold,
                     cs_channel=self.cs_channel_id,
                     now=now,
                 )
+        result.seconds_in_database += time.monotonic() - started

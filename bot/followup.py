@@ -217,31 +217,55 @@ def plan_appreciation(
     """Each time the advocate's references in 12 months cross a multiple of `threshold` (3, 6, 9…), CS is
     prompted once to send a gift or an executive note. Imported history counts like live references: three
     imported and a fourth live one cross 3. A count that falls back (the window moved on) may cross again."""
-    count = references_in_year(session=session, advocate_id=advocate_id, now=now)
-    level = count // threshold
-    advocate = session.get(Advocate, advocate_id)
-    if advocate is None:
-        return False
-    if level <= advocate.appreciated_level:
-        advocate.appreciated_level = level
-        return False
-    advocate.appreciated_level = level
-    queries.plan_nudges(
-        session=session,
-        planned=[
-            Planned(
-                f"appreciation:{advocate_id}:{now:%Y%m%d}:{level * threshold}",
-                NudgeKind.APPRECIATION,
-                cs_channel,
-                now,
-            )
-        ],
-        engagement_id=None,
-        request_id=None,
-        now=now,
-        payload={"advocate_id": advocate_id, "count": count},
+    return bool(
+        plan_appreciations(
+            session=session, advocate_ids=[advocate_id], threshold=threshold, cs_channel=cs_channel, now=now
+        )
     )
-    return True
+
+
+def plan_appreciations(
+    *, session: Session, advocate_ids: list[int], threshold: int, cs_channel: str, now: datetime
+) -> int:
+    """plan_appreciation for several advocates at once (the dispatcher's batch of held calls): their counts
+    in one grouped query of the same definition as references_in_year. Returns how many prompts were planned."""
+    from bot.metrics import Period, given_in, reference_at
+
+    period = Period.last_12_months(now.date())
+    counts = dict(
+        session.execute(
+            select(Engagement.advocate_id, func.count())
+            .where(Engagement.advocate_id.in_(advocate_ids), given_in(period), reference_at() <= now)
+            .group_by(Engagement.advocate_id)
+        ).all()
+    )
+    planned = 0
+    for advocate in session.scalars(
+        select(Advocate).where(Advocate.id.in_(advocate_ids)).order_by(Advocate.id)
+    ):
+        count = counts.get(advocate.id, 0)
+        level = count // threshold
+        if level <= advocate.appreciated_level:
+            advocate.appreciated_level = level
+            continue
+        advocate.appreciated_level = level
+        queries.plan_nudges(
+            session=session,
+            planned=[
+                Planned(
+                    f"appreciation:{advocate.id}:{now:%Y%m%d}:{level * threshold}",
+                    NudgeKind.APPRECIATION,
+                    cs_channel,
+                    now,
+                )
+            ],
+            engagement_id=None,
+            request_id=None,
+            now=now,
+            payload={"advocate_id": advocate.id, "count": count},
+        )
+        planned += 1
+    return planned
 
 
 def _first_weekday(day: date) -> datetime:

@@ -114,6 +114,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA cache_size=-65536")
             if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
                 cursor.execute("PRAGMA journal_mode=WAL")
+                # WAL's recommended durability: a commit no longer waits for fsync (SQLite's FULL default
+                # made the dispatcher's one commit per message ~5 ms). A killed process loses nothing
+                # committed; only a power cut or OS crash may roll back the last commits, never corrupt.
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
         return engine

@@ -291,3 +291,26 @@ def test_one_claim_takes_one_batch_and_leaves_the_rest_to_other_replicas(harness
     first, second = one._claim(NOW, PassResult()), other._claim(NOW, PassResult())
     assert len(first) == len(second) == one.batch
     assert not {i for i, _ in first} & {i for i, _ in second}
+
+
+def test_the_dispatcher_spends_at_most_three_statements_a_message(harness):
+    """The bookkeeping is batched: claim, read and compose per batch, one statement marks each send done, the
+    calls the thank-yous mark as held recorded per batch. Counted (not timed), so it can't creep back."""
+    from sqlalchemy import event
+
+    seed_due_nudges(harness.db, 120)
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(harness.db.engine, "before_cursor_execute", count)
+    try:
+        result = harness.dispatch(NOW)
+    finally:
+        event.remove(harness.db.engine, "before_cursor_execute", count)
+    assert result.sent == 120
+    assert len(per_recipient(harness)) == 120
+    with harness.db.unit_of_work() as session:
+        assert {e.status for e in session.scalars(select(Engagement))} == {"held"}  # the thanks marked them
+    assert len(statements) <= 3 * 120, f"{len(statements)} statements for 120 messages"
