@@ -10,14 +10,17 @@ a lease so its rows are never at risk; 10,000 take more than one pass when the m
 (a fresh dispatcher: each recipient's zone asked of Slack, users.info) and "warm" (the same long-lived dispatcher,
 a second round of thank-yous to the same people: zones remembered across passes, as in a running server). The
 floor, in the same run: the same WebClient (bot.app.make_client) sending exactly the messages Slack received in
-the cold run to a fresh fake, one after another, no database; the ratio is refdesk's messages/s over the floor's. Scenario B ("Slack's pacing"): N due thank-yous over --recipients recipients (shuffled with
+the cold run to a fresh fake, one after another, no database; the ratio is refdesk's messages/s over the floor's.
+
+Scenario B ("Slack's pacing"): N due thank-yous over --recipients recipients (shuffled with
 --seed), passes back to back with a clock that follows real time, against a fake Slack that answers 429
 (Retry-After: 1) to a second message to the same channel within 1 s; variant B2 also refuses everything
 once --burst messages were accepted within the last second workspace-wide. The time limit is checked between
 passes; a pass still running when it expires is ended the app's own way (its clock jumps past half a lease).
 
 Without --database-url it uses a fresh SQLite file; a PostgreSQL URL gets its own bench_<random> schema (named
-in the URL's options), dropped at the end. The fake runs in this process; by default it skips its Block Kit
+in the URL's options), dropped at the end. Scenario A's fake and its floor's run in a process of their own
+(RemoteSlack says why); scenario B's runs in this one. By default it skips its Block Kit
 JSON Schema check (~4 ms of CPU a message, the test suite's business): --check-blocks keeps it.
 A measurement, not a test: it exits 0 whatever it finds, and says what it found.
 """
@@ -28,6 +31,7 @@ import argparse
 import cProfile
 import io
 import logging
+import multiprocessing
 import os
 import pstats
 import random
@@ -66,7 +70,7 @@ FIRST_NAME = re.compile(r"Thank you, (N\d+),")
 # --- the fakes -------------------------------------------------------------------------------------------
 class QuietSlack(FakeSlack):
     """FakeSlack, with its Block Kit JSON Schema check only when asked for (it costs ~4 ms of CPU a message,
-    in this process, and would be timed as the dispatcher's)."""
+    and would be timed as the dispatcher's when the fake runs in the measured process)."""
 
     def __init__(self, *, check_blocks: bool = False) -> None:
         super().__init__()
@@ -74,6 +78,57 @@ class QuietSlack(FakeSlack):
 
     def _check_blocks(self, method: str, params: dict[str, Any]) -> Failure | None:
         return super()._check_blocks(method, params) if self.check_blocks else None
+
+
+def _serve_fake(connection: Any, check_blocks: bool) -> None:
+    """The child process of RemoteSlack: a QuietSlack, answering for its calls over a pipe."""
+    slack = QuietSlack(check_blocks=check_blocks).start()
+    connection.send(slack.base_url)
+    while True:
+        command = connection.recv()
+        if command == "calls":
+            connection.send([(c.method, c.params, c.ok) for c in slack.calls])
+        else:
+            slack.stop()
+            connection.send(None)
+            return
+
+
+class RemoteSlack:
+    """QuietSlack in a process of its own, as Slack is. In this process its HTTP threads would share the GIL
+    with whatever is measured: any work between two calls then waits out the interpreter's switch interval
+    (a send measured ~1.2 ms in a bare loop, ~4–5 ms with 1 ms of other work between sends), which made the
+    floor look several times faster than any real sender can be. Scenario A and its floor both use it."""
+
+    def __init__(self, *, check_blocks: bool = False) -> None:
+        self.check_blocks = check_blocks
+        self.base_url = ""
+        self._calls: list[tuple[str, dict[str, Any], bool]] | None = None
+
+    def start(self) -> RemoteSlack:
+        context = multiprocessing.get_context("spawn")  # nothing of this process (engines, sockets) inherited
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve_fake, args=(child, self.check_blocks), daemon=True)
+        self._process.start()
+        self.base_url = self._pipe.recv()
+        return self
+
+    def _all(self) -> list[tuple[str, dict[str, Any], bool]]:
+        if self._calls is None:
+            self._pipe.send("calls")
+            self._calls = self._pipe.recv()
+        return self._calls
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [params for m, params, ok in self._all() if m == method and ok]
+
+    def attempts(self, method: str) -> list[dict[str, Any]]:
+        return [params for m, params, _ in self._all() if m == method]
+
+    def stop(self) -> None:
+        self._pipe.send("stop")
+        self._pipe.recv()
+        self._process.join(timeout=10)
 
 
 class PacedSlack(QuietSlack):
@@ -265,7 +320,7 @@ def attempts(db: Database) -> dict[int, int]:
 
 
 # --- checking what Slack saw ---------------------------------------------------------------------------
-def delivered(slack: FakeSlack, recipients: list[str]) -> tuple[Counter[int], int, int]:
+def delivered(slack: FakeSlack | RemoteSlack, recipients: list[str]) -> tuple[Counter[int], int, int]:
     """(thank-yous Slack accepted per nudge id, how many went to the wrong recipient, other messages)."""
     per_nudge: Counter[int] = Counter()
     misrouted = other = 0
@@ -297,7 +352,7 @@ def closest(times: Iterator[tuple[str, float]]) -> tuple[float, int]:
 
 
 # --- the scenarios -------------------------------------------------------------------------------------
-def settings_for(slack: FakeSlack) -> Settings:
+def settings_for(slack: FakeSlack | RemoteSlack) -> Settings:
     return Settings(
         slack_api_url=slack.base_url,
         slack_bot_token="xoxb-bench",
@@ -340,13 +395,13 @@ def plain(
     check_blocks: bool,
     profile: bool,
     recipients: list[str] | None = None,
-    dispatcher_for: Callable[[FakeSlack], Dispatcher] | None = None,
+    dispatcher_for: Callable[[RemoteSlack], Dispatcher] | None = None,
 ) -> Plain:
     """One scenario A round: seed, then passes until one finds nothing due. `dispatcher_for` gives the
     dispatcher (a long-lived one for the warm round); `recipients` repeats a round's recipients."""
     recipients = recipients or recipients_for(count, None, rng)
     seed(db, recipients)
-    slack = QuietSlack(check_blocks=check_blocks).start()
+    slack = RemoteSlack(check_blocks=check_blocks).start()
     try:
         if dispatcher_for is not None:
             dispatcher = dispatcher_for(slack)
@@ -405,7 +460,7 @@ def floor(messages: list[dict[str, Any]], *, check_blocks: bool) -> tuple[int, f
     one after another, with no database. Returns (sent, seconds)."""
     from bot.app import make_client
 
-    slack = QuietSlack(check_blocks=check_blocks).start()
+    slack = RemoteSlack(check_blocks=check_blocks).start()
     try:
         client = make_client(settings_for(slack), retries=False)
         started = time.perf_counter()
@@ -593,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"A: seeding {args.nudges:,} and passing until nothing is due (cold) …", flush=True)
                 kept: dict[str, Dispatcher] = {}
 
-                def long_lived(slack: FakeSlack) -> Dispatcher:
+                def long_lived(slack: RemoteSlack) -> Dispatcher:
                     # One dispatcher across both rounds, as in a running server; only its client's address
                     # follows the round's fake Slack.
                     if "d" not in kept:

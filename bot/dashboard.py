@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from bot import metrics
 from bot.matching import Policy
 from bot.text import Mrkdwn, day, mrkdwn, slack_date
 from bot.vocabulary import DeclineReason, label_of
-from store import queries
+from store import queries, versions
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
 
 QUEUE_SHOWN = 5
@@ -105,58 +105,60 @@ class CsDashboard:
     generated_at: datetime
 
 
-# Coverage changes when the pool does, not with every click: remembered briefly per process so the Home tab
-# stays fast on a large pool (every tag list of every advocate is read to compute it).
-GAPS_TTL = timedelta(minutes=2)
-_gaps: dict[str, tuple[datetime, tuple[list[str], list[str]]]] = {}
-_gaps_lock = threading.Lock()
+# The program's figures, the pool, the reps and the coverage gaps change only when something is written (or the
+# day turns): remembered per process with the program's version (store/versions.py), which every change bumps in
+# its own transaction, on any replica. An open reads that one counter; only the first open after a change
+# rebuilds. The queue, what CS acts on now, is read on every open.
+@dataclass(frozen=True)
+class _Remembered:
+    version: int
+    today: date
+    program: list[metrics.Metric]
+    pool: metrics.PoolHealth
+    reps: list[metrics.RepRow]
+    industry_gaps: list[str]
+    use_case_gaps: list[str]
 
 
-def coverage_gaps(*, session: Session, now: datetime) -> tuple[list[str], list[str]]:
-    key = str(session.get_bind().url)
-    with _gaps_lock:
-        cached = _gaps.get(key)
-        if cached and cached[0] <= now < cached[0] + GAPS_TTL:
-            return cached[1]
-    found = metrics.coverage_gaps(session=session, today=now.date())
-    with _gaps_lock:
-        _gaps[key] = (now, found)
-    return found
+_remembered: dict[str, _Remembered] = {}
+_remembered_lock = threading.Lock()
 
 
-# The pool's limits are read for every advocate (the shortlist's own rules, in Python): on a 10,000-advocate pool
-# that is a second or two. Remembered for a minute per process: a Home opened again soon after is instant,
-# and "can be asked" is at most a minute behind an ask.
-POOL_TTL = timedelta(minutes=1)
-_pool: dict[str, tuple[datetime, metrics.PoolHealth]] = {}
-_pool_lock = threading.Lock()
-
-
-def pool_health(*, session: Session, now: datetime, policy: Policy) -> metrics.PoolHealth:
+def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Remembered:
     key = f"{session.get_bind().url}|{id(policy)}"
-    with _pool_lock:
-        cached = _pool.get(key)
-        if cached and cached[0] <= now < cached[0] + POOL_TTL:
-            return cached[1]
-    found = metrics.pool_health(session=session, today=now.date(), policy=policy, limit=POOL_SHOWN)
-    with _pool_lock:
-        _pool[key] = (now, found)
-    return found
-
-
-def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashboard:
     today = now.date()
+    current = versions.version(session)
+    with _remembered_lock:
+        cached = _remembered.get(key)
+    if cached is not None and cached.version == current and cached.today == today:
+        return cached
     period = metrics.Period.quarter(today)
-    industries, use_cases = coverage_gaps(session=session, now=now)
-    return CsDashboard(
-        period=period,
-        queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),
+    industries, use_cases = metrics.coverage_gaps(session=session, today=today)
+    built = _Remembered(
+        version=current,
+        today=today,
         program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
-        pool=pool_health(session=session, now=now, policy=policy),
+        pool=metrics.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
         reps=metrics.rep_stats(
             session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN
         ),
         industry_gaps=industries,
         use_case_gaps=use_cases,
+    )
+    with _remembered_lock:
+        _remembered[key] = built
+    return built
+
+
+def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashboard:
+    figures = _program_figures(session=session, now=now, policy=policy)
+    return CsDashboard(
+        period=metrics.Period.quarter(now.date()),
+        queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),
+        program=figures.program,
+        pool=figures.pool,
+        reps=figures.reps,
+        industry_gaps=figures.industry_gaps,
+        use_case_gaps=figures.use_case_gaps,
         generated_at=now,
     )

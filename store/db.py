@@ -130,6 +130,8 @@ class Database:
     """One engine and its session factory; `unit_of_work()` commits or rolls back."""
 
     def __init__(self, engine: Engine) -> None:
+        import store.versions  # noqa: F401  (every commit that changes the program bumps its version)
+
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # Called after a unit of work that wrote outbox effects commits (the courier's wake-up).

@@ -375,3 +375,13 @@ class WebhookDelivery(Base):
         UniqueConstraint("event_id", "url", name="uq_webhook_deliveries_event_url"),
         Index("ix_webhook_deliveries_due", "status", "due_at"),
     )
+
+
+class CacheVersion(Base):
+    """A counter bumped in the transaction of every change a cache depends on, so every replica sharing the
+    database knows in one indexed read whether what it remembers is still true (store/versions.py)."""
+
+    __tablename__ = "cache_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

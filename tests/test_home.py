@@ -125,3 +125,40 @@ def test_report_command_writes_csv_and_html(harness, migrated_url, tmp_path):  #
         assert out.exists() and out.stat().st_size > 100
     assert "section,name,value,target,met" in (tmp_path / "r.csv").read_text()
     assert "data:image/png;base64," in (tmp_path / "r.html").read_text()
+
+
+def test_cs_home_is_remembered_until_any_replica_changes_the_program(harness):
+    """Home's program figures are kept between opens and rebuilt when a change (on any replica sharing the
+    database) bumps the program's version in its own transaction; an open, or a rolled-back write, bumps nothing."""
+    from sqlalchemy import update
+
+    from store import versions
+    from store.db import Database, make_engine
+    from store.models import Advocate
+
+    schedule(harness)
+    assert "8 advocates · 5 can be asked today" in text_of(home_of(harness, "U0CS1"))
+    with harness.db.unit_of_work() as session:
+        before = versions.version(session)
+    assert "8 advocates · 5 can be asked today" in text_of(home_of(harness, "U0CS1"))
+    with harness.db.unit_of_work() as session:
+        assert versions.version(session) == before  # reading the Home wrote nothing
+
+    other = Database(make_engine(harness.db.engine.url.render_as_string(hide_password=False)))
+    try:
+        try:
+            with other.unit_of_work() as session:
+                session.execute(update(Advocate).where(Advocate.name == "Jonas Berg").values(status="retired"))
+                raise RuntimeError("changed my mind")
+        except RuntimeError:
+            pass
+        with harness.db.unit_of_work() as session:
+            assert versions.version(session) == before  # rolled back: nothing to forget
+        with other.unit_of_work() as session:  # another replica retires an advocate
+            session.execute(update(Advocate).where(Advocate.name == "Jonas Berg").values(status="retired"))
+    finally:
+        other.engine.dispose()
+    with harness.db.unit_of_work() as session:
+        assert versions.version(session) == before + 1
+    text = text_of(home_of(harness, "U0CS1"))
+    assert "7 advocates · 5 can be asked today · 0 need care" in text and "Jonas Berg" not in text
