@@ -108,7 +108,7 @@ class CsDashboard:
 # The program's figures, the pool, the reps and the coverage gaps change only when something is written (or the
 # day turns): remembered per process with the program's version (store/versions.py), which every change bumps in
 # its own transaction, on any replica. An open reads that one counter; only the first open after a change
-# rebuilds. The queue, what CS acts on now, is read on every open.
+# rebuilds.
 @dataclass(frozen=True)
 class _Remembered:
     version: int
@@ -150,11 +150,30 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
     return built
 
 
+# The queue moves with the data (the version) and with the clock (a request waiting over 3 days, a call 48 hours
+# past): remembered for the minute it was read in, so its time limits are at most a minute late. Failed messages
+# (the outbox, written outside the version) show within that minute too.
+_queues: dict[str, tuple[int, datetime, metrics.Queue]] = {}
+
+
+def _queue(*, session: Session, now: datetime, version: int) -> metrics.Queue:
+    key = str(session.get_bind().url)
+    minute = now.replace(second=0, microsecond=0)
+    with _remembered_lock:
+        cached = _queues.get(key)
+    if cached is not None and cached[0] == version and cached[1] == minute:
+        return cached[2]
+    found = metrics.queue(session=session, now=now, limit=QUEUE_SHOWN)
+    with _remembered_lock:
+        _queues[key] = (version, minute, found)
+    return found
+
+
 def cs_dashboard(*, session: Session, now: datetime, policy: Policy) -> CsDashboard:
     figures = _program_figures(session=session, now=now, policy=policy)
     return CsDashboard(
         period=metrics.Period.quarter(now.date()),
-        queue=metrics.queue(session=session, now=now, limit=QUEUE_SHOWN),
+        queue=_queue(session=session, now=now, version=figures.version),
         program=figures.program,
         pool=figures.pool,
         reps=figures.reps,

@@ -23,7 +23,7 @@ from bot.matching import Policy
 from bot.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.qualification import Rules
 from bot.text import Mrkdwn, channel_link, day, esc, mention, mrkdwn
-from store import queries
+from store import queries, versions
 from store.db import Database
 from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
@@ -610,6 +610,8 @@ class Dispatcher:
         if not self._finish(nudge.id, token, result, status=NudgeStatus.FAILED, last_error=reason[:500]):
             return
         result.failed += 1
+        with self.db.unit_of_work() as session:
+            versions.bump(session)  # Home's queue counts the messages that could not be sent
         # A missing calendar file leaves the call confirmed: people add it by hand, as they are told.
         level = logging.WARNING if nudge.kind == effects.Fx.ICS else logging.ERROR
         log.log(level, "nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
