@@ -9,7 +9,7 @@ everything: `run_pass()` repeated until a pass finds nothing due, as the schedul
 a lease so its rows are never at risk; 10,000 take more than one pass when the machine is slow). Run "cold"
 (a fresh dispatcher: each recipient's zone asked of Slack, users.info) and "warm" (the same long-lived dispatcher,
 a second round of thank-yous to the same people: zones remembered across passes, as in a running server). The
-floor, in the same run: the same WebClient (bot.app.make_client) sending exactly the messages Slack received in
+floor, in the same run: the same WebClient (bot.slack_client.make_client) sending exactly the messages Slack received in
 the cold run to a fresh fake, one after another, no database; the ratio is refdesk's messages/s over the floor's.
 
 Scenario B ("Slack's pacing"): N due thank-yous over --recipients recipients (shuffled with
@@ -458,7 +458,7 @@ def plain(
 def floor(messages: list[dict[str, Any]], *, check_blocks: bool) -> tuple[int, float]:
     """The floor: the same WebClient refdesk makes, sending the same messages to the same kind of fake Slack,
     one after another, with no database. Returns (sent, seconds)."""
-    from bot.app import make_client
+    from bot.slack_client import make_client
 
     slack = RemoteSlack(check_blocks=check_blocks).start()
     try:
