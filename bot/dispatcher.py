@@ -64,7 +64,7 @@ class _Batch:
     token: str
     held_since: tuple[float, datetime]
     thanks_pending: set[int] = field(default_factory=set)
-    connection: Connection | None = None  # held for the batch: each send is marked on it, then committed
+    connection: Connection | None = None  # held for the batch, in autocommit: each send is marked on it
 
 
 # Marking a send done is the one statement every message costs: built once (its compiled form is cached).
@@ -179,18 +179,13 @@ class Dispatcher:
         return done
 
     def _mark_sent(self, batch: _Batch, nudge_id: int, now: datetime, result: PassResult) -> None:
-        """The row is sent, if this pass still holds it: one statement, committed at once, on the batch's
-        connection (no checkout, no session)."""
+        """The row is sent, if this pass still holds it: one statement on the batch's connection, which is in
+        autocommit (the statement is its own transaction: one round trip, not BEGIN, UPDATE and COMMIT)."""
         if batch.connection is None:
             self._finish(nudge_id, batch.token, result, status=NudgeStatus.SENT, sent_at=now, last_error=None)
             return
         started = time.monotonic()
-        try:
-            batch.connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": batch.token, "sent_at": now})
-            batch.connection.commit()
-        except BaseException:
-            batch.connection.rollback()
-            raise
+        batch.connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": batch.token, "sent_at": now})
         result.seconds_in_database += time.monotonic() - started
 
     def _release(
@@ -284,7 +279,7 @@ class Dispatcher:
         thanked: list[int] = []
         lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
         try:
-            batch.connection = self.db.engine.connect()
+            batch.connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             for index, nudge_id in enumerate(ids):
                 nudge = rows.get(nudge_id)
                 if nudge is None:
