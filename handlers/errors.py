@@ -20,8 +20,14 @@ from bot.errors import RefdeskError
 from bot.text import Mrkdwn, mrkdwn, shown
 from handlers.guard import UNKNOWN_BUTTON, UNREADABLE, UNREADABLE_ANSWER, Unreadable
 from handlers.replies import tell, user_id_of
+from modals.ids import Action, Callback
 
 log = logging.getLogger("refdesk.errors")
+
+_CALLBACKS = frozenset(Callback)
+# Buttons whose id carries a suffix: the time picked, the rating, the deal's outcome.
+_ACTION_FAMILIES = (Action.PICK_TIME, Action.FEEDBACK_RATE, Action.OUTCOME)
+_ACTIONS = frozenset(Action) - frozenset(_ACTION_FAMILIES)
 
 
 def register(app: App) -> None:
@@ -39,6 +45,21 @@ def _first_input(body: Mapping[str, Any]) -> str | None:
         ):
             return block["block_id"]
     return None
+
+
+def _has_listener(body: Mapping[str, Any]) -> bool:
+    """Whether one of refdesk's listeners takes this request (every id is defined once, in modals/ids.py)."""
+    if body.get("command"):
+        return True  # the manifest routes refdesk's own command here, and one listener takes it
+    if body.get("type") == "view_submission":
+        view = body.get("view")
+        return isinstance(view, Mapping) and view.get("callback_id") in _CALLBACKS
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else None
+    action_id = action.get("action_id") if isinstance(action, Mapping) else None
+    return isinstance(action_id, str) and (
+        action_id in _ACTIONS or any(action_id.startswith(f"{prefix}_") for prefix in _ACTION_FAMILIES)
+    )
 
 
 def _form_errors(block_id: str, text: str) -> BoltResponse:
@@ -86,6 +107,12 @@ def handle_error(
         kind = body.get("type")
         if not (body.get("command") or kind in ("block_actions", "view_submission")):
             return BoltResponse(status=200)  # events and surfaces refdesk doesn't use: nothing to do
+        if _has_listener(body):
+            # A listener took it but its ack() came after Bolt stopped waiting (a loaded machine), or it failed
+            # right after acking. Either way the listener speaks for itself (its answer, or the apology above);
+            # "I couldn't read that" would be untrue. Slack has given up on this HTTP answer already.
+            log.warning("a %s listener acknowledged too late for Slack", kind or "slash command")
+            return BoltResponse(status=200)
         log.warning("unhandled %s request", kind or "slash command")
         text = UNKNOWN_BUTTON if kind == "block_actions" else UNREADABLE
         return _answer(body, client, respond, Mrkdwn(":warning: ") + text, acked=False)

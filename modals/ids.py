@@ -46,7 +46,6 @@ class Action(StrEnum):
     CS_JOIN = "advocate_cs_join"
     HAPPY_TO_DO = "advocate_happy_to_do"
     WRITTEN_YES = "advocate_written_yes"
-    POOL_WELCOME = "pool_welcome"
 
 
 class Block(StrEnum):

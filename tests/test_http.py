@@ -81,3 +81,42 @@ def test_a_server_error_from_slack_is_retried(harness):
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     attempts = harness.slack.attempts("chat.update")
     assert [a.ok for a in attempts] == [False, True]
+
+
+
+def test_an_ack_that_comes_too_late_is_not_reported_as_unreadable(harness):
+    """A loaded machine: the form's submission waits past Slack's 3 s for the database, then stores and acks.
+
+    Bolt stops waiting at 3 s and calls the request unhandled; the rep must not be told "I couldn't read that"
+    about a request that is then stored, carded and confirmed.
+    """
+    import threading
+
+    from sqlalchemy import text
+
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_table() -> None:
+        with harness.db.unit_of_work() as session:
+            if session.bind.dialect.name == "postgresql":
+                session.execute(text("LOCK TABLE reference_requests IN EXCLUSIVE MODE"))
+            else:  # one writer at a time: any write holds it
+                session.execute(text("UPDATE reference_requests SET status = status"))
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_table)
+    holder.start()
+    assert holding.wait(5)
+    timer = threading.Timer(3.5, release.set)
+    timer.start()
+    try:
+        reply = harness.submit_request()
+    finally:
+        timer.join()
+        holder.join()
+    harness.settle()
+    assert "couldn't read" not in reply.body and "errors" not in reply.body
+    told = harness.ephemerals_to(REP) + [m.get("text", "") for m in harness.dms_to(REP)]
+    assert not [t for t in told if "couldn't read" in t or "don't know that button" in t]
+    assert len(harness.cards()) == 1, "the request was stored and reached CS"
