@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, or_, select, update
 
 from bot import effects, followup, outreach, sending
 from bot.clock import Clock
@@ -96,9 +96,13 @@ class Dispatcher:
     yield_to: Callable[[], None] | None = None  # called before each send: the courier waits out a burst
     zone_ttl: timedelta = timedelta(hours=6)  # a member's zone from users.info is asked again after this
     _zones: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)  # member → (zone, when asked)
+    _recovered: bool = field(default=False, init=False)  # what a dead process left half-done was finished
 
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
+        if not self._recovered:
+            self._hold_calls_already_thanked()
+            self._recovered = True
         with self.db.unit_of_work() as session:
             followup.plan_quarter(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
             followup.plan_year(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
@@ -687,6 +691,29 @@ class Dispatcher:
             return
         self._finish(nudge.id, token, result, status=NudgeStatus.SENT, sent_at=now)
         result.sent += 1
+
+    def _hold_calls_already_thanked(self) -> None:
+        """A batch records the calls its thank-yous hold at its end: a process that died in between left thanks
+        sent for calls still `scheduled`. The first pass of each dispatcher finishes them (one query over the
+        scheduled calls, which are few), so the caps, the Home and the appreciation prompts count them."""
+        with self.db.unit_of_work() as session:
+            thanked = list(
+                session.scalars(
+                    select(Engagement.id).where(
+                        Engagement.status == EngagementStatus.SCHEDULED,
+                        exists().where(
+                            Nudge.engagement_id == Engagement.id,
+                            Nudge.kind == NudgeKind.THANKS,
+                            Nudge.status == NudgeStatus.SENT,
+                        ),
+                    )
+                )
+            )
+        if thanked:
+            log.warning(
+                "%d call(s) thanked before a stop were not yet counted as held: now they are", len(thanked)
+            )
+            self._mark_held(thanked, self.clock.now(), PassResult())
 
     def _mark_held(self, engagement_ids: list[int], now: datetime, result: PassResult) -> None:
         """Thanks went out after these calls: each counts as held unless the rep later says it didn't happen.

@@ -265,3 +265,18 @@ def test_the_advocates_pool_entry_shows_what_was_said_after_their_calls(harness)
         ":speech_balloon: they said (Acme Corp, 4 Dec 2026) *fine* — What we should change: “Share the &lt;agenda&gt; earlier”"
         in text
     )
+
+
+def test_a_call_thanked_just_before_a_stop_still_counts_as_held(harness):
+    """A dispatcher records the calls its thank-yous hold at the end of a batch; if the process dies in between,
+    the next dispatcher finds thanks sent for calls still `scheduled` and counts them, without thanking twice."""
+    _, engagement_id = through_the_call(harness)
+    thanks = [m for m in harness.dms_to(DANA) if "thank" in m["text"].lower()]
+    assert thanks
+    with harness.db.unit_of_work() as session:  # what a process that died after the send leaves behind
+        row = session.get(Engagement, engagement_id)
+        assert row.status == "held"
+        row.status, row.held_at = "scheduled", None
+    harness.dispatch(AFTER_FEEDBACK)
+    assert engagement(harness).status == "held"
+    assert [m for m in harness.dms_to(DANA) if "thank" in m["text"].lower()] == thanks
