@@ -91,6 +91,24 @@ def cmd_db_upgrade(_: argparse.Namespace) -> None:
     print(f"database at {db.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Recompute the kept usage counters from history: one line per advocate that drifted; --repair fixes them."""
+    from store import usage
+
+    db = _store()
+    with db.unit_of_work() as session:
+        connection = session.connection()
+        drift = usage.check(connection)
+        for found in drift:
+            print(found.describe())
+        if drift and args.repair:
+            usage.repair(connection, drift)
+            print(f"repaired {len(drift)} advocate{'' if len(drift) == 1 else 's'}' usage")
+        elif not drift:
+            print("usage counters agree with history")
+    return 1 if drift and not args.repair else 0
+
+
 def _store() -> Database:
     """The database for offline commands: SQLite is migrated, PostgreSQL must already be."""
     settings = load_settings()
@@ -340,6 +358,15 @@ def parser() -> argparse.ArgumentParser:
     upgrade = db_commands.add_parser("upgrade", help="apply the schema migrations (Alembic)")
     upgrade.set_defaults(func=cmd_db_upgrade)
 
+    doctor = commands.add_parser(
+        "doctor",
+        help="check the kept usage counters against history (one line per finding); --repair fixes them",
+    )
+    doctor.add_argument(
+        "--repair", action="store_true", help="rewrite the counters that drifted from history"
+    )
+    doctor.set_defaults(func=cmd_doctor)
+
     advocates = commands.add_parser("advocates", help="the advocate pool as CSV")
     advocate_commands = advocates.add_subparsers(
         dest="advocates_command", required=True, metavar="ADVOCATES_COMMAND"
@@ -402,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Every failure ends in one line per problem on stderr, naming it and the fix; never a traceback."""
     args = parser().parse_args(argv)
     try:
-        args.func(args)
+        code = args.func(args)
     except SettingsError as error:
         for problem in error.problems:
             print(f"refdesk: {problem}", file=sys.stderr)
@@ -429,4 +456,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0

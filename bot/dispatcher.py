@@ -24,6 +24,7 @@ from bot.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.qualification import Rules
 from bot.text import Mrkdwn, channel_link, day, esc, mention, mrkdwn
 from store import queries, versions
+from store import usage as kept_usage
 from store.db import Database
 from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
@@ -727,6 +728,8 @@ class Dispatcher:
                 .returning(Engagement.id, Engagement.advocate_id, Engagement.request_id)
                 .execution_options(synchronize_session=False)
             ).all()
+            # The advocates' kept usage, in this transaction: once for the batch.
+            kept_usage.refresh(session, {advocate_id for _, advocate_id, _ in held})
             for engagement_id, advocate_id, request_id in sorted(held):
                 if request_id is not None:
                     queries.add_event(

@@ -28,6 +28,7 @@ from bot.matching import (
 from bot.vocabulary import AdvocateStatus, Industry
 from store import queries
 from store.models import (
+    GIVEN,  # a reference given (or about to be): defined with the engagement statuses
     Advocate,
     Engagement,
     EngagementStatus,
@@ -37,7 +38,6 @@ from store.models import (
     RequestStatus,
 )
 
-GIVEN = (EngagementStatus.SCHEDULED, EngagementStatus.HELD)  # a reference given (or about to be)
 DECIDED = (RequestStatus.APPROVED, RequestStatus.DECLINED, RequestStatus.NO_MATCH)
 # "No good match" closes an approved request without a reference: for the approval rate it is a decline.
 APPROVED = (RequestStatus.APPROVED,)

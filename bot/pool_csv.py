@@ -29,6 +29,7 @@ from bot.vocabulary import (
     Tier,
 )
 from bot.workflow import prospect_key
+from store import usage as kept_usage
 from store.models import Advocate, Engagement, EngagementStatus
 
 ADVOCATE_COLUMNS = (
@@ -459,6 +460,7 @@ def import_history(
             )
         )
     _write(session, insert(Engagement.__table__), new, progress)
+    kept_usage.refresh(session, {row["advocate_id"] for row in new})
     if progress:
         progress(len(parsed) - len(new))  # the rows already known are "written" too
     return ImportResult(created=len(new), updated=0, skipped=len(parsed) - len(new))

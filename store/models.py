@@ -228,6 +228,8 @@ COUNTED = (
 # Written pieces (PROGRAM.md "Not every activity is a call": quotes, case studies, logo use, reviews) are their
 # own ledger: they never count against the quarterly caps, the 30-day rest or the gap between asks.
 WRITTEN_KINDS = frozenset({"quote", "case_study", "logo", "review"})
+# A reference given (or about to be): PROGRAM.md's measure, dated by when it happened (bot.metrics.reference_at).
+GIVEN = (EngagementStatus.SCHEDULED, EngagementStatus.HELD)
 # Engagements that tie the advocate up until they end.
 OPEN = (
     EngagementStatus.ASKED,
@@ -300,6 +302,29 @@ class Engagement(Base):
         Index("ix_engagements_feedback_at", "feedback_at"),
         Index("ix_engagements_checkin_at", "checkin_at"),
     )
+
+
+class AdvocateUsage(Base):
+    """What the limits read per advocate, kept by store.usage in the transaction of every change to their
+    engagements (so it never disagrees with them); `refdesk doctor` recomputes it from history and repairs drift.
+
+    Quarter counts are pinned to the quarter of the advocate's latest counted ask (`quarter`), not to "today":
+    read at any later date they shift (a quarter later the count is last quarter's), so nothing goes stale when
+    the calendar turns and no clock is needed to keep them. Rolling windows (90/180/360 days) are recomputed on
+    read from the advocate's last year of engagements, for the shortlisted few only.
+    """
+
+    __tablename__ = "advocate_usage"
+
+    advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)  # counted asks, spoken kinds: the caps' ledger
+    given: Mapped[int] = mapped_column(Integer, default=0)  # references given (bot.metrics.GIVEN), every kind
+    last_asked: Mapped[datetime | None]  # the latest ask of a spoken kind, any outcome
+    last_used: Mapped[datetime | None]  # the latest counted reference: held, or asked when not held yet
+    pending: Mapped[int] = mapped_column(Integer, default=0)  # open engagements (asked, accepted, scheduled)
+    quarter: Mapped[date | None] = mapped_column(Date)  # the quarter of the latest counted ask
+    quarter_count: Mapped[int] = mapped_column(Integer, default=0)  # counted asks in `quarter`
+    previous_count: Mapped[int] = mapped_column(Integer, default=0)  # counted asks in the quarter before it
 
 
 class NudgeStatus(StrEnum):

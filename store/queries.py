@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy import Row, String, and_, case, cast, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from store import usage as kept_usage
 from store.models import (
     COUNTED,
     OPEN,
     WRITTEN_KINDS,
     Advocate,
+    AdvocateUsage,
     Engagement,
     EngagementStatus,
     Nudge,
@@ -268,8 +270,15 @@ def shortlistable(
     limits: Limits,
     prospect_key: str,
     request_id: int | None,
-) -> list[tuple[Row[Any], Row[Any] | None]]:
-    """One query: the advocates who could make the shortlist, with their usage, protected ones left out."""
+) -> list[tuple[Row[Any], Any]]:
+    """The advocates who could make the shortlist, protected ones left out, with their usage.
+
+    Two statements whose cost does not grow with history: the pool's fit filters plus the kept counters
+    (models.AdvocateUsage) decide who is left; then the rolling windows (90/180/360 days, the year) are counted
+    from the survivors' last year of engagements only. Every value that changes the best plan is a filter on
+    advocates, so the plan PostgreSQL caches for a prepared statement is the one it would choose anyway (the
+    quarter arithmetic is done on the counters, not by scanning engagements by date).
+    """
     fits = _fit_conditions(
         industries=industries,
         min_employees=min_employees,
@@ -277,35 +286,118 @@ def shortlistable(
         strict=strict,
         today=today,
     )
-    usage = (
-        select(
-            Engagement.advocate_id.label("advocate_id"),
-            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
-        )
-        .where(Engagement.advocate_id.in_(select(Advocate.id).where(*fits)))
-        .group_by(Engagement.advocate_id)
-        .subquery()
+    u = AdvocateUsage
+    quarter = window.quarter_start.date()
+    previous = window.previous_quarter_start.date()
+    this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
+    previous_quarter = case(
+        (u.quarter == quarter, u.previous_count), (u.quarter == previous, u.quarter_count), else_=0
     )
     cap = case(
         *[(Advocate.tier == tier, limit) for tier, limit in limits.caps.items()],
         else_=min(limits.caps.values()),
     )
+    e = Engagement
+    same_prospect = select(e.id).where(e.advocate_id == Advocate.id, e.prospect_key == prospect_key)
+    busy_elsewhere = select(e.id).where(
+        e.advocate_id == Advocate.id,
+        e.status.in_([s.value for s in OPEN]),
+        e.request_id.is_(None) | (e.request_id != (request_id or -1)),
+    )
     statement = (
-        select(*CANDIDATE_COLUMNS, usage)
-        .outerjoin(usage, usage.c.advocate_id == Advocate.id)
+        select(*CANDIDATE_COLUMNS, u.total, u.last_asked, u.last_used)
+        .outerjoin(u, u.advocate_id == Advocate.id)
         .where(
             *fits,
-            func.coalesce(usage.c.this_quarter, 0) < cap,
-            or_(usage.c.last_asked.is_(None), usage.c.last_asked < limits.asked_before),
-            or_(usage.c.last_used.is_(None), usage.c.last_used < limits.used_before),
-            func.coalesce(usage.c.this_quarter, 0) <= limits.fatigue_threshold,
-            func.coalesce(usage.c.previous_quarter, 0) <= limits.fatigue_threshold,
-            func.coalesce(usage.c.asked_for_prospect, 0) == 0,
-            func.coalesce(usage.c.pending, 0) == 0,
+            or_(u.advocate_id.is_(None), this_quarter < cap),
+            or_(u.last_asked.is_(None), u.last_asked < limits.asked_before),
+            or_(u.last_used.is_(None), u.last_used < limits.used_before),
+            or_(u.advocate_id.is_(None), this_quarter <= limits.fatigue_threshold),
+            or_(u.advocate_id.is_(None), previous_quarter <= limits.fatigue_threshold),
+            ~same_prospect.exists(),
+            or_(u.pending.is_(None), u.pending == 0, ~busy_elsewhere.exists()),
         )
     )
     # Plain rows, not ORM objects: only what ranking reads, and nothing to track.
-    return [(row, row if row.advocate_id is not None else None) for row in session.execute(statement)]
+    rows = list(session.execute(statement))
+    windows = recent_usage(
+        session=session,
+        advocate_ids=[row.id for row in rows if row.total is not None],
+        window=window,
+        prospect_key=prospect_key,
+        request_id=request_id,
+    )
+    found = []
+    for row in rows:
+        if row.total is None:
+            found.append((row, None))
+            continue
+        recent = windows.get(row.id)
+        found.append((row, KeptUsage.of(row, recent)))
+    return found
+
+
+@dataclass(frozen=True)
+class KeptUsage:
+    """An advocate's usage as ranking reads it: lifetime figures kept, rolling windows from the last year."""
+
+    total: int
+    this_quarter: int
+    last_asked: datetime | None
+    last_used: datetime | None
+    recent_90d: int
+    previous_quarter: int
+    this_year: int
+    passes_recent: int
+    passes_before: int
+    reply_recent: float | None
+    reply_before: float | None
+    asked_for_prospect: int
+    pending: int
+
+    @classmethod
+    def of(cls, kept: Row[Any], recent: Row[Any] | None) -> KeptUsage:
+        def get(name: str) -> Any:
+            return getattr(recent, name) if recent is not None else None
+
+        return cls(
+            total=kept.total,
+            this_quarter=get("this_quarter") or 0,
+            last_asked=kept.last_asked,
+            last_used=kept.last_used,
+            recent_90d=get("recent_90d") or 0,
+            previous_quarter=get("previous_quarter") or 0,
+            this_year=get("this_year") or 0,
+            passes_recent=get("passes_recent") or 0,
+            passes_before=get("passes_before") or 0,
+            reply_recent=get("reply_recent"),
+            reply_before=get("reply_before"),
+            asked_for_prospect=get("asked_for_prospect") or 0,
+            pending=get("pending") or 0,
+        )
+
+
+def recent_usage(
+    *,
+    session: Session,
+    advocate_ids: Collection[int],
+    window: UsageWindow,
+    prospect_key: str,
+    request_id: int | None,
+) -> dict[int, Row[Any]]:
+    """The rolling windows' counts for these advocates, from their engagements since the oldest window's start."""
+    if not advocate_ids:
+        return {}
+    since = min(window.since_360, window.year_start, window.previous_quarter_start)
+    statement = (
+        select(
+            Engagement.advocate_id,
+            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
+        )
+        .where(Engagement.advocate_id.in_(list(advocate_ids)), Engagement.asked_at >= since)
+        .group_by(Engagement.advocate_id)
+    )
+    return {row.advocate_id: row for row in session.execute(statement)}
 
 
 def open_engagement_for_request(*, session: Session, request_id: int) -> Engagement | None:
@@ -377,4 +469,7 @@ def transition_engagement(
         .values(status=to_status, **changes)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    won = session.execute(statement).rowcount == 1
+    if won:
+        kept_usage.refresh_engagements(session, [engagement_id])
+    return won
