@@ -1,7 +1,7 @@
 """advocate_usage: per-advocate usage kept with the events, backfilled from history
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-23 05:30:00
 
 The backfill is this file's own copy of store.usage.counters_of as it stood when it landed (a landed migration
@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
