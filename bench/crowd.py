@@ -40,8 +40,8 @@ from urllib.request import urlopen
 
 from sqlalchemy import text
 
-from bot.simulator import payloads
-from bot.simulator.slack import FakeSlack
+from bot.demo.simulator import payloads
+from bot.demo.simulator.slack import FakeSlack
 from modals.ids import Action, Block
 from modals.request_form import request_modal_payload
 from store.db import Database, make_engine
@@ -291,7 +291,7 @@ def database(url: str | None):
 def seed(db: Database) -> None:
     from datetime import UTC, datetime
 
-    from bot import pool_csv
+    from bot.exchange import pool_csv
 
     with db.unit_of_work() as session:
         pool_csv.import_advocates(

@@ -53,8 +53,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.clock import FrozenClock
-from bot.dispatcher import Dispatcher, PassResult
-from bot.scheduler import make_dispatcher
+from bot.delivery.dispatcher import Dispatcher, PassResult
+from bot.delivery.scheduler import make_dispatcher
 from bot.settings import Settings
 from store.db import Database, make_engine
 from store.models import Advocate, Base, Engagement, Nudge, ReferenceRequest

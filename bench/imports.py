@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.pool_csv import ADVOCATE_COLUMNS, HISTORY_COLUMNS
+from bot.exchange.pool_csv import ADVOCATE_COLUMNS, HISTORY_COLUMNS
 from store.db import make_engine
 
 TARGET_SECONDS = 5.0

@@ -30,10 +30,10 @@ from psycopg import ClientCursor
 from sqlalchemy import event, insert, select, text
 
 from bench.shortlist import NOW, generate, open_database
-from bot import shortlist
 from bot.clock import FrozenClock
-from bot.dispatcher import Dispatcher, PassResult
-from bot.matching import Policy
+from bot.delivery.dispatcher import Dispatcher, PassResult
+from bot.flows import shortlist
+from bot.rules.matching import Policy
 from store import queries
 from store.models import Advocate, Nudge, ReferenceRequest
 

@@ -34,10 +34,10 @@ from typing import Any
 import uvicorn
 from sqlalchemy import insert, select, text
 
-from bot import shortlist
-from bot.matching import Policy
-from bot.vocabulary import AdvocateKind, AdvocateStatus, Industry, RoleLevel, SizeBand, Tier, Urgency
-from bot.workflow import prospect_key
+from bot.flows import shortlist
+from bot.flows.workflow import prospect_key
+from bot.rules.matching import Policy
+from bot.rules.vocabulary import AdvocateKind, AdvocateStatus, Industry, RoleLevel, SizeBand, Tier, Urgency
 from modals.ids import Action
 from store import usage
 from store.db import Database, make_engine

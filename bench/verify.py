@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
-from bot.simulator import payloads
+from bot.demo.simulator import payloads
 from bot.verification import SlackVerifier, replay
 from handlers.guard import problem
 from modals.request_form import build_request_modal

@@ -6,7 +6,7 @@ Each policy gets its own fresh database holding the same pool, and the same year
 toward a few industries). For every request, in date order, the policy picks one advocate or none; the pick is
 written to the store as a held reference, so the next request sees it in the usage the rules read.
 
-- matcher:    bot.shortlist.ranked_for (the app's own query and ranking), the first advocate on the shortlist.
+- matcher:    bot.flows.shortlist.ranked_for (the app's own query and ranking), the first advocate on the shortlist.
 - plain:      the program's hard limits (tier caps, 21 days between asks, never consecutive weeks, 30 days
               after a reference, breaks, account trouble, unwilling, already asked for the prospect) and a match
               that is not Poor; least recently used first. No reservation, no fatigue rest, no grade order.
@@ -38,11 +38,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.shortlist import USE_CASES, company, insert_all, log_uniform, open_database, size_band
-from bot import shortlist
-from bot.matching import Assessment, Grade, Policy, Usage, assess, quarter_start
+from bot.flows import shortlist
+from bot.flows.workflow import prospect_key
+from bot.rules.matching import Assessment, Grade, Policy, Usage, assess, quarter_start
+from bot.rules.vocabulary import Industry, RoleLevel, Tier
 from bot.settings import Settings
-from bot.vocabulary import Industry, RoleLevel, Tier
-from bot.workflow import prospect_key
 from store.db import Database
 from store.models import Advocate, Engagement, ReferenceRequest, RequestStatus
 

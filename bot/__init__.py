@@ -1,1 +1,1 @@
-"""refdesk: the program — settings, app factory, CLI, and the reference program's rules."""
+"""refdesk's program: its plumbing at the top, its rooms below: rules, flows, exchange, reporting, delivery, demo."""

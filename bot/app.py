@@ -9,14 +9,14 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from slack_bolt import App, BoltContext
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
-from bot import webhooks
 from bot.clock import Clock, SystemClock
-from bot.courier import Courier
 from bot.cs_team import CsTeam
+from bot.delivery import webhooks
+from bot.delivery.courier import Courier
 from bot.deps import CONTEXT_KEY, Deps
-from bot.qualification import Rules
+from bot.flows.shortlist import policy_from
+from bot.rules.qualification import Rules
 from bot.settings import Settings
-from bot.shortlist import policy_from
 from bot.slack_client import make_client
 from handlers import register_listeners
 from store.db import Database
@@ -49,7 +49,7 @@ def create_app(
     courier: Courier | None = None,
 ) -> App:
     """`courier` delivers the outbox effects listeners write; one is made (and woken by `db`) when not given."""
-    from bot.scheduler import make_courier
+    from bot.delivery.scheduler import make_courier
 
     clock = clock or SystemClock()
     if listener_executor is None:

@@ -24,7 +24,7 @@ from bot.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
 from store.db import Database
 
 if TYPE_CHECKING:
-    from bot.pool_csv import ImportResult
+    from bot.exchange.pool_csv import ImportResult
 
 PROGRESS_FROM_ROWS = 2_000
 
@@ -41,8 +41,8 @@ def version() -> str:
 def cmd_run(_: argparse.Namespace) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    from bot.delivery.scheduler import start_scheduler
     from bot.preflight import connect_socket_mode
-    from bot.scheduler import start_scheduler
 
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
@@ -117,35 +117,35 @@ def _store() -> Database:
 
 
 def cmd_advocates_import(args: argparse.Namespace) -> None:
-    from bot import pool_csv
+    from bot.exchange import pool_csv
 
     result, label = _import(args, "advocates", pool_csv.import_advocates)
     print(f"{label}: {result.created} advocates added, {result.updated} updated")
 
 
 def cmd_advocates_export(args: argparse.Namespace) -> None:
-    from bot import pool_csv
+    from bot.exchange import pool_csv
 
     count = _export(args, pool_csv.export_advocates)
     print(f"{count} advocates exported", file=sys.stderr)
 
 
 def cmd_history_import(args: argparse.Namespace) -> None:
-    from bot import pool_csv
+    from bot.exchange import pool_csv
 
     result, label = _import(args, "past references", pool_csv.import_history)
     print(f"{label}: {result.created} past references added, {result.skipped} already known")
 
 
 def cmd_opportunities_import(args: argparse.Namespace) -> None:
-    from bot import crm
+    from bot.exchange import crm
 
     result, label = _import(args, "opportunities", crm.import_opportunities)
     print(f"{label}: {result.created} opportunities added, {result.updated} updated")
 
 
 def cmd_engagements_export(args: argparse.Namespace) -> None:
-    from bot import crm
+    from bot.exchange import crm
 
     count = _export(args, crm.export_engagements)
     print(f"{count} engagements exported", file=sys.stderr)
@@ -165,8 +165,8 @@ def _import(
     args: argparse.Namespace, what: str, importer: Callable[..., ImportResult]
 ) -> tuple[ImportResult, str]:
     """Read, decode and import one CSV file in one transaction; (the result, the file named for the operator)."""
-    from bot import csv_input
     from bot.clock import SystemClock
+    from bot.exchange import csv_input
 
     if args.date_format and (problem := csv_input.check_date_format(args.date_format)):
         raise StartupError(problem)
@@ -207,7 +207,7 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
     from datetime import UTC, datetime
 
     from bot.clock import FrozenClock, SystemClock
-    from bot.scheduler import make_dispatcher
+    from bot.delivery.scheduler import make_dispatcher
 
     settings = load_settings(require=("SLACK_BOT_TOKEN", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
@@ -225,7 +225,7 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
     result = make_dispatcher(settings=settings, db=db, clock=clock).run_pass()
     print(f"dispatch at {clock.now().isoformat()}: {result}")
     if settings.webhook_urls:
-        from bot.webhooks import WebhookSender
+        from bot.delivery.webhooks import WebhookSender
 
         sent = WebhookSender(db=db, clock=clock, secret=settings.webhook_secret).run_pass()
         print(f"webhooks: {sent}")
@@ -233,8 +233,9 @@ def cmd_dispatch(args: argparse.Namespace) -> None:
 
 def cmd_report(args: argparse.Namespace) -> None:
     from bot.clock import SystemClock
-    from bot.metrics import Period
-    from bot.report import (
+    from bot.flows.shortlist import policy_from
+    from bot.reporting.metrics import Period
+    from bot.reporting.report import (
         build_report,
         slack_names,
         write_advocates_csv,
@@ -242,7 +243,6 @@ def cmd_report(args: argparse.Namespace) -> None:
         write_html,
         write_reps_csv,
     )
-    from bot.shortlist import policy_from
 
     settings = load_settings()
     configure_logging(settings.log_level)
@@ -275,7 +275,7 @@ def cmd_report(args: argparse.Namespace) -> None:
             written.append(path)
         print(f"wrote {', '.join(written)}")
         return
-    from bot.chart import quarter_chart
+    from bot.reporting.chart import quarter_chart
 
     with open(output, "w", newline="", encoding="utf-8") as sink:
         write_html(report, sink, chart_png=quarter_chart(report), names=names)
@@ -285,7 +285,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 def cmd_demo(args: argparse.Namespace) -> None:
     """Offline: needs no tokens, no settings and no network."""
     logging.basicConfig(level=logging.WARNING)
-    from bot.demo import run
+    from bot.demo.run import run
 
     run(html=args.html)
 

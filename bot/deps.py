@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext
 
 from bot.clock import Clock
-from bot.courier import Courier
 from bot.cs_team import CsTeam
-from bot.matching import Policy
-from bot.qualification import Rules
+from bot.delivery.courier import Courier
+from bot.rules.matching import Policy
+from bot.rules.qualification import Rules
 from bot.settings import Settings
 from store.db import Database
 
@@ -25,7 +25,7 @@ class Deps:
     cs_team: CsTeam
     rules: Rules
     policy: Policy
-    courier: Courier | None = None  # delivers the outbox effects listeners write (bot/courier.py)
+    courier: Courier | None = None  # delivers the outbox effects listeners write (bot/delivery/courier.py)
 
 
 def deps_of(context: BoltContext) -> Deps:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from bot.courier import Courier
+from bot.delivery.courier import Courier
 from bot.settings import APPS_PAGE, Settings
 from store.db import Database, NotMigratedError, normalise_url
 

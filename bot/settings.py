@@ -11,7 +11,7 @@ from typing import Any
 
 from dotenv import load_dotenv
 
-from bot.vocabulary import Industry
+from bot.rules.vocabulary import Industry
 from store.db import POSTGRES_SCHEMES, normalise_url
 
 APPS_PAGE = "https://api.slack.com/apps"

@@ -109,14 +109,14 @@ class RefdeskASGI(SlackRequestHandler):
 def serve_app() -> RefdeskASGI:
     """`refdesk serve`'s app factory (uvicorn `factory=True`): each worker process builds its own app, database
     engine, courier and scheduler from the environment. The database's claims keep every message sent once."""
+    from bot.delivery.scheduler import start_scheduler
     from bot.logs import announce_rules, configure_logging
     from bot.preflight import build_app, open_database
-    from bot.scheduler import start_scheduler
     from bot.settings import load_settings
 
     settings = load_settings(require=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "CS_CHANNEL_ID"))
     configure_logging(settings.log_level)
-    from bot.scheduler import make_courier
+    from bot.delivery.scheduler import make_courier
 
     db = open_database(settings)
     courier = make_courier(settings=settings, db=db)

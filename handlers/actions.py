@@ -7,10 +7,10 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import effects, workflow
 from bot.deps import Deps, deps_of
-from bot.qualification import needs_lead
-from bot.records import RequestRecord
+from bot.flows import effects, workflow
+from bot.flows.records import RequestRecord
+from bot.rules.qualification import needs_lead
 from bot.text import Mrkdwn, mention, mrkdwn
 from handlers.announce import announce_decision, flags_of
 from handlers.engagements import load_request

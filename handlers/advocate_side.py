@@ -14,11 +14,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import advocate_side, effects, outreach
 from bot.deps import Deps, deps_of
-from bot.records import AdvocateRecord
+from bot.flows import advocate_side, effects, outreach
+from bot.flows.records import AdvocateRecord
+from bot.rules.vocabulary import AdvocateKind, label_of
 from bot.text import Mrkdwn, link, mention, mrkdwn, valid_link
-from bot.vocabulary import AdvocateKind, label_of
 from handlers.engagements import either_side, load_step
 from handlers.guard import refuse_unreadable
 from handlers.replies import tell
@@ -144,7 +144,7 @@ def handle_pause_submission(
             passed = outreach.decline_ask(
                 session=session, engagement_id=step.engagement.id, actor_id=user_id, now=now
             ).won
-            if passed:  # a fresh shortlist with live Ask buttons, through the outbox (bot/effects.py)
+            if passed:  # a fresh shortlist with live Ask buttons, through the outbox (bot/flows/effects.py)
                 effects.shortlist(session, now=now, request_id=step.request.id)
         if changed or passed:  # already paused until that day: a retried submission tells nobody twice
             said = (
@@ -393,7 +393,7 @@ def handle_meeting_link_submission(
         return
     with deps.db.unit_of_work() as session:
         saved = advocate_side.set_meeting_link(session=session, engagement_id=step.engagement.id, url=url)
-        if saved:  # the link and the messages that carry it commit together (bot/effects.py)
+        if saved:  # the link and the messages that carry it commit together (bot/flows/effects.py)
             text = mrkdwn(
                 ":link: Meeting link for the reference call with {}: {}",
                 step.request.prospect_company,

@@ -9,13 +9,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import pool
 from bot.deps import Deps, deps_of
-from bot.forms import parse_id
-from bot.pool_csv import check_advocate
-from bot.records import AdvocateRecord
+from bot.exchange.pool_csv import check_advocate
+from bot.flows import pool
+from bot.flows.records import AdvocateRecord
+from bot.rules.forms import parse_id
+from bot.rules.vocabulary import AdvocateStatus
 from bot.text import mrkdwn
-from bot.vocabulary import AdvocateStatus
 from handlers.guard import refuse_unreadable
 from handlers.replies import CS_ONLY_POOL, tell
 from modals.advocates import (

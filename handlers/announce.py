@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import effects
+from bot.delivery.surfaces import flags_for
 from bot.deps import Deps
-from bot.records import RequestRecord
-from bot.surfaces import flags_for
+from bot.flows import effects
+from bot.flows.records import RequestRecord
 from modals.rep_views import build_decision_message, build_submitted_message, submitted_text
 from store.models import ReferenceRequest, RequestStatus
 

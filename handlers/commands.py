@@ -8,9 +8,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps, deps_of
-from bot.metrics import Period
-from bot.records import RequestRecord
-from bot.report import build_report, stats_text
+from bot.flows.records import RequestRecord
+from bot.reporting.metrics import Period
+from bot.reporting.report import build_report, stats_text
 from bot.text import render
 from handlers.advocates import page_of, show_pool
 from handlers.replies import CS_ONLY_STATS

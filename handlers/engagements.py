@@ -8,9 +8,9 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot import advocate_side as advocate_flow
-from bot import outreach
 from bot.deps import Deps
+from bot.flows import advocate_side as advocate_flow
+from bot.flows import outreach
 from bot.text import Mrkdwn
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import tell

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import dashboard
 from bot.deps import Deps, deps_of
+from bot.reporting import dashboard
 from modals.home import REP_SHOWN, build_cs_home, build_rep_home
 
 

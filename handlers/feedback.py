@@ -10,9 +10,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import effects, followup, learning, outreach
-from bot.audience import Brief
 from bot.deps import Deps, deps_of
+from bot.flows import effects, followup, outreach
+from bot.flows.audience import Brief
+from bot.rules import learning
 from bot.text import mention, mrkdwn
 from handlers.engagements import (
     ADVOCATE_ONLY,

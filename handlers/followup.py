@@ -10,10 +10,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import effects, followup, learning, outreach
-from bot.audience import Brief
 from bot.deps import Deps, deps_of
-from bot.records import RequestRecord
+from bot.flows import effects, followup, outreach
+from bot.flows.audience import Brief
+from bot.flows.records import RequestRecord
+from bot.rules import learning
 from bot.text import Mrkdwn, mention, money, mrkdwn
 from handlers.engagements import (
     CHECKIN_REFUSED,

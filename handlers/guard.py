@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot.forms import parse_id
+from bot.rules.forms import parse_id
 from handlers.replies import tell
 
 log = logging.getLogger("refdesk.errors")

@@ -10,10 +10,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import effects, outreach
-from bot.audience import Brief
-from bot.calendar import invite
+from bot.delivery.calendar import invite
 from bot.deps import deps_of
+from bot.flows import effects, outreach
+from bot.flows.audience import Brief
 from bot.text import mention, mrkdwn
 from handlers.engagements import (
     ADVOCATE_ONLY,

@@ -9,8 +9,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import effects, outreach, shortlist, surfaces, workflow
+from bot.delivery import surfaces
 from bot.deps import Deps, deps_of
+from bot.flows import effects, outreach, shortlist, workflow
 from bot.text import mrkdwn, render
 from handlers.engagements import load_request
 from handlers.guard import button_ids, refuse_unreadable

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import workflow
 from bot.deps import deps_of
+from bot.flows import workflow
 from handlers.announce import announce_decision, announce_submitted
 from handlers.replies import NOT_CS, already_decided
 from modals.decline_form import build_notice_modal, decline_request_id, parse_decline_form

@@ -18,11 +18,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.audience import AdvocateBrief
-from bot.forms import parse_id
-from bot.records import AdvocateRecord
+from bot.flows.audience import AdvocateBrief
+from bot.flows.records import AdvocateRecord
+from bot.rules.forms import parse_id
+from bot.rules.vocabulary import AdvocateKind
 from bot.text import Mrkdwn, mrkdwn, render
-from bot.vocabulary import AdvocateKind
 from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId

@@ -20,11 +20,20 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.forms import parse_id
-from bot.pool import PoolEntry, PoolPage
-from bot.records import AdvocateRecord
+from bot.flows.pool import PoolEntry, PoolPage
+from bot.flows.records import AdvocateRecord
+from bot.rules.forms import parse_id
+from bot.rules.vocabulary import (
+    AdvocateKind,
+    AdvocateStatus,
+    Choice,
+    Function,
+    Industry,
+    RoleLevel,
+    Tier,
+    label_of,
+)
 from bot.text import Mrkdwn, day, mrkdwn
-from bot.vocabulary import AdvocateKind, AdvocateStatus, Choice, Function, Industry, RoleLevel, Tier, label_of
 from modals import kit
 from modals.ids import VALUE, Action, Callback
 from modals.ids import Block as BlockId

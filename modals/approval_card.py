@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
-from bot.qualification import Flag
-from bot.records import RequestRecord
-from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
-from bot.vocabulary import (
+from bot.flows.records import RequestRecord
+from bot.rules.qualification import Flag
+from bot.rules.vocabulary import (
     DealStage,
     DeclineReason,
     Industry,
@@ -21,6 +20,7 @@ from bot.vocabulary import (
     Urgency,
     label_of,
 )
+from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
 from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId

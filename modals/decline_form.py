@@ -9,10 +9,10 @@ from typing import Any
 from slack_sdk.models.blocks import InputBlock, PlainTextInputElement, RadioButtonsElement
 from slack_sdk.models.views import View
 
-from bot.forms import DeclineForm, parse_id
-from bot.qualification import Flag, FlagCode
+from bot.rules.forms import DeclineForm, parse_id
+from bot.rules.qualification import Flag, FlagCode
+from bot.rules.vocabulary import DeclineReason
 from bot.text import mrkdwn
-from bot.vocabulary import DeclineReason
 from modals import kit
 from modals.ids import VALUE, Block, Callback
 

@@ -15,9 +15,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.audience import Brief
-from bot.forms import parse_amount, parse_id
-from bot.records import RequestRecord
+from bot.flows.audience import Brief
+from bot.flows.records import RequestRecord
+from bot.rules.forms import parse_amount, parse_id
 from bot.text import Mrkdwn, mrkdwn
 from modals import kit
 from modals.ids import VALUE, Action, Callback

@@ -8,8 +8,8 @@ from datetime import date
 from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
-from bot.dashboard import CsDashboard, RepRequest
-from bot.metrics import AdvocateRow, Metric
+from bot.reporting.dashboard import CsDashboard, RepRequest
+from bot.reporting.metrics import AdvocateRow, Metric
 from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
 from modals import kit
 from modals.approval_card import cancel_button

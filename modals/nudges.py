@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from bot.audience import Brief
-from bot.nudges import NudgeKind, day_phrase
+from bot.flows.audience import Brief
+from bot.rules.nudges import NudgeKind, day_phrase
 from bot.text import Mrkdwn
 from modals import kit
 from modals.advocate_side import controls as advocate_controls

@@ -17,10 +17,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.audience import Brief, CallBrief
-from bot.forms import parse_id
+from bot.flows.audience import Brief, CallBrief
+from bot.rules.forms import parse_id
+from bot.rules.vocabulary import ReferenceKind
 from bot.text import Mrkdwn, link, mrkdwn, render, slack_date, truncate
-from bot.vocabulary import ReferenceKind
 from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.ids import VALUE, Action, Callback

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from bot.records import RequestRecord
-from bot.text import Mrkdwn, day, money, mrkdwn, render
-from bot.vocabulary import (
+from bot.flows.records import RequestRecord
+from bot.rules.vocabulary import (
     DealStage,
     DeclineReason,
     Industry,
@@ -18,6 +17,7 @@ from bot.vocabulary import (
     SizeBand,
     label_of,
 )
+from bot.text import Mrkdwn, day, money, mrkdwn, render
 from modals import kit
 from modals.approval_card import cancel_button
 

@@ -26,10 +26,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.audience import shareable_request_columns
-from bot.forms import MAX_AMOUNT, MAX_EMPLOYEES, RequestForm, parse_amount
-from bot.text import Mrkdwn
-from bot.vocabulary import (
+from bot.flows.audience import shareable_request_columns
+from bot.rules.forms import MAX_AMOUNT, MAX_EMPLOYEES, RequestForm, parse_amount
+from bot.rules.vocabulary import (
     Choice,
     DealStage,
     Function,
@@ -40,6 +39,7 @@ from bot.vocabulary import (
     Tried,
     Urgency,
 )
+from bot.text import Mrkdwn
 from modals import kit
 from modals.ids import VALUE, Block, Callback
 
@@ -93,7 +93,7 @@ _LABELS: dict[Block, str] = {
 
 
 # How the advocate reads the answers they see. Which answers those are is declared once, on the model's columns
-# (store/models.py, bot/audience.py); a hint says so, so the rep writes them for a customer's eyes.
+# (store/models.py, bot/flows/audience.py); a hint says so, so the rep writes them for a customer's eyes.
 _ADVOCATE_READS: dict[Block, str] = {
     Block.PROSPECT_COMPANY: "the company they'd talk to",
     Block.PROSPECT_INDUSTRY: "the company's industry",

@@ -7,10 +7,10 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
 
-from bot.matching import KIND_RULES, Assessment, Grade, Policy, big_deal_warning
-from bot.records import RequestRecord
+from bot.flows.records import RequestRecord
+from bot.rules.matching import KIND_RULES, Assessment, Grade, Policy, big_deal_warning
+from bot.rules.vocabulary import Industry, ReferenceKind, RoleLevel, label_of
 from bot.text import Mrkdwn, mrkdwn
-from bot.vocabulary import Industry, ReferenceKind, RoleLevel, label_of
 from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId

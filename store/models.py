@@ -26,7 +26,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 # A request's states are the program's words (builders show them, and builders never import the store).
-from bot.vocabulary import RequestStatus
+from bot.rules.vocabulary import RequestStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -54,7 +54,7 @@ class Base(DeclarativeBase):
 
 # Who may read a field (PROGRAM.md "Who sees what"), declared once on each column. ADVOCATE: shareable with the
 # advocate (and, for the advocate's profile, with the prospect through the rep's prep). INTERNAL: the sales team
-# and CS only. A column that declares nothing is internal. bot/audience.py builds the advocate's view from these.
+# and CS only. A column that declares nothing is internal. bot/flows/audience.py builds the advocate's view from these.
 ADVOCATE = {"audience": "advocate"}
 INTERNAL = {"audience": "internal"}
 
@@ -93,7 +93,7 @@ class ReferenceRequest(Base):
     wanted_industry: Mapped[str] = mapped_column(String(40), info=INTERNAL)
     wanted_size_band: Mapped[str] = mapped_column(String(20), info=INTERNAL)
     wanted_role_level: Mapped[str] = mapped_column(String(20), info=INTERNAL)
-    # The function the reference should lead (bot.vocabulary.Function); None: any.
+    # The function the reference should lead (bot.rules.vocabulary.Function); None: any.
     wanted_function: Mapped[str | None] = mapped_column(String(20), info=INTERNAL)
     wanted_use_case: Mapped[str] = mapped_column(String(300), info=ADVOCATE)
     wanted_kind: Mapped[str] = mapped_column(String(20), info=ADVOCATE)
@@ -166,7 +166,7 @@ class Advocate(Base):
     name: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
     title: Mapped[str] = mapped_column(String(200), default="", info=ADVOCATE)
     role_level: Mapped[str] = mapped_column(String(20), info=INTERNAL)
-    # The part of the business they lead (bot.vocabulary.Function); None: not known.
+    # The part of the business they lead (bot.rules.vocabulary.Function); None: not known.
     function: Mapped[str | None] = mapped_column(String(20), info=INTERNAL)
     company: Mapped[str] = mapped_column(String(200), info=ADVOCATE)
     industry: Mapped[str] = mapped_column(String(40), info=ADVOCATE)
@@ -228,7 +228,7 @@ COUNTED = (
 # Written pieces (PROGRAM.md "Not every activity is a call": quotes, case studies, logo use, reviews) are their
 # own ledger: they never count against the quarterly caps, the 30-day rest or the gap between asks.
 WRITTEN_KINDS = frozenset({"quote", "case_study", "logo", "review"})
-# A reference given (or about to be): PROGRAM.md's measure, dated by when it happened (bot.metrics.reference_at).
+# A reference given (or about to be): PROGRAM.md's measure, dated by when it happened (bot.reporting.metrics.reference_at).
 GIVEN = (EngagementStatus.SCHEDULED, EngagementStatus.HELD)
 # Engagements that tie the advocate up until they end.
 OPEN = (
@@ -318,7 +318,7 @@ class AdvocateUsage(Base):
 
     advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"), primary_key=True)
     total: Mapped[int] = mapped_column(Integer, default=0)  # counted asks, spoken kinds: the caps' ledger
-    given: Mapped[int] = mapped_column(Integer, default=0)  # references given (bot.metrics.GIVEN), every kind
+    given: Mapped[int] = mapped_column(Integer, default=0)  # references given (bot.reporting.metrics.GIVEN), every kind
     last_asked: Mapped[datetime | None]  # the latest ask of a spoken kind, any outcome
     last_used: Mapped[datetime | None]  # the latest counted reference: held, or asked when not held yet
     pending: Mapped[int] = mapped_column(Integer, default=0)  # open engagements (asked, accepted, scheduled)

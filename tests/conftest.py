@@ -18,9 +18,9 @@ from sqlalchemy import text
 
 from bot.app import create_app
 from bot.clock import FrozenClock
-from bot.scheduler import make_courier
+from bot.delivery.scheduler import make_courier
+from bot.demo.simulator.executor import TrackingExecutor
 from bot.settings import Settings
-from bot.simulator.executor import TrackingExecutor
 from bot.web import RefdeskASGI
 from store.db import Database, make_engine
 from store.models import Base

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import followup, pool_csv
-from bot.csv_input import ImportRefused
+from bot.exchange import pool_csv
+from bot.exchange.csv_input import ImportRefused
+from bot.flows import followup
 from bot.text import shown
 from modals.ids import Action, Block, Callback
 from store.models import Advocate, Engagement

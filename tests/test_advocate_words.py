@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.audience import AdvocateBrief, Brief, CallBrief, ProspectBrief
+from bot.flows.audience import AdvocateBrief, Brief, CallBrief, ProspectBrief
 from bot.text import render, shown
 from modals.nudges import build_nudge
 from modals.outreach import build_ask, render_for

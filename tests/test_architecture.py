@@ -100,7 +100,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_graph_is_read():
-    assert GRAPH["handlers.shortlist"] >= {"bot.surfaces", "handlers.engagements", "store.models"}
+    assert GRAPH["handlers.shortlist"] >= {"bot.delivery.surfaces", "handlers.engagements", "store.models"}
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
@@ -118,7 +118,7 @@ def _in(targets: set[str], package: str) -> bool:
 
 
 def test_builders_never_import_the_store():
-    """modals/ renders plain records (bot/records.py, bot/audience.py): no ORM row, no session, no lazy load."""
+    """modals/ renders plain records (bot/flows/records.py, bot/flows/audience.py): no ORM row, no session, no lazy load."""
     reaching = {m: sorted(t for t in GRAPH[m] if t.split(".")[0] == "store") for m in GRAPH}
     assert {m: found for m, found in reaching.items() if m.startswith("modals") and found} == {}
 
@@ -127,4 +127,56 @@ def test_the_store_imports_only_the_vocabulary():
     reaching = {
         m: sorted(t for t in GRAPH[m] if t.split(".")[0] == "bot") for m in GRAPH if m.startswith("store")
     }
-    assert {m: found for m, found in reaching.items() if set(found) - {"bot.vocabulary"}} == {}
+    assert {m: found for m, found in reaching.items() if set(found) - {"bot.rules.vocabulary"}} == {}
+
+
+# The floors of ARCHITECTURE.md: a module imports only from its own floor or below.
+FLOORS = {
+    0: ("bot.text", "bot.clock", "bot.errors", "modals.kit", "modals.ids"),
+    1: ("bot.rules",),
+    2: ("store", "bot.settings", "bot.logs", "bot.slack_client", "bot.verification", "bot.cs_team"),
+    3: ("bot.flows", "bot.exchange", "bot.reporting"),
+    4: ("modals",),
+    5: ("bot.delivery",),
+    6: ("handlers", "bot.deps"),
+    7: ("bot", "bot.app", "bot.cli", "bot.web", "bot.preflight", "bot.__main__", "bot.demo"),
+}
+STATEFUL = ("sqlalchemy", "slack_sdk", "slack_bolt")  # a rule holds no session and calls no Slack
+ROOMS = ("bot.rules", "bot.flows", "bot.exchange", "bot.delivery", "bot.reporting", "bot.demo")
+
+
+def floor_of(module: str) -> int:
+    """The floor of the longest prefix `module` falls under."""
+    best = max(
+        ((prefix, floor) for floor, prefixes in FLOORS.items() for prefix in prefixes if _in({module}, prefix)),
+        key=lambda found: len(found[0]),
+    )
+    return best[1]
+
+
+def test_every_module_has_a_floor_and_bot_keeps_only_plumbing_at_the_top():
+    assert {m: floor_of(m) for m in GRAPH}  # raises if a module falls under no floor
+    top = sorted(m for m in GRAPH if m.count(".") == 1 and m.startswith("bot.") and m not in ROOMS)
+    plumbing = [p for f in (0, 2, 6, 7) for p in FLOORS[f] if p.count(".") == 1 and p.startswith("bot.")]
+    assert top == sorted(p for p in plumbing if p not in ROOMS)
+
+
+def test_nothing_imports_from_a_floor_above_its_own():
+    upward = sorted(f"{m} -> {t}" for m, targets in GRAPH.items() for t in targets if floor_of(t) > floor_of(m))
+    assert upward == []
+
+
+def test_the_rules_touch_no_store_no_slack_and_only_the_cli_plays_the_demo():
+    for module, targets in GRAPH.items():
+        if _in({module}, "bot.rules"):
+            assert not _in(targets, "store") and not _in(targets, "handlers"), module
+            source = MODULES[module].read_text(encoding="utf-8")
+            assert not any(f"import {lib}" in source or f"from {lib}" in source for lib in STATEFUL), module
+    players = sorted(m for m, targets in GRAPH.items() if _in(targets, "bot.demo") and not _in({m}, "bot.demo"))
+    assert players == ["bot.cli"]
+
+
+def test_each_room_says_what_lives_there_in_its_docstring():
+    for room in ROOMS:
+        doc = ast.get_docstring(ast.parse(MODULES[room].read_text(encoding="utf-8")))
+        assert doc and "import" in doc, room

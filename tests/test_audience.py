@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, select
 
-from bot import pool_csv
-from bot.audience import AdvocateBrief, CallBrief, ProspectBrief, shareable_columns
-from bot.followup import QuarterSummary
+from bot.exchange import pool_csv
+from bot.flows.audience import AdvocateBrief, CallBrief, ProspectBrief, shareable_columns
+from bot.flows.followup import QuarterSummary
 from bot.text import render
 from modals.ids import Action, Block, Callback
 from modals.request_form import advocate_reads, build_request_modal
@@ -91,7 +91,7 @@ def test_a_brief_cannot_name_an_internal_field():
         (CallBrief, Engagement),
     ):
         assert {f.name for f in fields(brief)} <= shareable_columns(model)
-    from bot.audience import _only_shareable
+    from bot.flows.audience import _only_shareable
 
     with pytest.raises(TypeError, match="why_now"):
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.nudges import ABOUT_THE_CALL, NudgeKind
+from bot.rules.nudges import ABOUT_THE_CALL, NudgeKind
 from store.models import Nudge, NudgeStatus
 from tests.test_outreach import CALL, schedule
 

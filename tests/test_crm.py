@@ -8,9 +8,9 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
-from bot.matching import Policy
-from bot.metrics import Period, metric
-from bot.report import build_report
+from bot.reporting.metrics import Period, metric
+from bot.reporting.report import build_report
+from bot.rules.matching import Policy
 from store.models import Opportunity, ReferenceRequest
 from tests.test_dispatcher import migrated_url  # noqa: F401 - fixture
 from tests.test_outreach import schedule

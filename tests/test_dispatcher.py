@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select, update
 
-from bot.nudges import NudgeKind
+from bot.rules.nudges import NudgeKind
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, SIGNING_SECRET
 from tests.support.factories import request_values
@@ -264,8 +264,8 @@ def test_dispatch_now_from_the_command_line_sends_the_prep_once(harness, migrate
 
 def test_a_slow_dispatcher_never_sends_a_row_someone_else_took(harness):
     """A pass outlives its lease; another replica takes the row and sends it; the slow one must not."""
-    from bot.dispatcher import PassResult
-    from bot.scheduler import make_dispatcher
+    from bot.delivery.dispatcher import PassResult
+    from bot.delivery.scheduler import make_dispatcher
     from tests.conftest import make_settings
 
     due_now(harness)
@@ -281,8 +281,8 @@ def test_a_slow_dispatcher_never_sends_a_row_someone_else_took(harness):
 
 def test_one_claim_takes_one_batch_and_leaves_the_rest_to_other_replicas(harness):
     """Regression: on PostgreSQL an `id IN (… SKIP LOCKED LIMIT n)` claim once took the whole outbox."""
-    from bot.dispatcher import PassResult
-    from bot.scheduler import make_dispatcher
+    from bot.delivery.dispatcher import PassResult
+    from bot.delivery.scheduler import make_dispatcher
     from tests.conftest import make_settings
 
     seed_due_nudges(harness.db, 120)

@@ -1,6 +1,6 @@
 """Slack fails at every step of a whole reference (500s, timeouts): every message still arrives, exactly once.
 
-Each step's messages are outbox rows written with the state they announce (bot/effects.py); the courier's
+Each step's messages are outbox rows written with the state they announce (bot/flows/effects.py); the courier's
 first try meets the injected failure, and dispatcher passes on the injected clock retry until Slack recovers.
 """
 
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import effects
-from bot.scheduler import make_dispatcher
+from bot.delivery.scheduler import make_dispatcher
+from bot.flows import effects
 from bot.slack_client import make_client
 from modals.ids import Action
 from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest

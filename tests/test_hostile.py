@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import pool_csv
+from bot.exchange import pool_csv
 from modals.ids import Action, Block
 from modals.request_form import MAX_LENGTH, visible
 from store.models import Advocate, Engagement

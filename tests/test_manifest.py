@@ -34,7 +34,7 @@ def manifest() -> dict:
 
 
 def called_methods() -> set[str]:
-    """Web API methods the app calls (the simulated Slack in bot/simulator is not the app)."""
+    """Web API methods the app calls (the simulated Slack in bot/demo/simulator is not the app)."""
     files = [p for d in ("bot", "handlers") for p in (ROOT / d).rglob("*.py") if "simulator" not in p.parts]
     source = "\n".join(p.read_text() for p in files)
     return set(re.findall(r"(?<!http\.)client\.(\w+)\(", source))

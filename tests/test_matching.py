@@ -1,4 +1,4 @@
-"""The matching matrix and the hard limits (bot/matching.py): pure rules over plain data."""
+"""The matching matrix and the hard limits (bot/rules/matching.py): pure rules over plain data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.matching import (
+from bot.rules.matching import (
     DEFAULT_CAPS,
     KIND_RULES,
     AdvocateKind,

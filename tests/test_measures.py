@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from bot.matching import Policy
-from bot.metrics import Period, advocate_rows, metric, period_counts, rep_stats
-from bot.qualification import Rules, qualify
-from bot.report import build_report
+from bot.reporting.metrics import Period, advocate_rows, metric, period_counts, rep_stats
+from bot.reporting.report import build_report
+from bot.rules.matching import Policy
+from bot.rules.qualification import Rules, qualify
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest, RequestEvent
 from tests.support.factories import request_values
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import pool_csv
+from bot.exchange import pool_csv
 from bot.text import shown
 from modals.ids import Action, Block, Callback
 from store.models import Engagement, Nudge

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot import pool_csv
+from bot.exchange import pool_csv
 from handlers.engagements import (
     ADVOCATE_ONLY,
     CHECKIN_REFUSED,

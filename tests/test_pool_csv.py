@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot import pool_csv
-from bot.spreadsheet import neutralise, unneutralise
+from bot.exchange import pool_csv
+from bot.exchange.spreadsheet import neutralise, unneutralise
 from store.models import Advocate, Engagement
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"

@@ -1,4 +1,4 @@
-"""Builders render plain records (bot/records.py): no database, no ORM row, a test of a card is a function call."""
+"""Builders render plain records (bot/flows/records.py): no database, no ORM row, a test of a card is a function call."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 import pytest
 
-from bot.records import RequestRecord, _snapshot_of
+from bot.flows.records import RequestRecord, _snapshot_of
 from modals.approval_card import build_approval_card, card_text
 from modals.ids import Action
 from modals.rep_views import build_request_list

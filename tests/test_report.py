@@ -9,10 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import insert, update
 
-from bot.chart import quarter_chart
-from bot.matching import Policy
-from bot.metrics import AdvocateRow, Period
-from bot.report import (
+from bot.reporting.chart import quarter_chart
+from bot.reporting.metrics import AdvocateRow, Period
+from bot.reporting.report import (
     Report,
     build_report,
     stats_text,
@@ -21,6 +20,7 @@ from bot.report import (
     write_html,
     write_reps_csv,
 )
+from bot.rules.matching import Policy
 from store.models import Advocate, Engagement, ReferenceRequest
 
 Q4 = Period.parse("2026Q4")

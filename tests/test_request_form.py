@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.forms import RequestForm
-from bot.vocabulary import Tried
+from bot.rules.forms import RequestForm
+from bot.rules.vocabulary import Tried
 from modals.ids import Block, Callback
 from modals.request_form import MAX_LENGTH, build_request_modal, parse_request_form, request_modal_payload
 from tests.support.blockkit import assert_valid

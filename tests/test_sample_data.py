@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import pool_csv
-from bot.vocabulary import Tier
+from bot.exchange import pool_csv
+from bot.rules.vocabulary import Tier
 from store.models import Advocate
 
 SAMPLE = Path(__file__).parent.parent / "bot" / "sample"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot import pool_csv
+from bot.exchange import pool_csv
 from modals.ids import Action
 from store import queries
 from store.models import Advocate, Engagement

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from bot import shortlist
-from bot.matching import Policy
+from bot.flows import shortlist
+from bot.rules.matching import Policy
 from store.models import Advocate, Engagement, ReferenceRequest
 from tests.support.factories import request_values
 

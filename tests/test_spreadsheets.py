@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import csv_input, pool_csv
+from bot.exchange import csv_input, pool_csv
 from store.models import Advocate, Engagement
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"

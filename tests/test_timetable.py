@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.nudges import (
+from bot.rules.nudges import (
     NudgeKind,
     call_plan,
     checkin_at,

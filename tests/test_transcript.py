@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.transcript import Entry, entries_from_calls, mrkdwn_to_html, render_html, render_text
+from bot.demo.transcript import Entry, entries_from_calls, mrkdwn_to_html, render_html, render_text
 from modals.home import build_rep_home
 from modals.request_form import build_request_modal
 from tests.support.fake_slack import Call

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from bot import pool_csv
+from bot.exchange import pool_csv
 from modals.ids import Action, Block
 from store import usage
 from store.models import Advocate, AdvocateUsage

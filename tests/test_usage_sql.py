@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from bot.matching import Usage
-from bot.shortlist import candidate_of, usage_window
+from bot.flows.shortlist import candidate_of, usage_window
+from bot.rules.matching import Usage
 from store import queries
 from store.models import COUNTED, OPEN, WRITTEN_KINDS, Advocate, Engagement, ReferenceRequest
 from tests.support.factories import request_values

@@ -182,7 +182,7 @@ def signed(body: bytes) -> dict[str, str]:
 
 
 def _raw(harness, body: bytes, headers: dict[str, str]):
-    from bot.simulator.signed import Reply
+    from bot.demo.simulator.signed import Reply
 
     connection = http.client.HTTPConnection("127.0.0.1", harness.sender.port, timeout=10)
     try:

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import func, select
 
-from bot import webhooks
-from bot.webhooks import WebhookSender, verify
+from bot.delivery import webhooks
+from bot.delivery.webhooks import WebhookSender, verify
 from store import queries
 from store.models import NudgeStatus, WebhookDelivery
 from tests.test_outreach import ask_dana, schedule

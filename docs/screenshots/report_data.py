@@ -10,11 +10,18 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from bot import pool_csv
-from bot.chart import quarter_chart
-from bot.matching import Policy
-from bot.metrics import Period
-from bot.report import build_report, stats_text, write_advocates_csv, write_csv, write_html, write_reps_csv
+from bot.exchange import pool_csv
+from bot.reporting.chart import quarter_chart
+from bot.reporting.metrics import Period
+from bot.reporting.report import (
+    build_report,
+    stats_text,
+    write_advocates_csv,
+    write_csv,
+    write_html,
+    write_reps_csv,
+)
+from bot.rules.matching import Policy
 from store.db import Database
 from store.models import Advocate, Engagement, ReferenceRequest
 from tests.support.factories import request_values

@@ -1,11 +1,11 @@
-"""The simulated Slack of bot.simulator, refusing (as Slack does) any Block Kit that would not render."""
+"""The simulated Slack of bot.demo.simulator, refusing (as Slack does) any Block Kit that would not render."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.simulator.slack import Call, Failure
-from bot.simulator.slack import FakeSlack as SimulatedSlack
+from bot.demo.simulator.slack import Call, Failure
+from bot.demo.simulator.slack import FakeSlack as SimulatedSlack
 
 __all__ = ["Call", "Failure", "FakeSlack"]
 

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import FrozenClock
-from bot.courier import Courier
-from bot.dispatcher import PassResult
+from bot.delivery.courier import Courier
+from bot.delivery.dispatcher import PassResult
 from modals.ids import Action, Block, Callback
 from store.db import Database
 from tests.conftest import CS_CHANNEL, REP, ErrorLog, TrackingExecutor
@@ -65,7 +65,7 @@ class Harness:
 
     def dispatch(self, at: datetime) -> PassResult:
         """One dispatcher pass as if at `at`, against the same fake Slack (and the courier's work it wakes)."""
-        from bot.scheduler import make_dispatcher
+        from bot.delivery.scheduler import make_dispatcher
         from tests.conftest import make_settings
 
         self.clock.set(at)

@@ -1,6 +1,6 @@
-"""Request bodies as Slack sends them: see bot.simulator.payloads."""
+"""Request bodies as Slack sends them: see bot.demo.simulator.payloads."""
 
-from bot.simulator.payloads import (  # noqa: F401 - re-exported for the tests
+from bot.demo.simulator.payloads import (  # noqa: F401 - re-exported for the tests
     FIXTURES,
     app_home_opened,
     block_action,

@@ -1,3 +1,3 @@
-"""Signed requests, as Slack sends them: see bot.simulator.signed."""
+"""Signed requests, as Slack sends them: see bot.demo.simulator.signed."""
 
-from bot.simulator.signed import Reply, SlackSender  # noqa: F401 - re-exported for the tests
+from bot.demo.simulator.signed import Reply, SlackSender  # noqa: F401 - re-exported for the tests

@@ -1,0 +1,1 @@
+"""`refdesk demo`: the program offline against a simulated Slack; imports anything but handlers."""

@@ -1,0 +1,1 @@
+"""Spreadsheets in and out (pool, history, CRM); imports rules, store, flows, reporting."""
