@@ -103,6 +103,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             ):
                 dbapi_connection.take()
 
+        @event.listens_for(engine, "after_cursor_execute")
+        def _autocommit_lets_go(connection: Any, *_args: Any) -> None:
+            # A write outside a transaction (an AUTOCOMMIT connection) is over when it returns: no commit() follows
+            # to release the lock, so release it here or every other writer waits out SQLITE_BUSY_SECONDS.
+            dbapi_connection = connection.connection.dbapi_connection
+            if isinstance(dbapi_connection, _QueuedWriter) and not dbapi_connection.in_transaction:
+                dbapi_connection._let_go()
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             if shared_file and isinstance(dbapi_connection, _QueuedWriter):
