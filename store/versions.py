@@ -5,13 +5,19 @@ webhook outbox) bumps `cache_versions['program']` just before it commits, in the
 replica that reads the counter (one primary-key read) and finds the number it built its cache at knows that
 nothing the cache depends on has changed, on any replica. The bump is the transaction's last write, taken
 just before the commit, so the counter's row lock is held only for the commit and can't be part of a deadlock.
+
+The counter is spread over SLOTS rows (`program:0` … `program:31`, one per thread by its native id) and read as
+their sum: with one row, every writing transaction of every replica queued on that row's lock through its
+commit, and 50 form submissions at once waited for each other's commits one by one (bench/crowd.py). The sum
+only grows, so a reader that sees it unchanged knows nothing changed.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -24,15 +30,20 @@ IGNORED = frozenset({"nudges", "webhook_deliveries", "cache_versions"})
 _CHANGED = "refdesk_program_changed"
 
 
+SLOTS = 32
+
+
 def version(session: Session, name: str = PROGRAM) -> int:
-    return session.scalar(select(CacheVersion.version).where(CacheVersion.name == name)) or 0
+    """The counter: the sum of its slots (and of the single row earlier versions kept under the bare name)."""
+    counted = or_(CacheVersion.name == name, CacheVersion.name.like(f"{name}:%"))
+    return session.scalar(select(func.coalesce(func.sum(CacheVersion.version), 0)).where(counted)) or 0
 
 
 def bump(session: Session, name: str = PROGRAM) -> None:
-    """+1, creating the row on first use (an upsert: two first bumps at once can't collide)."""
+    """+1 on this thread's slot, creating it on first use (an upsert: two first bumps at once can't collide)."""
     table = CacheVersion.__table__
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(name=name, version=1)
+    statement = insert(table).values(name=f"{name}:{threading.get_native_id() % SLOTS}", version=1)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.name], set_={"version": table.c.version + 1}
     )
