@@ -17,32 +17,7 @@ from tests.support import payloads
 from tests.support.fake_slack import FakeSlack
 from tests.support.signed import Reply, SlackSender
 
-VALID_ANSWERS: dict[str, Any] = {
-    Block.PROSPECT_COMPANY: "Acme Corp",
-    Block.PROSPECT_INDUSTRY: "software",
-    Block.PROSPECT_EMPLOYEES: "800",
-    Block.PROSPECT_REVENUE: None,
-    Block.DEAL_ARR: "120000",
-    Block.CLOSE_DATE: "2027-01-15",
-    Block.DEAL_STAGE: "negotiation",
-    Block.REP: REP,
-    Block.CONTACT_ROLE: "VP of Engineering",
-    Block.CONTACT_CONCERNS: "Will it scale past 200 services? How long did the migration take?",
-    Block.WANTED_INDUSTRY: "software",
-    Block.WANTED_SIZE: "201-1000",
-    Block.WANTED_ROLE: "vp",
-    Block.WANTED_FUNCTION: None,
-    Block.WANTED_USE_CASE: "Migrating off a legacy job scheduler",
-    Block.WANTED_KIND: "call",
-    Block.URGENCY: "two_weeks",
-    Block.WANTED_COUNTRY: None,
-    Block.WANTED_REGION: None,
-    Block.WHY_NOW: "Final decision meeting in two weeks; the CTO wants to hear from a peer.",
-    Block.TRIED: ["demo", "trial"],
-    Block.GOAL: "Confidence that the migration is doable in a quarter.",
-    Block.BACKGROUND: "",
-    Block.PRIOR_REFERENCES: None,
-}
+VALID_ANSWERS: dict[str, Any] = {**payloads.FORM_ANSWERS, Block.REP: REP}
 
 
 @dataclass

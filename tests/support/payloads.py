@@ -2,6 +2,7 @@
 
 from bot.demo.simulator.payloads import (  # noqa: F401 - re-exported for the tests
     FIXTURES,
+    FORM_ANSWERS,
     app_home_opened,
     block_action,
     fixture,

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from modals.ids import Block
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TEAM = {"id": "T0TEAM", "domain": "example"}
 
@@ -161,3 +163,31 @@ def state_values(view: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any
             raise AssertionError(f"no state shape for {kind}")
         values[block_id] = {element["action_id"]: value}
     return values
+
+
+# A complete, valid request form, the rep left out: what tests and benches submit unless they say otherwise.
+FORM_ANSWERS: dict[str, Any] = {
+    Block.PROSPECT_COMPANY: "Acme Corp",
+    Block.PROSPECT_INDUSTRY: "software",
+    Block.PROSPECT_EMPLOYEES: "800",
+    Block.PROSPECT_REVENUE: None,
+    Block.DEAL_ARR: "120000",
+    Block.CLOSE_DATE: "2027-01-15",
+    Block.DEAL_STAGE: "negotiation",
+    Block.CONTACT_ROLE: "VP of Engineering",
+    Block.CONTACT_CONCERNS: "Will it scale past 200 services? How long did the migration take?",
+    Block.WANTED_INDUSTRY: "software",
+    Block.WANTED_SIZE: "201-1000",
+    Block.WANTED_ROLE: "vp",
+    Block.WANTED_FUNCTION: None,
+    Block.WANTED_USE_CASE: "Migrating off a legacy job scheduler",
+    Block.WANTED_KIND: "call",
+    Block.URGENCY: "two_weeks",
+    Block.WANTED_COUNTRY: None,
+    Block.WANTED_REGION: None,
+    Block.WHY_NOW: "Final decision meeting in two weeks; the CTO wants to hear from a peer.",
+    Block.TRIED: ["demo", "trial"],
+    Block.GOAL: "Confidence that the migration is doable in a quarter.",
+    Block.BACKGROUND: "",
+    Block.PRIOR_REFERENCES: None,
+}
