@@ -28,17 +28,8 @@ from typing import Any
 
 import uvicorn
 
-from bench.shortlist import (
-    CS_CHANNEL,
-    CS_MEMBER,
-    LEAD,
-    NOW,
-    SIGNING_SECRET,
-    QuickSlack,
-    generate,
-    open_database,
-    percentile,
-)
+from bench.program import CS_CHANNEL, CS_MEMBER, LEAD, NOW, generate, open_database
+from bench.shortlist import SIGNING_SECRET, QuickSlack, percentile
 from bot.app import create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings

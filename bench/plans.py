@@ -29,7 +29,7 @@ from typing import Any
 from psycopg import ClientCursor
 from sqlalchemy import event, insert, select, text
 
-from bench.shortlist import NOW, generate, open_database
+from bench.program import NOW, generate, open_database
 from bot.clock import FrozenClock
 from bot.delivery.dispatcher import Dispatcher, PassResult
 from bot.flows import shortlist

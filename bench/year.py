@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bench.shortlist import USE_CASES, company, insert_all, log_uniform, open_database, size_band
+from bench.program import USE_CASES, company, insert_all, log_uniform, open_database, size_band
 from bot.flows import shortlist
 from bot.flows.workflow import prospect_key
 from bot.rules.matching import Assessment, Grade, Policy, Usage, assess, quarter_start
