@@ -1,4 +1,4 @@
-"""The matching matrix and the hard limits (bot/rules/matching.py): pure rules over plain data."""
+"""The matching matrix and the hard limits (bot/rules/matching/): pure rules over plain data."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from bot.rules.matching import (
     DEFAULT_CAPS,
     KIND_RULES,
-    AdvocateKind,
     Assessment,
     Candidate,
     Grade,
@@ -29,6 +28,7 @@ from bot.rules.matching import (
     rank,
     shortlist,
 )
+from bot.rules.vocabulary import AdvocateKind
 
 TODAY = date(2026, 5, 13)  # a Wednesday in Q2 (ISO week 20)
 POLICY = Policy()

@@ -16,14 +16,13 @@ from bot.rules.matching import (
     Grade,
     Need,
     Policy,
-    Tier,
     Usage,
     prefilter,
     quarter_start,
     rank,
     size_target,
 )
-from bot.rules.vocabulary import Industry, label_of
+from bot.rules.vocabulary import Industry, Tier, label_of
 from bot.settings import Settings
 from store import queries
 from store.models import Advocate, ReferenceRequest

@@ -1,0 +1,216 @@
+"""The matching matrix (PROGRAM.md "Matching matrix"): each dimension graded Excellent, Good or Poor."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+
+from bot.rules.matching.dates import ago
+from bot.rules.matching.policy import Policy
+from bot.rules.matching.records import ROLE_ORDER, Candidate, Dimension, DimensionName, Grade, Need
+from bot.rules.vocabulary import Function, Industry, RoleLevel, label_of
+
+# Words too common to say two use cases are related.
+_STOPWORDS = frozenset(
+    """the and for with from off our their into onto over out via per etc who that this these those are was
+    were has have had how what when why not but all any can its they them you your want wants need needs
+    looking about like more less than using use""".split()  # noqa: SIM905 (a word list reads better as text)
+)
+# Longest first; a crude stem so that "scheduler" meets "scheduling" and "migrating" meets "migration".
+_SUFFIXES = ("ings", "ions", "ers", "ing", "ion", "ed", "er", "es", "e", "s")
+
+Graded = tuple[Grade, str]
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=65_536)
+def word_stems(text: str) -> frozenset[str]:
+    """Cached: the same tags and groups come back for every candidate of every request."""
+    return frozenset(_stem(w) for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in _STOPWORDS)
+
+
+@lru_cache(maxsize=64)
+def group_words(groups: tuple[frozenset[str], ...]) -> tuple[frozenset[str], ...]:
+    return tuple(word_stems(" ".join(sorted(group))) for group in groups)
+
+
+def _industry(need: Need, candidate: Candidate, policy: Policy) -> Graded:
+    wanted, theirs = label_of(Industry, need.industry), label_of(Industry, candidate.industry)
+    if candidate.industry == need.industry:
+        return Grade.EXCELLENT, f"Exact industry: {wanted}"
+    near = policy.industry_adjacency
+    # Either direction counts, so an operator's one-sided override still reads as symmetric.
+    if candidate.industry in near.get(need.industry, ()) or need.industry in near.get(candidate.industry, ()):
+        return Grade.GOOD, f"Adjacent industry: {theirs} (wanted {wanted})"
+    return Grade.POOR, f"Different industry: {theirs} (wanted {wanted})"
+
+
+def band_bounds(band: str | None) -> tuple[int, int | None] | None:
+    """A SizeBand value ("201-1000", "5001+") as (low, high); high None is open-ended; None when unreadable."""
+    if not band:
+        return None
+    low, _, high = band.replace("+", "-").partition("-")
+    try:
+        return int(low), int(high) if high else None
+    except ValueError:
+        return None
+
+
+def size_target(need: Need) -> tuple[int, int | None]:
+    """The company sizes a reference is measured against: the prospect's, widened to the wanted band."""
+    prospect = max(need.employees, 1)
+    bounds = band_bounds(need.size_band)
+    if bounds is None:
+        return prospect, prospect
+    low, high = bounds
+    return min(max(low, 1), prospect), None if high is None else max(high, prospect)
+
+
+def _size(need: Need, candidate: Candidate) -> Graded:
+    theirs = max(candidate.employees, 1)
+    low, high = size_target(need)
+    # The distance to the nearer end of the target; integer comparisons keep the 2× and 5× boundaries exact.
+    if theirs < low:
+        big, small = low, theirs
+    elif high is not None and theirs > high:
+        big, small = theirs, high
+    else:
+        big = small = theirs
+    grade = Grade.EXCELLENT if big <= 2 * small else Grade.GOOD if big <= 5 * small else Grade.POOR
+    if big == small:
+        if low == high:
+            return grade, f"Company the same size as the prospect ({theirs:,} employees)"
+        return grade, f"Company of the wanted size ({theirs:,} employees)"
+    side = "the prospect's size" if theirs > small else "smaller than the prospect"
+    if low != high:
+        side = "the wanted size" if theirs > small else "smaller than the wanted size"
+    return grade, f"Company {big / small:.3g}× {side}"
+
+
+def _use_case(need: Need, candidate: Candidate, policy: Policy) -> Graded:
+    text, wanted = " ".join(need.use_case.casefold().split()), word_stems(need.use_case)
+    groups = group_words(policy.use_case_groups)
+    related: str | None = None
+    for tag in candidate.use_cases:
+        words = word_stems(tag)
+        if " ".join(tag.casefold().split()) == text or (
+            words and wanted and (words <= wanted or wanted <= words)
+        ):
+            return Grade.EXCELLENT, f'Same use case: "{tag}"'
+        if related is None and (words & wanted or any(words & g and wanted & g for g in groups)):
+            related = tag
+    if related is not None:
+        return Grade.GOOD, f'Related use case: "{related}"'
+    if not candidate.use_cases:
+        return Grade.POOR, "No use cases on file"
+    return Grade.POOR, f"Unrelated use cases: {', '.join(candidate.use_cases)}"
+
+
+# Functions that speak across the business: an executive (CEO, GM) or an unclassified one is at best Good.
+GENERAL_FUNCTIONS = frozenset({Function.EXECUTIVE, Function.OTHER})
+
+
+def _function(need: Need, candidate: Candidate) -> Graded | None:
+    """Role is seniority and function (a CFO wants a finance leader); None when either side is not known."""
+    wanted, theirs = need.function, candidate.function
+    if not wanted or not theirs:
+        return None
+    label, wanted_label = label_of(Function, theirs), label_of(Function, wanted)
+    if wanted == theirs:
+        return Grade.EXCELLENT, f"same function ({label})"
+    if wanted in GENERAL_FUNCTIONS or theirs in GENERAL_FUNCTIONS:
+        return Grade.GOOD, f"related function: {label} (wanted {wanted_label})"
+    return Grade.POOR, f"different function: {label} (wanted {wanted_label})"
+
+
+def _role(need: Need, candidate: Candidate) -> Graded:
+    level, reason = _level(need, candidate)
+    function = _function(need, candidate)
+    if function is None:
+        return level, reason
+    return min(level, function[0]), f"{reason}; {function[1]}"
+
+
+def _level(need: Need, candidate: Candidate) -> Graded:
+    wanted, theirs = ROLE_ORDER.get(need.role_level), ROLE_ORDER.get(candidate.role_level)
+    label, wanted_label = label_of(RoleLevel, candidate.role_level), label_of(RoleLevel, need.role_level)
+    if wanted is None or theirs is None:
+        return Grade.POOR, f"Unknown role level: {label} (wanted {wanted_label})"
+    gap = wanted - theirs
+    if gap == 0:
+        return Grade.EXCELLENT, f"Same level: {label}"
+    if gap < 0:
+        return Grade.EXCELLENT, f"More senior: {label} (wanted {wanted_label})"
+    if gap == 1:
+        return Grade.GOOD, f"One level below: {label} (wanted {wanted_label})"
+    return Grade.POOR, f"{gap} levels below: {label} (wanted {wanted_label})"
+
+
+def _geography(need: Need, candidate: Candidate) -> Graded:
+    # PROGRAM.md: same region is excellent, same country good; when geography matters (the request names a
+    # region or a country) anywhere else is not good. A region is the finer unit a program keeps (a metro, a
+    # state, "DACH").
+    if need.region and candidate.region and need.region.casefold() == candidate.region.casefold():
+        return Grade.EXCELLENT, f"Same region: {candidate.region}"
+    if need.country and candidate.country and need.country.casefold() == candidate.country.casefold():
+        return Grade.GOOD, f"Same country: {candidate.country}"
+    where = candidate.country or candidate.region or "unknown"
+    wanted = need.country or need.region
+    return Grade.POOR, f"Different country: {where} (wanted {wanted})"
+
+
+SENTIMENT_GOOD = 0.4
+SENTIMENT_EXCELLENT = 0.7
+
+
+def _sentiment(candidate: Candidate) -> Graded:
+    s = candidate.sentiment
+    if s is None:
+        return Grade.GOOD, "No feedback yet"
+    if s >= SENTIMENT_EXCELLENT:
+        return Grade.EXCELLENT, f"Positive feedback ({s:.2f})"
+    if s >= SENTIMENT_GOOD:
+        return Grade.GOOD, f"Mixed feedback ({s:.2f})"
+    return Grade.POOR, f"Low sentiment ({s:.2f})"
+
+
+def _last_used(candidate: Candidate, policy: Policy, today: date) -> Graded:
+    if candidate.usage.last_used is None:
+        return Grade.EXCELLENT, "Never used"
+    days = (today - candidate.usage.last_used).days
+    if days >= policy.preferred_days:
+        return Grade.EXCELLENT, f"Used {ago(days)}"
+    return Grade.GOOD if days >= policy.recent_use_days else Grade.POOR, f"Used {ago(days)}"
+
+
+def _tenure(candidate: Candidate, policy: Policy, today: date) -> Graded:
+    # Seed 000 skips customers too new to have meaningful experience; seed 001 puts six months in at a
+    # testimonial. The tier "new" (cap 1) still lets them start, so newness grades down, it does not exclude.
+    days = max((today - candidate.joined_on).days, 0) if candidate.joined_on else 0
+    if days < policy.min_tenure_days:
+        return Grade.GOOD, f"Customer for {days} days: still new (Excellent from {policy.min_tenure_days})"
+    return Grade.EXCELLENT, f"Customer for {days // 30} months"
+
+
+def dimensions(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> tuple[Dimension, ...]:
+    """Every dimension of the matrix that applies to this request, graded, in the matrix's order."""
+    graded = {
+        DimensionName.INDUSTRY: _industry(need, candidate, policy),
+        DimensionName.COMPANY_SIZE: _size(need, candidate),
+        DimensionName.USE_CASE: _use_case(need, candidate, policy),
+        DimensionName.ROLE: _role(need, candidate),
+    }
+    if need.region or need.country:
+        graded[DimensionName.GEOGRAPHY] = _geography(need, candidate)
+    graded[DimensionName.SENTIMENT] = _sentiment(candidate)
+    graded[DimensionName.LAST_USED] = _last_used(candidate, policy, today)
+    if candidate.joined_on is not None:
+        graded[DimensionName.TENURE] = _tenure(candidate, policy, today)
+    return tuple(Dimension(name, grade, reason) for name, (grade, reason) in graded.items())

@@ -1,0 +1,92 @@
+"""One request's ranking: assess every advocate, order the eligible ones, cut the shortlist."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from bot.rules.matching.grades import dimensions, group_words, word_stems
+from bot.rules.matching.kinds import KIND_COVERAGE
+from bot.rules.matching.limits import cap_of, exclusions, next_eligible, reserved_for_big_deals
+from bot.rules.matching.policy import Policy
+from bot.rules.matching.records import ROLE_ORDER, Assessment, Candidate, Grade, Need
+from bot.rules.vocabulary import Industry
+
+
+def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> Assessment:
+    """Grade one advocate against one request and list every hard limit that rules them out."""
+    graded = dimensions(need=need, candidate=candidate, policy=policy, today=today)
+    reserved = reserved_for_big_deals(need, candidate, policy)
+    # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
+    overall = min(d.grade for d in graded)
+    return Assessment(
+        candidate=candidate,
+        grade=overall,
+        dimensions=graded,
+        exclusions=exclusions(need, candidate, policy, today),
+        score=sum(int(d.grade) for d in graded),
+        next_eligible=next_eligible(candidate, policy, today),
+        reserved=reserved,
+        demand=breadth(candidate, policy) / _room(candidate, policy, reserved),
+    )
+
+
+def breadth(candidate: Candidate, policy: Policy) -> float:
+    """The share of all possible requests the advocate could serve at Good or better, from their profile alone.
+
+    The product of four shares: industries (their own and its neighbours), wanted role levels (theirs and
+    below, and one above), kinds of reference they cover, and use-case themes their tags touch. A specialist
+    scores low, someone who fits almost anything high. Pure and demand-blind: a way to tell, among advocates
+    of the same grade, who the rest of the quarter is least likely to need.
+    """
+    near = policy.industry_adjacency
+    industries = {candidate.industry, *near.get(candidate.industry, ())}
+    industries |= {other for other, theirs in near.items() if candidate.industry in theirs}
+    mine = ROLE_ORDER.get(candidate.role_level, 0)
+    levels = sum(1 for rank in ROLE_ORDER.values() if rank - mine <= 1)
+    offered = set(candidate.kinds)
+    kinds = [kind for kind, covered in KIND_COVERAGE.items() if covered]
+    served = sum(1 for kind in kinds if KIND_COVERAGE[kind] & offered)
+    groups = group_words(policy.use_case_groups)
+    words = frozenset().union(*map(word_stems, candidate.use_cases))
+    themes = len(candidate.use_cases) + sum(1 for group in groups if group & words)
+    shares = (
+        len(industries) / len(Industry),
+        levels / len(ROLE_ORDER),
+        served / len(kinds),
+        themes / (len(groups) + 2),
+    )
+    return shares[0] * shares[1] * shares[2] * shares[3]
+
+
+def _room(candidate: Candidate, policy: Policy, reserved: bool) -> int:
+    """Asks left in the advocate's quarter for this request (the reserved share is not theirs to give here)."""
+    held = policy.strategic_reserved if reserved else 0
+    return max(cap_of(candidate, policy) - held - candidate.usage.this_quarter, 1)
+
+
+def _order(a: Assessment) -> tuple[object, ...]:
+    usage = a.candidate.usage
+    # PROGRAM.md: grade first; a strategic advocate on a smaller deal comes after every advocate of the same
+    # grade (a reservation). Among equals, the one the rest of the quarter needs least: their breadth over the
+    # asks left in their quarter, in powers of two (so specialists serve the requests only they fit and the
+    # highest caps carry the most, while profiles within 2× of each other are equals). Rotation orders those:
+    # never asked first, then longest since the last ask, fewest this quarter, fewest ever. Every limit is
+    # already met by everyone ranked here. bench/year.py measures the order against least recently used.
+    need = math.frexp(a.demand)[1] if a.demand > 0 else -1_000
+    asked = (usage.last_asked is not None, usage.last_asked or date.min)
+    return (-a.grade, a.reserved, need, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
+
+
+def rank(*, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date) -> list[Assessment]:
+    """Eligible advocates best first, then the excluded ones (fewest exclusions first) so CS can see why."""
+    assessed = [assess(need=need, candidate=c, policy=policy, today=today) for c in candidates]
+    eligible = sorted((a for a in assessed if not a.excluded), key=_order)
+    excluded = sorted((a for a in assessed if a.excluded), key=lambda a: (len(a.exclusions), *_order(a)))
+    return eligible + excluded
+
+
+def shortlist(ranked: Sequence[Assessment], limit: int = 5) -> list[Assessment]:
+    """The first `limit` eligible advocates that reach at least "good"; empty means send the rep back."""
+    return [a for a in ranked if not a.excluded and a.grade is not Grade.POOR][:limit]
