@@ -3,6 +3,9 @@ due rows with a lease, and only the claim that holds a row may renew or finish i
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
@@ -11,6 +14,16 @@ from sqlalchemy.orm import Session
 from store.models import Nudge, NudgeStatus, WebhookDelivery
 
 Leased = type[Nudge] | type[WebhookDelivery]
+
+
+def this_process() -> str:
+    """Who claims: the host and the process, as the rows' `claimed_by` shows it to an operator."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def new_token(worker: str) -> str:
+    """One claim's token: the worker and a nonce, so two claims of one process never hold each other's rows."""
+    return f"{worker}:{uuid.uuid4().hex[:8]}"
 
 
 def claim_due(

@@ -271,11 +271,10 @@ def test_a_slow_dispatcher_never_sends_a_row_someone_else_took(harness):
     due_now(harness)
     harness.clock.set(NOW)
     slow = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
-    claimed = slow._claim(NOW, PassResult())
-    assert claimed
+    claim = slow._claim(NOW, PassResult())
+    assert claim.ids
     assert harness.dispatch(NOW + timedelta(minutes=3)).sent == 1  # the lease ran out: another replica sends
-    for nudge_id, token in claimed:
-        slow._deliver(nudge_id, token, NOW, PassResult(), set())
+    slow._deliver(claim, NOW, set(), stale=True)
     assert len(harness.slack.of("chat.postMessage")) == 1
 
 
@@ -288,9 +287,9 @@ def test_one_claim_takes_one_batch_and_leaves_the_rest_to_other_replicas(harness
     seed_due_nudges(harness.db, 120)
     one = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
     other = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
-    first, second = one._claim(NOW, PassResult()), other._claim(NOW, PassResult())
+    first, second = one._claim(NOW, PassResult()).ids, other._claim(NOW, PassResult()).ids
     assert len(first) == len(second) == one.batch
-    assert not {i for i, _ in first} & {i for i, _ in second}
+    assert not set(first) & set(second)
 
 
 def test_the_dispatcher_spends_at_most_three_statements_a_message(harness):

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.flows import followup
@@ -18,7 +19,7 @@ from bot.text import SECTION_TEXT_LIMIT, render
 from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.nudges import build_nudge
-from store.models import Advocate, Engagement, EngagementStatus, Nudge, ReferenceRequest
+from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
 # A nudge still makes sense only while its engagement is in one of these states.
 _WHILE = {
@@ -129,3 +130,43 @@ def compose(
         request_id=request.id,
         thread=thread,
     )
+
+
+def compose_batch(
+    *, session: Session, nudges: list[Nudge], zones: dict[int, ZoneInfo], policy: Policy, now: datetime
+) -> tuple[dict[int, Composed | None], set[int]]:
+    """A batch of scheduled messages, composed from the store as it stands, and the engagements among its
+    feedback questions whose thank-you is still due. What they are about is read with a statement per table
+    for the whole batch and held here (the identity map keeps only what is referenced), so each compose finds
+    its rows in the session without a statement of its own."""
+    loaded: list[object] = []
+    engagement_ids = {n.engagement_id for n in nudges if n.engagement_id}
+    request_ids = {n.request_id for n in nudges if n.request_id}
+    if engagement_ids:
+        loaded += session.scalars(select(Engagement).where(Engagement.id.in_(engagement_ids))).all()
+    if request_ids:
+        loaded += session.scalars(select(ReferenceRequest).where(ReferenceRequest.id.in_(request_ids))).all()
+    advocate_ids = {e.advocate_id for e in loaded if isinstance(e, Engagement)}
+    if advocate_ids:
+        loaded += session.scalars(select(Advocate).where(Advocate.id.in_(advocate_ids))).all()
+    feedback = [n.engagement_id for n in nudges if n.kind == NudgeKind.FEEDBACK and n.engagement_id]
+    thanks_pending = (
+        set(
+            session.scalars(
+                select(Nudge.engagement_id).where(
+                    Nudge.engagement_id.in_(feedback),
+                    Nudge.kind == NudgeKind.THANKS,
+                    Nudge.status.in_((NudgeStatus.PENDING, NudgeStatus.SENDING)),
+                )
+            )
+        )
+        if feedback
+        else set()
+    )
+    composed = {
+        nudge.id: compose(
+            session=session, nudge=nudge, policy=policy, today=now.date(), zone=zones[nudge.id], now=now
+        )
+        for nudge in nudges
+    }
+    return composed, thanks_pending

@@ -16,12 +16,9 @@ import hashlib
 import hmac
 import json
 import logging
-import os
-import socket
 import time
 import urllib.error
 import urllib.request
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,7 +144,7 @@ class WebhookSender:
     batch: int = 50
     max_attempts: int = 8
     backoff: timedelta = timedelta(seconds=30)
-    worker: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    worker: str = field(default_factory=leases.this_process)
 
     def run_pass(self) -> SendResult:
         result = SendResult()
@@ -164,7 +161,7 @@ class WebhookSender:
                 return result
 
     def _claim(self, now: datetime) -> list[tuple[int, str]]:
-        token = f"{self.worker}:{uuid.uuid4().hex[:8]}"
+        token = leases.new_token(self.worker)
         with self.db.unit_of_work() as session:
             ids = leases.claim_due(
                 session=session,
