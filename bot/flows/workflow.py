@@ -121,24 +121,27 @@ def _decide(
     actor_id: str,
     now: datetime,
     to_status: RequestStatus,
-    changes: dict[str, object],
     action: str,
-    detail: dict[str, object],
+    detail: dict[str, object] | None = None,
+    changes: dict[str, object] | None = None,
     extra_condition: object = None,
     from_status: RequestStatus = RequestStatus.PENDING,
 ) -> Outcome | None:
+    """Move the request on if it still stands where it should, with its audit event; a request leaving
+    `pending` is being decided, and says by whom and when."""
+    decided = {"decided_by": actor_id, "decided_at": now} if from_status == RequestStatus.PENDING else {}
     won = queries.transition_request(
         session=session,
         request_id=request_id,
         from_status=from_status,
         to_status=to_status,
-        changes=changes,
+        changes={**decided, **(changes or {})},
         now=now,
         extra_condition=extra_condition,
     )
     if won:
         queries.add_event(
-            session=session, request_id=request_id, at=now, actor_id=actor_id, action=action, detail=detail
+            session=session, request_id=request_id, at=now, actor_id=actor_id, action=action, detail=detail or {}
         )
     request = queries.get_request(session=session, request_id=request_id)
     if request is None:
@@ -149,50 +152,29 @@ def _decide(
 
 def approve(*, session: Session, request_id: int, actor_id: str, now: datetime) -> Outcome | None:
     return _decide(
-        session=session,
-        request_id=request_id,
-        actor_id=actor_id,
-        now=now,
-        to_status=RequestStatus.APPROVED,
-        changes={"decided_by": actor_id, "decided_at": now},
+        session=session, request_id=request_id, actor_id=actor_id, now=now, to_status=RequestStatus.APPROVED,
         action="approved",
-        detail={},
-    )
+    )  # fmt: skip
 
 
 def decline(
     *, session: Session, request_id: int, actor_id: str, form: DeclineForm, now: datetime
 ) -> Outcome | None:
     return _decide(
-        session=session,
-        request_id=request_id,
-        actor_id=actor_id,
-        now=now,
-        to_status=RequestStatus.DECLINED,
-        changes={
-            "decided_by": actor_id,
-            "decided_at": now,
-            "decline_reason": form.reason,
-            "decline_note": form.note,
-        },
+        session=session, request_id=request_id, actor_id=actor_id, now=now, to_status=RequestStatus.DECLINED,
         action="declined",
         detail={"reason": form.reason, "note": form.note},
-    )
+        changes={"decline_reason": form.reason, "decline_note": form.note},
+    )  # fmt: skip
 
 
 def cancel(*, session: Session, request_id: int, actor_id: str, now: datetime) -> Outcome | None:
     """Only the rep or whoever filed it may cancel, and only while CS has not decided."""
     return _decide(
-        session=session,
-        request_id=request_id,
-        actor_id=actor_id,
-        now=now,
-        to_status=RequestStatus.CANCELLED,
-        changes={"decided_by": actor_id, "decided_at": now},
+        session=session, request_id=request_id, actor_id=actor_id, now=now, to_status=RequestStatus.CANCELLED,
         action="cancelled",
-        detail={},
         extra_condition=(ReferenceRequest.rep_id == actor_id) | (ReferenceRequest.requester_id == actor_id),
-    )
+    )  # fmt: skip
 
 
 def close_no_match(
@@ -200,14 +182,9 @@ def close_no_match(
 ) -> Outcome | None:
     """Approved, but nobody reached Good: the request closes and the rep hears why."""
     return _decide(
-        session=session,
-        request_id=request_id,
-        actor_id=actor_id,
-        now=now,
-        to_status=RequestStatus.NO_MATCH,
-        from_status=RequestStatus.APPROVED,
-        changes={},
+        session=session, request_id=request_id, actor_id=actor_id, now=now, to_status=RequestStatus.NO_MATCH,
         action="no_match",
         detail={"reasons": reasons},
+        from_status=RequestStatus.APPROVED,
         extra_condition=ReferenceRequest.active_advocate_id.is_(None),
-    )
+    )  # fmt: skip
