@@ -17,16 +17,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-
-import uvicorn
 
 from bench.program import CS_CHANNEL, CS_MEMBER, LEAD, NOW, generate, open_database
 from bench.shortlist import SIGNING_SECRET, QuickSlack, percentile
@@ -35,27 +31,12 @@ from bot.clock import FrozenClock
 from bot.settings import Settings
 from bot.web import RefdeskASGI
 from tests.support import payloads
+from tests.support.server import serve
 from tests.support.signed import SlackSender
 
 RATIO_TARGET = 3.0  # refdesk's p95 at most 3x the floor's (issue 14)
 GROWTH_TARGET = 0.30  # and within ±30% from one size to the next
 OPEN_EVERY = timedelta(seconds=10)  # the app's clock moves this much before each open
-
-
-def serve(asgi: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
-    """`asgi` behind uvicorn in this process, on a free port: (server, its thread, port)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    return server, thread, sock.getsockname()[1]
 
 
 def bare_app(slack_url: str) -> Any:

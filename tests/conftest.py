@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import text
 
 from bot.app import create_app
@@ -26,6 +22,7 @@ from store.db import Database, make_engine
 from store.models import Base
 from tests.support.cli import cli  # noqa: F401 - the `refdesk` command line in this process, as a fixture
 from tests.support.fake_slack import FakeSlack
+from tests.support.server import serve
 from tests.support.signed import SlackSender
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -100,18 +97,7 @@ class Switch:
 @pytest.fixture(scope="session")
 def http_server() -> Iterator[tuple[Switch, int]]:
     switch = Switch()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(switch, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    server, thread, port = serve(switch, lifespan="on")
     yield switch, port
     server.should_exit = True
     thread.join(timeout=5)
