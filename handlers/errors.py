@@ -20,14 +20,13 @@ from bot.errors import RefdeskError
 from bot.text import Mrkdwn, mrkdwn, shown
 from handlers.guard import UNKNOWN_BUTTON, UNREADABLE, UNREADABLE_ANSWER, Unreadable
 from handlers.replies import tell, user_id_of
-from modals.ids import Action, Callback
+from modals.ids import FAMILIES, Action, Callback, family
 
 log = logging.getLogger("refdesk.errors")
 
 _CALLBACKS = frozenset(Callback)
-# Buttons whose id carries a suffix: the time picked, the rating, the deal's outcome.
-_ACTION_FAMILIES = (Action.PICK_TIME, Action.FEEDBACK_RATE, Action.OUTCOME)
-_ACTIONS = frozenset(Action) - frozenset(_ACTION_FAMILIES)
+_FAMILIES = tuple(family(action) for action in FAMILIES)  # the time picked, the rating, the deal's outcome
+_ACTIONS = frozenset(Action) - frozenset(FAMILIES)
 
 
 def register(app: App) -> None:
@@ -58,7 +57,7 @@ def _has_listener(body: Mapping[str, Any]) -> bool:
     action = actions[0] if isinstance(actions, list) and actions else None
     action_id = action.get("action_id") if isinstance(action, Mapping) else None
     return isinstance(action_id, str) and (
-        action_id in _ACTIONS or any(action_id.startswith(f"{prefix}_") for prefix in _ACTION_FAMILIES)
+        action_id in _ACTIONS or any(pattern.match(action_id) for pattern in _FAMILIES)
     )
 
 

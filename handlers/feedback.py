@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -25,11 +24,11 @@ from handlers.engagements import (
 from handlers.replies import tell
 from modals import followup as views
 from modals import kit
-from modals.ids import Action, Callback
+from modals.ids import Action, Callback, family
 from modals.ids import Block as BlockId
 from modals.rep_views import build_text_message
 
-RATING = re.compile(rf"^{Action.FEEDBACK_RATE}_(great|fine|not_great)$")
+RATING = family(Action.FEEDBACK_RATE)
 
 
 def register(app: App) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -28,12 +27,12 @@ from handlers.engagements import (
 from handlers.replies import tell
 from modals import followup as views
 from modals import kit
-from modals.ids import Action, Callback
+from modals.ids import Action, Callback, family
 from modals.ids import Block as BlockId
 from modals.outreach import render_for
 from modals.rep_views import build_text_message
 
-OUTCOME = re.compile(rf"^{Action.OUTCOME}_(won|lost|not_yet)$")
+OUTCOME = family(Action.OUTCOME)
 
 
 def register(app: App) -> None:

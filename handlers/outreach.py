@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -31,7 +30,7 @@ from handlers.guard import refuse_unreadable
 from handlers.replies import tell
 from modals import kit
 from modals import outreach as views
-from modals.ids import Action, Callback
+from modals.ids import Action, Callback, family
 from modals.ids import Block as BlockId
 from modals.rep_views import build_text_message
 from store.models import EngagementStatus
@@ -41,7 +40,7 @@ def register(app: App) -> None:
     app.action(Action.ASK_YES)(handle_ask_yes)
     app.action(Action.ASK_NO)(handle_ask_no)
     app.view(Callback.TIMES_FORM)(handle_times_submission)
-    app.action(re.compile(rf"^{Action.PICK_TIME}_\d$"))(handle_pick_time)
+    app.action(family(Action.PICK_TIME))(handle_pick_time)
     app.action(Action.RESCHEDULE)(handle_reschedule)
     app.action(Action.CANCEL_CALL)(handle_cancel_call)
 

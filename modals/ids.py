@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 
@@ -46,6 +47,20 @@ class Action(StrEnum):
     CS_JOIN = "advocate_cs_join"
     HAPPY_TO_DO = "advocate_happy_to_do"
     WRITTEN_YES = "advocate_written_yes"
+
+
+# Buttons whose id carries a suffix (Slack wants the ids in one message distinct): each family's suffixes, once.
+# Builders append one; the family's listener, and the error handler's "is this one of ours", match `family()`.
+FAMILIES: dict[Action, str] = {
+    Action.PICK_TIME: r"\d",
+    Action.FEEDBACK_RATE: "great|fine|not_great",
+    Action.OUTCOME: "won|lost|not_yet",
+}
+
+
+def family(action: Action) -> re.Pattern[str]:
+    """The ids of a family of buttons, the suffix as group 1."""
+    return re.compile(rf"^{action}_({FAMILIES[action]})$")
 
 
 class Block(StrEnum):
