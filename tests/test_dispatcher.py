@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from bot.rules.nudges import NudgeKind
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, SIGNING_SECRET
-from tests.support.factories import request_values
+from tests.support.factories import advocate_values, request_values
 from tests.test_outreach import schedule
 
 NOW = datetime(2026, 12, 2, 17, 25, tzinfo=UTC)  # a Wednesday, in working hours in UTC
@@ -102,23 +102,8 @@ def seed_due_nudges(db, count: int) -> None:
     now = NOW - timedelta(hours=1)
     with db.unit_of_work() as session:
         advocates = [
-            dict(
-                id=n,
-                email=f"a{n}@x.example",
-                name=f"A{n:04d} Person",
-                role_level="vp",
-                company="X",
-                industry="software",
-                employees=100,
-                use_cases=[],
-                kinds=["call"],
-                tier="standard",
-                slack_user_id=f"U{n:06d}",
-                status="active",
-                account_trouble=False,
-                notes="",
-                created_at=now,
-                updated_at=now,
+            advocate_values(
+                id=n, name=f"A{n:04d} Person", slack_user_id=f"U{n:06d}", created_at=now, updated_at=now
             )
             for n in range(1, count + 1)
         ]

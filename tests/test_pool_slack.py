@@ -12,6 +12,7 @@ from modals.ids import Action, Block, Callback
 from store.models import Advocate
 from tests.conftest import OUTSIDER
 from tests.support import payloads
+from tests.support.factories import advocate_values
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
 
@@ -91,25 +92,13 @@ def test_the_pool_is_paged(harness):
     seed(harness)
     with harness.db.unit_of_work() as session:
         for n in range(15):
-            session.add(
-                Advocate(
-                    email=f"extra{n}@x.example",
-                    name=f"Extra {n:02d}",
-                    title="",
-                    role_level="vp",
-                    company="X",
-                    industry="software",
-                    employees=100,
-                    use_cases=[],
-                    kinds=["call"],
-                    tier="new",
-                    owner_slack_user_id="U0CS1",
-                    status="active",
-                    notes="",
-                    created_at=harness.clock.now(),
-                    updated_at=harness.clock.now(),
-                )
-            )
+            now = harness.clock.now()
+            values = advocate_values(
+                email=f"extra{n}@x.example", name=f"Extra {n:02d}", tier="new", owner_slack_user_id="U0CS1",
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            del values["id"]  # the database numbers them after the seeded pool
+            session.add(Advocate(**values))
     harness.command("advocates", user="U0CS1")
     first = responses(harness, "cmd-U0CS1")[-1]
     assert "Page 1 of 3" in str(first["blocks"])

@@ -13,7 +13,7 @@ from bot.flows.shortlist import candidate_of, usage_window
 from bot.rules.matching import Usage
 from store import queries
 from store.models import COUNTED, OPEN, WRITTEN_KINDS, Advocate, Engagement, ReferenceRequest
-from tests.support.factories import request_values
+from tests.support.factories import advocate_values, request_values
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
@@ -64,7 +64,9 @@ def by_hand(rows: list[dict], advocate: int) -> Usage:
         last_used=max(used).date() if used else None,
         recent_90d=sum(1 for r in counted if asked(r) and asked(r) >= window.since_90),
         previous_quarter=sum(
-            1 for r in counted if asked(r) and window.previous_quarter_start <= asked(r) < window.quarter_start
+            1
+            for r in counted
+            if asked(r) and window.previous_quarter_start <= asked(r) < window.quarter_start
         ),
         this_year=sum(1 for r in counted if asked(r) and asked(r) >= window.year_start),
         passes_recent=sum(1 for r in recent if r["status"] == "passed"),
@@ -85,21 +87,7 @@ def test_sql_usage_equals_counting_by_hand(database, rows):
         session.execute(delete(Advocate))
         for n in (1, 2, 3):
             session.add(
-                Advocate(
-                    id=n,
-                    email=f"a{n}@x.example",
-                    name=f"A{n}",
-                    role_level="vp",
-                    company="X",
-                    industry="software",
-                    employees=100,
-                    use_cases=[],
-                    kinds=["call"],
-                    tier="standard",
-                    owner_slack_user_id="U0CS1",
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
+                Advocate(**advocate_values(id=n, owner_slack_user_id="U0CS1", created_at=NOW, updated_at=NOW))
             )
         session.flush()
         for n in (1, 2):

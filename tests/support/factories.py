@@ -20,3 +20,16 @@ def request_values(**overrides: Any) -> dict[str, Any]:
     )  # fmt: skip
     values.update(overrides)
     return values
+
+
+def advocate_values(**overrides: Any) -> dict[str, Any]:
+    """An advocate's columns: an active standard-tier VP at a 100-person software company unless overridden
+    (`id`, when given, also makes the email unique)."""
+    n = overrides.get("id", 1)
+    values: dict[str, Any] = dict(
+        id=n, email=f"a{n}@x.example", name=f"A{n}", title="", role_level="vp", company="X",
+        industry="software", employees=100, use_cases=[], kinds=["call"], tier="standard", status="active",
+        account_trouble=False, notes="", created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    values.update(overrides)
+    return values
