@@ -15,6 +15,7 @@ from handlers import (
     outreach,
     shortlist,
     views,
+    written,
 )
 
 
@@ -28,6 +29,7 @@ def register_listeners(app: App) -> None:
     feedback.register(app)
     followup.register(app)
     advocate_side.register(app)
+    written.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

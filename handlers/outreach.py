@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.delivery.calendar import invite
 from bot.deps import deps_of
-from bot.flows import effects, outreach
+from bot.flows import effects, outreach, written
 from bot.flows.audience import Brief
 from bot.text import mention, mrkdwn
 from handlers.engagements import (
@@ -28,6 +28,7 @@ from handlers.engagements import (
 )
 from handlers.guard import refuse_unreadable
 from handlers.replies import tell
+from handlers.written import said_yes
 from modals import kit
 from modals import outreach as views
 from modals.ids import Action, Callback, family
@@ -52,6 +53,9 @@ def handle_ask_yes(
     deps = deps_of(context)
     step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
     if step is None:
+        return
+    if written.is_written(step.engagement):
+        said_yes(deps, client, body, respond, step)  # an email Q&A: no times, the questions instead
         return
     if step.engagement.status != EngagementStatus.ASKED:
         tell(client=client, body=body, respond=respond, text="This ask was already answered. Thank you!")

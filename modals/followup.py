@@ -129,7 +129,8 @@ def build_feedback_modal(*, brief: Brief, rating: str | None) -> View:
         blocks=[
             kit.section(
                 mrkdwn(
-                    "Your call with *{}*. Everything is optional except the first question; CS reads every answer.",
+                    "Your {} *{}*. Everything is optional except the first question; CS reads every answer.",
+                    "written answers for" if brief.prospect.written else "call with",
                     brief.prospect.prospect_company,
                 )
             ),

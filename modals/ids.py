@@ -19,6 +19,7 @@ class Callback(StrEnum):
     MEETING_LINK_FORM = "meeting_link_form"
     PAUSE_FORM = "advocate_pause_form"
     HAPPY_FORM = "advocate_happy_form"
+    ANSWERS_FORM = "written_answers_form"
 
 
 class Action(StrEnum):
@@ -47,6 +48,7 @@ class Action(StrEnum):
     CS_JOIN = "advocate_cs_join"
     HAPPY_TO_DO = "advocate_happy_to_do"
     WRITTEN_YES = "advocate_written_yes"
+    WRITE_ANSWERS = "written_answers_write"  # an email Q&A's "Write my answers" (value: engagement id)
 
 
 # Buttons whose id carries a suffix (Slack wants the ids in one message distinct): each family's suffixes, once.
@@ -138,6 +140,9 @@ class Block(StrEnum):
     HAPPY_KINDS = "happy_kinds"
     ADVOCATE_CONTROLS = "advocate_controls"
     WELCOME_ACTIONS = "welcome_actions"
+    ANSWERS_ACTIONS = "answers_actions"
+    ANSWERS_INTRO = "answers_intro"
+    ANSWER = "answer"  # + "_<n>": one input per key question of an email Q&A
 
 
 VALUE = "value"

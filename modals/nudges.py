@@ -14,9 +14,11 @@ from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.followup import checkin_actions, feedback_actions, outcome_actions
 from modals.outreach import answer_buttons, render_for
+from modals.written import write_button
 
 _TEMPLATE = {
     NudgeKind.ASK_REMINDER: "ask_reminder",
+    NudgeKind.ANSWERS_REMINDER: "answers_reminder",
     NudgeKind.PREP_ADVOCATE: "prep_advocate",
     NudgeKind.PREP_REP: "prep_rep",
     NudgeKind.REMINDER: "reminder",
@@ -30,6 +32,7 @@ _TEMPLATE = {
 FOR_ADVOCATE = frozenset(
     {
         NudgeKind.ASK_REMINDER,
+        NudgeKind.ANSWERS_REMINDER,
         NudgeKind.PREP_ADVOCATE,
         NudgeKind.REMINDER,
         NudgeKind.THANKS,
@@ -86,4 +89,5 @@ _ACTIONS = {
     NudgeKind.REP_CHECKIN: checkin_actions,
     NudgeKind.CHECKIN_REMINDER: checkin_actions,
     NudgeKind.DEAL_OUTCOME: outcome_actions,
+    NudgeKind.ANSWERS_REMINDER: write_button,
 }

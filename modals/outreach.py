@@ -20,7 +20,7 @@ from slack_sdk.models.views import View
 from bot.flows.audience import Brief, CallBrief
 from bot.rules.forms import parse_id
 from bot.rules.vocabulary import ReferenceKind
-from bot.text import Mrkdwn, link, mrkdwn, render, slack_date, truncate
+from bot.text import TEMPLATES, Mrkdwn, link, mrkdwn, render, slack_date, truncate
 from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.ids import VALUE, Action, Callback
@@ -33,7 +33,7 @@ MAX_TEXT = 3000
 
 _ASK_WHAT = {
     ReferenceKind.CALL: "a short reference call",
-    ReferenceKind.EMAIL: "answering a few questions by email",
+    ReferenceKind.EMAIL: "answering a few of their questions in writing",
     ReferenceKind.SITE_VISIT: "hosting a short site visit",
     ReferenceKind.EXECUTIVE: "a short executive-to-executive conversation",
 }
@@ -57,6 +57,9 @@ def _context(brief: Brief) -> dict[str, Any]:
 
 
 def render_for(template: str, brief: Brief, **extra: Any) -> Mrkdwn:
+    """`template`, or its `_written` variant for an email Q&A when there is one (no call in its words)."""
+    if brief.prospect.written and (TEMPLATES / f"{template}_written.j2").exists():
+        template = f"{template}_written"
     return render(template, **{**_context(brief), **extra})
 
 
@@ -72,8 +75,13 @@ def answer_buttons(call: CallBrief, *, yes: str, no: str) -> ActionsBlock:
 def build_ask(*, brief: Brief) -> tuple[Mrkdwn, list[Block]]:
     """The ask, to the advocate on Slack: everything PROGRAM.md says an ask names, and an easy no."""
     text = render_for("ask", brief)
+    headline = (
+        mrkdwn("Would you answer a few questions from {} in writing?", brief.prospect.prospect_company)
+        if brief.prospect.written
+        else mrkdwn("Would you talk to {} for {} minutes?", brief.prospect.prospect_company, brief.call.minutes)
+    )
     return (
-        mrkdwn("Would you talk to {} for {} minutes?", brief.prospect.prospect_company, brief.call.minutes),
+        headline,
         [
             kit.section(text),
             answer_buttons(brief.call, yes="Yes, happy to", no="Not this time"),

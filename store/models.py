@@ -281,6 +281,13 @@ class Engagement(Base):
     feedback_at: Mapped[datetime | None]
     checkin: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the rep's check-in with the prospect
     checkin_at: Mapped[datetime | None]
+    # An email Q&A (bot.rules.matching.KIND_RULES: not scheduled): the advocate's written answers, each
+    # {"question", "answer"}, written for the prospect and delivered to the rep, and when.
+    written_answers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(), info=ADVOCATE)
+    answers_at: Mapped[datetime | None]
+    # The modal view that recorded it (written answers, a logged peer conversation): the same submission
+    # redelivered finds it and changes nothing twice.
+    source_view_id: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),

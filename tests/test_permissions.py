@@ -76,7 +76,12 @@ class Story:
         with h.db.unit_of_work() as session:
             pool_csv.import_advocates(session=session, source=io.StringIO(POOL), now=h.clock.now())
             self.advocate_id = session.scalars(select(Advocate.id)).one()
-        self.request_id = h.file_request(deal_arr="20000") if state == "small" else h.file_request()
+        if state == "small":
+            self.request_id = h.file_request(deal_arr="20000")
+        elif state == "email accepted":
+            self.request_id = h.file_request(wanted_kind="email")
+        else:
+            self.request_id = h.file_request()
         if state in ("pending", "small"):
             return self
         h.click(Action.APPROVE, self.request_id, user="U0CS1")
@@ -87,7 +92,7 @@ class Story:
             self.engagement_id = session.scalars(select(Engagement.id)).one()
         h.click(Action.ASK_YES, self.engagement_id, user="U0ADV", channel="D0ADV")
         self.times_view = h.slack.of("views.open")[-1]["view"]
-        if state == "asked":
+        if state in ("asked", "email accepted"):
             return self
         self.offer_times("U0ADV")
         if state == "accepted":
@@ -189,6 +194,14 @@ ACTIONS = [
         frozenset(ADVOCATE_SIDE),
         (ADVOCATE_ONLY,),
         _click(Action.ASK_YES, lambda s: str(s.engagement_id), "D0ADV"),
+        True,
+    ),
+    Act(
+        "write an email Q&A's answers",
+        "email accepted",
+        frozenset(ADVOCATE_SIDE),
+        (ADVOCATE_ONLY,),
+        _click(Action.WRITE_ANSWERS, lambda s: str(s.engagement_id), "D0ADV"),
         True,
     ),
     Act(

@@ -24,6 +24,7 @@ from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeSta
 # A nudge still makes sense only while its engagement is in one of these states.
 _WHILE = {
     NudgeKind.ASK_REMINDER: (EngagementStatus.ASKED,),
+    NudgeKind.ANSWERS_REMINDER: (EngagementStatus.ACCEPTED,),
     NudgeKind.PREP_ADVOCATE: (EngagementStatus.SCHEDULED,),
     NudgeKind.PREP_REP: (EngagementStatus.SCHEDULED,),
     NudgeKind.REMINDER: (EngagementStatus.SCHEDULED,),

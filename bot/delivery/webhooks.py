@@ -51,6 +51,7 @@ EVENT_TYPES = {
     "call_held": "call.held",
     "call_missed": "call.missed",
     "checkin_logged": "call.checkin_logged",
+    "answers_sent": "reference.answered",
     "deal_won": "deal.outcome",
     "deal_lost": "deal.outcome",
 }

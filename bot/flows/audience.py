@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import inspect
 
 from bot.flows.records import copy_fields
+from bot.rules.questions import answered_in_writing, key_questions
 from bot.rules.vocabulary import Industry, ReferenceKind, Urgency, label_of
 from store.models import Advocate, Engagement, ReferenceRequest
 
@@ -83,6 +84,16 @@ class ProspectBrief:
     @property
     def kind(self) -> str:
         return label_of(ReferenceKind, self.wanted_kind)
+
+    @property
+    def written(self) -> bool:
+        """An email Q&A: answered in writing, with no call to schedule."""
+        return answered_in_writing(self.wanted_kind)
+
+    @property
+    def questions(self) -> list[str]:
+        """The prospect's key questions, one by one (from `contact_concerns`)."""
+        return key_questions(self.contact_concerns)
 
 
 @_only_shareable(Advocate)

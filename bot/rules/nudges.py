@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 class NudgeKind(StrEnum):
     ASK_REMINDER = "ask_reminder"  # the advocate, 2 business days after the ask
     ASK_EXPIRY = "ask_expiry"  # refdesk itself: after 4 business days the ask lapses and CS hears it
+    ANSWERS_REMINDER = "answers_reminder"  # the advocate who said yes to an email Q&A, 2 business days on
     PREP_ADVOCATE = "prep_advocate"  # 1–2 days before: who, when, why, topics, what to avoid
     PREP_REP = "prep_rep"  # 1–2 days before: the prospect's prep, through the rep
     REMINDER = "reminder"  # the advocate, the day before
@@ -102,6 +103,40 @@ def ask_plan(*, engagement_id: int, asked_at: datetime, recipient: str) -> list[
             "refdesk",
             add_business_days(asked_at, EXPIRY_BUSINESS_DAYS),
         ),
+    ]
+
+
+def answers_plan(*, engagement_id: int, accepted_at: datetime, recipient: str) -> list[Planned]:
+    """An email Q&A the advocate said yes to: one gentle reminder if the answers have not come (the ask's own
+    pace: REMINDER_BUSINESS_DAYS)."""
+    return [
+        Planned(
+            key_for(engagement_id, NudgeKind.ANSWERS_REMINDER),
+            NudgeKind.ANSWERS_REMINDER,
+            recipient,
+            add_business_days(accepted_at, REMINDER_BUSINESS_DAYS),
+        )
+    ]
+
+
+def written_plan(
+    *, engagement_id: int, answered_at: datetime, advocate: str, rep: str, close_date: date
+) -> list[Planned]:
+    """After written answers (no call, so no prep, reminder or check-in about one): the thanks within a few
+    hours, the feedback two working days on, the deal's outcome on the close date. Each moves into the
+    recipient's working hours when the dispatcher meets it (`send_at`)."""
+    outcome = datetime.combine(close_date, OUTCOME_HOUR, tzinfo=UTC)
+    if outcome <= answered_at + timedelta(hours=48):
+        outcome = answered_at + timedelta(days=7)  # the close date already passed: ask a week later
+    return [
+        Planned(key_for(engagement_id, NudgeKind.THANKS), NudgeKind.THANKS, advocate, answered_at + THANKS_AFTER),
+        Planned(
+            key_for(engagement_id, NudgeKind.FEEDBACK),
+            NudgeKind.FEEDBACK,
+            advocate,
+            add_business_days(answered_at, 2),
+        ),
+        Planned(key_for(engagement_id, NudgeKind.DEAL_OUTCOME), NudgeKind.DEAL_OUTCOME, rep, outcome),
     ]
 
 
