@@ -211,3 +211,19 @@ def test_key_questions_one_per_line_or_question_mark_at_most_ten():
     many = key_questions("\n".join(f"Question {n}?" for n in range(1, 15)))
     assert len(many) == MAX_QUESTIONS and many[-1].startswith("Question 10?") and many[-1].endswith("14?")
     assert key_questions("  ") == ["What would you tell them about your experience?"]
+
+
+def test_the_reps_home_says_what_comes_next_for_written_answers(harness):
+    from bot.reporting.dashboard import rep_requests
+
+    request_id, engagement_id = ask_dana_in_writing(harness)
+    view = say_yes(harness, engagement_id)
+
+    def step() -> str:
+        with harness.db.unit_of_work() as session:
+            [mine] = rep_requests(session=session, user_id=REP, now=harness.clock.now(), limit=5)
+            return str(mine.next_step)
+
+    assert "their written answers will come to you" in step() and "pick a time" not in step()
+    answer(harness, view, "Fine.", None)
+    assert "Tell us the outcome" in step() and "Check in" not in step()

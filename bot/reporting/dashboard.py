@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.reporting import health, metrics
 from bot.rules.matching import Policy
+from bot.rules.questions import answered_in_writing
 from bot.rules.vocabulary import DeclineReason, label_of
 from bot.text import Mrkdwn, day, mrkdwn, slack_date
 from store import queries, versions
@@ -60,11 +61,13 @@ def _next_step(
         return ":mag: Approved — CS is choosing an advocate"
     if engagement.status == EngagementStatus.ASKED:
         return mrkdwn(":outbox_tray: Waiting for {} to answer", name)
+    if engagement.status == EngagementStatus.ACCEPTED and answered_in_writing(engagement.kind):
+        return mrkdwn(":pencil: {} said yes — their written answers will come to you in a DM", name)
     if engagement.status == EngagementStatus.ACCEPTED:
         return mrkdwn(":point_right: {} said yes — pick a time in your DMs", name)
     if engagement.status == EngagementStatus.SCHEDULED and engagement.call_at and engagement.call_at > now:
         return mrkdwn(":calendar: Call with {} {}", name, slack_date(engagement.call_at))
-    if engagement.checkin_at is None:
+    if engagement.checkin_at is None and engagement.call_at is not None:  # no call (written, logged): no check-in
         return ":speech_balloon: Check in with the prospect and log how it went"
     return f":briefcase: Tell us the outcome when the deal closes (expected {day(request.close_date)})"
 
