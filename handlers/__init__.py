@@ -13,6 +13,7 @@ from handlers import (
     followup,
     guard,
     outreach,
+    peer,
     shortlist,
     views,
     written,
@@ -30,6 +31,7 @@ def register_listeners(app: App) -> None:
     followup.register(app)
     advocate_side.register(app)
     written.register(app)
+    peer.register(app)
     views.register(app)
     events.register(app)
     errors.register(app)

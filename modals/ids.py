@@ -20,6 +20,7 @@ class Callback(StrEnum):
     PAUSE_FORM = "advocate_pause_form"
     HAPPY_FORM = "advocate_happy_form"
     ANSWERS_FORM = "written_answers_form"
+    PEER_FORM = "peer_log_form"
 
 
 class Action(StrEnum):
@@ -49,6 +50,8 @@ class Action(StrEnum):
     HAPPY_TO_DO = "advocate_happy_to_do"
     WRITTEN_YES = "advocate_written_yes"
     WRITE_ANSWERS = "written_answers_write"  # an email Q&A's "Write my answers" (value: engagement id)
+    LOG_PEER = "peer_log"  # "Log a peer conversation" (value: request id)
+    PEER_SEARCH = "peer_advocate_search"  # the advocate's external select, for a pool too large for a list
 
 
 # Buttons whose id carries a suffix (Slack wants the ids in one message distinct): each family's suffixes, once.
@@ -143,6 +146,10 @@ class Block(StrEnum):
     ANSWERS_ACTIONS = "answers_actions"
     ANSWERS_INTRO = "answers_intro"
     ANSWER = "answer"  # + "_<n>": one input per key question of an email Q&A
+    PEER_ACTIONS = "peer_actions"
+    PEER_ADVOCATE = "peer_advocate"
+    PEER_DATE = "peer_date"
+    PEER_NOTE = "peer_note"
 
 
 VALUE = "value"

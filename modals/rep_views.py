@@ -20,6 +20,7 @@ from bot.rules.vocabulary import (
 from bot.text import Mrkdwn, day, money, mrkdwn, render
 from modals import kit
 from modals.approval_card import cancel_button
+from modals.peer import log_button
 
 LIST_LIMIT = 20  # requests shown in /reference list (each takes two blocks; a message holds 50)
 
@@ -58,6 +59,9 @@ def build_submitted_message(*, request: RequestRecord) -> list[Block]:
 
 def build_decision_message(*, request: RequestRecord) -> tuple[Mrkdwn, list[Block]]:
     """(notification text, blocks) telling the rep what CS decided."""
+    if request.status == RequestStatus.APPROVED and request.wanted_kind == ReferenceKind.PEER:
+        text = render("request_approved_peer", r=request)
+        return kit.notification(text), [*kit.text_message(text), log_button(request.id)]
     if request.status == RequestStatus.APPROVED:
         text = render("request_approved", r=request)
     else:

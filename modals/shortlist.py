@@ -14,6 +14,7 @@ from bot.text import Mrkdwn, mrkdwn
 from modals import kit
 from modals.ids import Action
 from modals.ids import Block as BlockId
+from modals.peer import log_button
 
 PAGE_SIZE = 5
 EXCLUDED_SHOWN = 5
@@ -156,10 +157,11 @@ def build_shortlist(
         blocks.append(
             kit.section(
                 ":speech_balloon: *A peer conversation is logged, not brokered.* It happens on its own (an event, "
-                "an intro): nobody is asked. Record it on the advocate's history (`refdesk history import`, "
-                "kind `peer`) so their usage stays true."
+                "an intro): nobody is asked. Once it has happened, log who and when, so their usage stays true."
             )
         )
+        if askable:
+            blocks.append(log_button(request.id))
         return blocks
     if not eligible:
         blocks.append(

@@ -24,6 +24,7 @@ from handlers.engagements import (
     PICK_REFUSED,
     TIMES_REFUSED,
 )
+from handlers.peer import PEER_REFUSED
 from handlers.replies import (
     CS_ONLY_ASK,
     CS_ONLY_NO_MATCH,
@@ -80,12 +81,14 @@ class Story:
             self.request_id = h.file_request(deal_arr="20000")
         elif state == "email accepted":
             self.request_id = h.file_request(wanted_kind="email")
+        elif state == "peer approved":
+            self.request_id = h.file_request(wanted_kind="peer")
         else:
             self.request_id = h.file_request()
         if state in ("pending", "small"):
             return self
         h.click(Action.APPROVE, self.request_id, user="U0CS1")
-        if state == "approved":
+        if state in ("approved", "peer approved"):
             return self
         h.click(Action.ASK, f"{self.request_id}:{self.advocate_id}:1", user="U0CS1")
         with h.db.unit_of_work() as session:
@@ -244,6 +247,14 @@ ACTIONS = [
         frozenset(REP_SIDE),
         (OUTCOME_REFUSED,),
         _click(f"{Action.OUTCOME}_won", lambda s: str(s.engagement_id), "D0REP"),
+        True,
+    ),
+    Act(
+        "log a peer conversation",
+        "peer approved",
+        frozenset(REP_SIDE),
+        (PEER_REFUSED,),
+        _click(Action.LOG_PEER, lambda s: str(s.request_id)),
         True,
     ),
     Act("pool management", "none", frozenset(CS), (CS_ONLY_POOL,), _command("advocates")),

@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bot.flows import shortlist
+from bot.flows import peer, shortlist
 from bot.flows.records import RequestRecord
 from bot.rules.matching import Policy
 from bot.rules.qualification import Rules, qualify
@@ -46,7 +46,15 @@ def render_page(
     if page == 1 and not any(shortlist.good_enough(a) for a in ranked):
         ranked = shortlist.ranked_for(session=session, request=request, policy=policy, today=today)
     picked = closed = None
-    if request.active_advocate_id:
+    logged = peer.logged_for(session=session, request_id=request.id) if peer.is_peer(request) else None
+    if request.active_advocate_id and logged is not None:
+        advocate = session.get(Advocate, logged.advocate_id)
+        picked = mrkdwn(
+            ":speech_balloon: {} logged a peer conversation with *{}*: the request is fulfilled.",
+            mention(logged.chosen_by) if logged.chosen_by else Mrkdwn("CS"),
+            advocate.name if advocate else "an advocate",
+        )
+    elif request.active_advocate_id:
         advocate = session.get(Advocate, request.active_advocate_id)
         chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
         who = mention(chosen.chosen_by) if chosen and chosen.chosen_by else Mrkdwn("CS")

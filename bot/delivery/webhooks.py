@@ -52,6 +52,7 @@ EVENT_TYPES = {
     "call_missed": "call.missed",
     "checkin_logged": "call.checkin_logged",
     "answers_sent": "reference.answered",
+    "peer_logged": "reference.logged",
     "deal_won": "deal.outcome",
     "deal_lost": "deal.outcome",
 }

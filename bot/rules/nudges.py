@@ -125,9 +125,6 @@ def written_plan(
     """After written answers (no call, so no prep, reminder or check-in about one): the thanks within a few
     hours, the feedback two working days on, the deal's outcome on the close date. Each moves into the
     recipient's working hours when the dispatcher meets it (`send_at`)."""
-    outcome = datetime.combine(close_date, OUTCOME_HOUR, tzinfo=UTC)
-    if outcome <= answered_at + timedelta(hours=48):
-        outcome = answered_at + timedelta(days=7)  # the close date already passed: ask a week later
     return [
         Planned(key_for(engagement_id, NudgeKind.THANKS), NudgeKind.THANKS, advocate, answered_at + THANKS_AFTER),
         Planned(
@@ -136,8 +133,16 @@ def written_plan(
             advocate,
             add_business_days(answered_at, 2),
         ),
-        Planned(key_for(engagement_id, NudgeKind.DEAL_OUTCOME), NudgeKind.DEAL_OUTCOME, rep, outcome),
+        outcome_plan(engagement_id=engagement_id, after=answered_at, rep=rep, close_date=close_date),
     ]
+
+
+def outcome_plan(*, engagement_id: int, after: datetime, rep: str, close_date: date) -> Planned:
+    """The rep is asked how the deal went on its close date (a week after the reference, when that has passed)."""
+    outcome = datetime.combine(close_date, OUTCOME_HOUR, tzinfo=UTC)
+    if outcome <= after + timedelta(hours=48):
+        outcome = after + timedelta(days=7)
+    return Planned(key_for(engagement_id, NudgeKind.DEAL_OUTCOME), NudgeKind.DEAL_OUTCOME, rep, outcome)
 
 
 def call_plan(
