@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps, deps_of
 from bot.flows import effects, outreach, written
@@ -48,7 +50,7 @@ def said_yes(
     client.views_open(trigger_id=body["trigger_id"], view=views.build_answers_modal(brief=brief))
 
 
-def _accepted(session: Any, step: outreach.Step, now: Any) -> None:
+def _accepted(session: Session, step: outreach.Step, now: datetime) -> None:
     """The ask becomes "Write my answers"; the rep hears the yes (PROGRAM.md: only after it), CS's thread too."""
     brief = Brief.of(step.request, step.advocate, step.engagement)
     text, blocks = views.build_accepted(brief=brief, on_slack=bool(step.advocate.slack_user_id))
@@ -143,7 +145,7 @@ def handle_answers_submission(
     ack(response_action="errors", errors={first: said})
 
 
-def _sent(session: Any, step: outreach.Step, answers: list[written.Answer], now: Any) -> None:
+def _sent(session: Session, step: outreach.Step, answers: list[written.Answer], now: datetime) -> None:
     """The rep gets the answers to pass on; the ask's message says they went; CS's thread hears it."""
     request, advocate = step.request, step.advocate
     contact = (

@@ -227,3 +227,34 @@ def test_the_reps_home_says_what_comes_next_for_written_answers(harness):
     assert "their written answers will come to you" in step() and "pick a time" not in step()
     answer(harness, view, "Fine.", None)
     assert "Tell us the outcome" in step() and "Check in" not in step()
+
+
+def test_an_advocate_without_slack_answers_through_their_cs_owner(harness):
+    seed(harness)
+    request_id = harness.file_request(deal_arr="400000", wanted_role_level="c_level", wanted_kind="email")
+    harness.click(Action.APPROVE, request_id, user="U0CS1")
+    shortlist = harness.thread_replies()[-1]
+    ravi = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Ravi" in str(b.get("accessory")))
+    harness.click(Action.ASK, ravi, user="U0CS1")
+    [draft] = harness.dms_to("U0CS2")  # Ravi's CS owner
+    body = shown(json.dumps(draft["blocks"]))
+    assert "Subject: Would you answer a few questions from Acme Corp in writing?" in body
+    assert QUESTIONS[0] in body and "reply to this email with your answers" in body and "minutes" not in body
+    assert [e["text"]["text"] for e in draft["blocks"][-1]["elements"]] == ["They said yes", "They said no"]
+    with harness.db.unit_of_work() as session:
+        engagement_id = session.scalars(
+            select(Engagement.id).where(Engagement.request_id == request_id)
+        ).one()
+    harness.click(Action.ASK_YES, engagement_id, user="U0CS2", channel="D0CS2")
+    view = harness.slack.of("views.open")[-1]["view"]
+    assert view["callback_id"] == Callback.ANSWERS_FORM
+    [recorded] = [u for u in harness.slack.of("chat.update") if u["channel"] == "D0CS2"]
+    assert "Recorded: Ravi Menon said yes" in recorded["text"]
+    harness.slack.clear()
+    assert answer(harness, view, "We run 600 services on it.", None, user="U0CS2").body == ""
+    [to_rep] = harness.dms_to(REP)
+    assert "Ravi Menon" in to_rep["text"] and "We run 600 services on it." in json.dumps(to_rep["blocks"])
+    harness.dispatch(harness.clock.now() + timedelta(hours=2))
+    [thanks] = harness.dms_to("U0CS2")
+    assert "who isn't on Slack" in thanks["text"] or "who isn't on Slack" in json.dumps(thanks["blocks"])
+    assert "answer Acme Corp's questions" in json.dumps(thanks["blocks"])
