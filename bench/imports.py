@@ -29,7 +29,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.exchange.pool_csv import ADVOCATE_COLUMNS, HISTORY_COLUMNS
+from bot.exchange.history_csv import HISTORY_COLUMNS
+from bot.exchange.pool_csv import ADVOCATE_COLUMNS
 from store.db import make_engine
 
 TARGET_SECONDS = 5.0

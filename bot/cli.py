@@ -131,9 +131,9 @@ def cmd_advocates_export(args: argparse.Namespace) -> None:
 
 
 def cmd_history_import(args: argparse.Namespace) -> None:
-    from bot.exchange import pool_csv
+    from bot.exchange import history_csv
 
-    result, label = _import(args, "past references", pool_csv.import_history)
+    result, label = _import(args, "past references", history_csv.import_history)
     print(f"{label}: {result.created} past references added, {result.skipped} already known")
 
 

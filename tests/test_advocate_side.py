@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.exchange import pool_csv
+from bot.exchange import history_csv, pool_csv
 from bot.exchange.csv_input import ImportRefused
 from bot.flows import followup
 from bot.text import shown
@@ -247,7 +247,7 @@ HISTORY = "advocate_email,date,prospect_company,prospect_industry,kind,outcome,d
 
 def import_history(harness, rows: str) -> None:
     with harness.db.unit_of_work() as session:
-        pool_csv.import_history(session=session, source=io.StringIO(HISTORY + rows), now=harness.clock.now())
+        history_csv.import_history(session=session, source=io.StringIO(HISTORY + rows), now=harness.clock.now())
 
 
 def through_the_call(harness) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.exchange import pool_csv
+from bot.exchange import history_csv, pool_csv
 from modals.ids import Action, Block, Callback
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, REP
@@ -191,7 +191,7 @@ def test_three_references_in_a_year_prompt_cs_to_say_thank_you(harness):
             source=io.StringIO((Path(__file__).parent / "fixtures" / "pool.csv").read_text()),
             now=harness.clock.now(),
         )
-        pool_csv.import_history(
+        history_csv.import_history(
             session=session,
             source=io.StringIO(
                 "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.exchange import pool_csv
+from bot.exchange import history_csv, pool_csv
 from bot.exchange.spreadsheet import neutralise, unneutralise
 from store.models import Advocate, Engagement
 
@@ -205,7 +205,7 @@ ravi@contoso.example,2026-11-02,Hooli,software,executive,open,900000
 
 def history(database, text: str):
     with database.unit_of_work() as session:
-        return pool_csv.import_history(session=session, source=io.StringIO(text), now=NOW)
+        return history_csv.import_history(session=session, source=io.StringIO(text), now=NOW)
 
 
 def test_history_counts_past_references_once(database):

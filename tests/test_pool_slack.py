@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.exchange import pool_csv
+from bot.exchange import history_csv, pool_csv
 from modals.ids import Action, Block, Callback
 from store.models import Advocate
 from tests.conftest import OUTSIDER
@@ -23,7 +23,7 @@ def seed(harness, history: str = "") -> None:
             session=session, source=io.StringIO(POOL.read_text()), now=harness.clock.now()
         )
         if history:
-            pool_csv.import_history(
+            history_csv.import_history(
                 session=session,
                 source=io.StringIO(
                     "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n" + history

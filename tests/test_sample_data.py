@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.exchange import pool_csv
+from bot.exchange import history_csv, pool_csv
 from bot.rules.vocabulary import Tier
 from store.models import Advocate
 
@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
 
 def import_history(database):
     with (SAMPLE / "history.csv").open(encoding="utf-8") as source, database.unit_of_work() as session:
-        return pool_csv.import_history(session=session, source=source, now=NOW)
+        return history_csv.import_history(session=session, source=source, now=NOW)
 
 
 def test_the_sample_pool_and_history_import(database):

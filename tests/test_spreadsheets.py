@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.exchange import csv_input, pool_csv
+from bot.exchange import csv_input, history_csv, pool_csv
 from store.models import Advocate, Engagement
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
@@ -217,7 +217,7 @@ def test_history_reads_semicolons_and_a_declared_date_format(database):
     ]
     data = as_csv(history, ";").encode("cp1252")
     with database.unit_of_work() as session:
-        result = pool_csv.import_history(
+        result = history_csv.import_history(
             session=session, source=pool_csv.read_text(data), now=NOW, date_format="%d/%m/%Y"
         )
     assert result.created == 2

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select, update
 
-from bot.exchange import pool_csv
+from bot.exchange import history_csv
 from modals.ids import Action, Block
 from store import usage
 from store.models import Advocate, AdvocateUsage
@@ -57,7 +57,7 @@ def test_counters_follow_an_ask_that_lapses_and_imported_history(harness):
     assert kept.last_asked is not None and kept.last_asked.date() == date(2026, 11, 20)
 
     with harness.db.unit_of_work() as session:  # imported history counts as live history does
-        pool_csv.import_history(session=session, source=io.StringIO(HISTORY), now=LAPSED)
+        history_csv.import_history(session=session, source=io.StringIO(HISTORY), now=LAPSED)
     kept = dana_usage(harness.db)
     assert (kept.total, kept.given, kept.quarter, kept.quarter_count) == (2, 2, date(2026, 10, 1), 1)
 
@@ -67,7 +67,7 @@ def test_doctor_finds_drift_one_line_per_advocate_and_repairs_it(empty_database,
     database.upgrade()  # the command refuses a database that is not at the newest migration
     load(database, POOL.read_text())
     with database.unit_of_work() as session:
-        pool_csv.import_history(session=session, source=io.StringIO(HISTORY), now=LAPSED)
+        history_csv.import_history(session=session, source=io.StringIO(HISTORY), now=LAPSED)
     env = {"DATABASE_URL": database.engine.url.render_as_string(hide_password=False)}
     agreed = cli("doctor", env=env, cwd=tmp_path)
     assert (agreed.code, agreed.out.strip()) == (0, "usage counters agree with history"), agreed

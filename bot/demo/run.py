@@ -29,7 +29,7 @@ from bot.demo.simulator.executor import TrackingExecutor
 from bot.demo.simulator.signed import SlackSender
 from bot.demo.simulator.slack import FakeSlack
 from bot.demo.transcript import Entry, entries_from_calls, render_html, render_text
-from bot.exchange import pool_csv
+from bot.exchange import history_csv, pool_csv
 from bot.settings import Settings
 from bot.web import RefdeskASGI
 from modals.ids import Action, Block
@@ -190,7 +190,7 @@ def play(demo: Demo) -> None:
         pool = pool_csv.import_advocates(
             session=session, source=io.StringIO((SAMPLE / "advocates.csv").read_text()), now=demo.clock.now()
         )
-        history = pool_csv.import_history(
+        history = history_csv.import_history(
             session=session, source=io.StringIO((SAMPLE / "history.csv").read_text()), now=demo.clock.now()
         )
         for advocate in session.scalars(select(Advocate)):

@@ -12,12 +12,8 @@ from typing import Any, TextIO
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from bot.exchange.cells import PROGRESS_EVERY, ImportResult, Row
 from bot.exchange.csv_input import read_table, refuse
-from bot.exchange.pool_csv import (  # the spreadsheet rules history import follows
-    PROGRESS_EVERY,
-    ImportResult,
-    _Row,
-)
 from bot.exchange.spreadsheet import neutralise
 from bot.reporting.metrics import GIVEN, Metric, Period, reference_at
 from store.models import Advocate, Engagement, Opportunity, ReferenceRequest
@@ -41,7 +37,7 @@ def import_opportunities(
     for done, (line, cells) in enumerate(table.rows, start=1):
         if progress and done % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
-        row = _Row(line, cells, errors, date_format)
+        row = Row(line, cells, errors, date_format)
         opportunity_id = row.text("id", required=True, limit=64)
         created = row.day("created", required=True)
         outcome = row.enum("outcome", OUTCOMES, default="open")
