@@ -2,7 +2,7 @@
 
     python -m bench.dispatch [--database-url URL] [--nudges 10000] [--seed 7] [--recipients 500]
                              [--burst 100] [--limit-seconds 120] [--check-blocks]
-                             [--profile] [--profile-nudges 2000] [--only A|B1|B2 ...]
+                             [--profile] [--profile-nudges 2000] [--senders 1] [--only A|B1|B2 ...]
 
 Scenario A ("plain"): N due thank-yous, each to its own recipient, against a fake Slack that accepts
 everything: `run_pass()` repeated until a pass finds nothing due, as the scheduler does (one pass stops after half
@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-blocks", action="store_true", help="keep the fake's Block Kit check")
     parser.add_argument("--profile", action="store_true", help="also profile one plain pass (cProfile)")
     parser.add_argument("--profile-nudges", type=int, default=2_000, help="nudges in the profiled pass")
+    parser.add_argument(
+        "--senders", type=int, default=1, help="DISPATCH_SENDERS: messages in flight at once (default 1)"
+    )
     parser.add_argument("--only", choices=["A", "B1", "B2"], action="append", help="run only these")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -216,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         where = db.engine.url.render_as_string(hide_password=True)
         print(f"refdesk dispatcher bench on {dialect} ({where})", flush=True)
         reports.append(
-            f"\ndatabase {dialect} ({where}); {args.nudges:,} nudges, seed {args.seed}; Block Kit check "
+            f"\ndatabase {dialect} ({where}); {args.nudges:,} nudges, seed {args.seed}; DISPATCH_SENDERS {args.senders}; Block Kit check "
             f"{'on' if args.check_blocks else 'off'}; {os.cpu_count()} CPUs, load average at start "
             + " ".join(f"{x:.2f}" for x in os.getloadavg())
         )
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                     # follows the round's fake Slack.
                     if "d" not in kept:
                         kept["d"] = make_dispatcher(
-                            settings=settings_for(slack), db=db, clock=FrozenClock(NOW)
+                            settings=settings_for(slack, senders=args.senders), db=db, clock=FrozenClock(NOW)
                         )
                     kept["d"].client.base_url = slack.base_url
                     return kept["d"]
@@ -291,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
                     burst=burst,
                     limit=args.limit_seconds,
                     check_blocks=args.check_blocks,
+                    senders=args.senders,
                 )
                 reports.append(show_paced(name, b, args.nudges, args.recipients, burst, dialect))
                 print(reports[-1], flush=True)

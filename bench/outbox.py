@@ -282,12 +282,13 @@ def closest(times: Iterator[tuple[str, float]]) -> tuple[float, int]:
 
 
 # --- the scenarios -------------------------------------------------------------------------------------
-def settings_for(slack: FakeSlack | RemoteSlack) -> Settings:
+def settings_for(slack: FakeSlack | RemoteSlack, *, senders: int = 1) -> Settings:
     return Settings(
         slack_api_url=slack.base_url,
         slack_bot_token="xoxb-bench",
         cs_channel_id=CS_CHANNEL,
         database_url="(bench)",
+        dispatch_senders=senders,
     )
 
 

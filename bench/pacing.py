@@ -110,6 +110,7 @@ def paced(
     burst: int | None,
     limit: float,
     check_blocks: bool,
+    senders: int = 1,
 ) -> Paced:
     ids = recipients_for(count, recipients, rng)
     seed(db, ids)
@@ -117,7 +118,9 @@ def paced(
     out = Paced()
     try:
         clock = FrozenClock(NOW)
-        dispatcher: Dispatcher = make_dispatcher(settings=settings_for(slack), db=db, clock=clock)
+        dispatcher: Dispatcher = make_dispatcher(
+            settings=settings_for(slack, senders=senders), db=db, clock=clock
+        )
 
         def stop_the_pass() -> None:
             # The limit is checked between passes; a pass in flight is stopped the app's own way: its clock

@@ -80,6 +80,9 @@ class Settings:
     # "software:telecom|media;healthcare:life_sciences" adds to the default industry adjacency
     industry_adjacency: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dispatch_interval_seconds: int = 5
+    # Scheduled messages in flight at once, each to a different member. Above 1, a process that dies mid-pass
+    # may send up to this many messages twice (sent, not yet marked); 1 keeps that to the one in flight.
+    dispatch_senders: int = 1
     # Appreciation (PROGRAM.md, "Appreciation")
     appreciation_threshold: int = 3
     big_win_arr: int = 250_000
@@ -214,6 +217,7 @@ def load_settings(
         yearly_limit=number("YEARLY_LIMIT", 0),
         industry_adjacency=check(lambda: _adjacency(env.get("INDUSTRY_ADJACENCY", "")), ()),
         dispatch_interval_seconds=number("DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
+        dispatch_senders=number("DISPATCH_SENDERS", 1, minimum=1),
         appreciation_threshold=number("APPRECIATION_THRESHOLD", 3, minimum=1),
         big_win_arr=number("BIG_WIN_ARR", 250_000),
         require_written_yes=check(lambda: _yes_no(env, "REQUIRE_WRITTEN_YES"), False),

@@ -298,3 +298,32 @@ def test_the_dispatcher_spends_at_most_three_statements_a_message(harness):
     with harness.db.unit_of_work() as session:
         assert {e.status for e in session.scalars(select(Engagement))} == {"held"}  # the thanks marked them
     assert len(statements) <= 3 * 120, f"{len(statements)} statements for 120 messages"
+
+
+def test_several_senders_send_each_message_once_and_a_members_in_order(harness):
+    """DISPATCH_SENDERS > 1: messages to different people overlap on the network, never two to one person,
+    and Slack's failures are handled as with one sender."""
+    from bot.delivery.scheduler import make_dispatcher
+    from tests.conftest import make_settings
+
+    seed_due_nudges(harness.db, 120)
+    with harness.db.unit_of_work() as session:  # one member hears five of them, in the order they were due
+        session.execute(update(Nudge).where(Nudge.id <= 5).values(recipient="U0SAME"))
+        for n in range(1, 6):
+            session.execute(update(Nudge).where(Nudge.id == n).values(due_at=NOW - timedelta(minutes=60 - n)))
+    harness.slack.fail("chat.postMessage", status=500, times=3)
+    harness.clock.set(NOW)
+    dispatcher = make_dispatcher(
+        settings=make_settings(harness.slack, dispatch_senders=4), db=harness.db, clock=harness.clock
+    )
+    first = dispatcher.run_pass()
+    assert (first.sent, first.retried) == (117, 3)
+    harness.clock.set(NOW + timedelta(minutes=5))
+    assert dispatcher.run_pass().sent == 3
+    counts = per_recipient(harness)
+    assert counts["U0SAME"] == 5 and len(counts) == 116 and set(counts.values()) == {1, 5}
+    calls = harness.slack.of("chat.postMessage")
+    same = [m["text"].split(",")[1].strip() for m in calls if m["channel"] == "U0SAME"]
+    assert same == [f"A{n:04d}" for n in range(1, 6)]  # one at a time for one member, in the order due
+    with harness.db.unit_of_work() as session:
+        assert set(session.scalars(select(Nudge.status))) == {"sent"}

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -21,6 +22,8 @@ from bot.clock import Clock
 from bot.delivery import failures, sending
 from bot.delivery.claims import Claim, PassResult
 from bot.delivery.compose import Composed, compose_batch
+from bot.delivery.flight import Flight
+from bot.delivery.zones import UTC_ZONE, Zones
 from bot.flows import effects, followup, lapses
 from bot.flows import held as held_calls
 from bot.rules.matching import Policy
@@ -33,7 +36,6 @@ from store.models import Nudge, NudgeStatus
 __all__ = ["Dispatcher", "PassResult"]
 
 log = logging.getLogger(__name__)
-UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass
@@ -52,8 +54,17 @@ class Dispatcher:
     rules: Rules | None = None  # the card's qualification flags, when the card is (re-)rendered
     yield_to: Callable[[], None] | None = None  # called before each send: the courier waits out a burst
     zone_ttl: timedelta = timedelta(hours=6)  # a member's zone from users.info is asked again after this
-    _zones: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)  # member → (zone, when asked)
+    # Scheduled messages in flight at once, each to a different member (Slack paces per channel): while one
+    # waits on the network the next is prepared. 1 sends each in turn.
+    senders: int = 1
+    _zones: Zones | None = field(default=None, init=False, repr=False)
     _recovered: bool = field(default=False, init=False)  # what a dead process left half-done was finished
+    _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+
+    def _senders(self) -> ThreadPoolExecutor | None:
+        if self.senders > 1 and self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.senders, thread_name_prefix="refdesk-send")
+        return self._pool
 
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
@@ -95,19 +106,6 @@ class Dispatcher:
             where=Nudge.kind.in_(sorted(effects.EFFECTS)) if effects_only else None,
         )
 
-    def _zone(self, user_id: str) -> ZoneInfo:
-        """The member's zone from Slack, remembered across passes for `zone_ttl` (people rarely move)."""
-        known = self._zones.get(user_id)
-        if known is not None and time.monotonic() - known[1] < self.zone_ttl.total_seconds():
-            return known[0]
-        try:
-            tz = self.client.users_info(user=user_id)["user"].get("tz") or "UTC"
-            zone = ZoneInfo(tz)
-        except (SlackApiError, OSError, ZoneInfoNotFoundError, KeyError, ValueError):
-            zone = UTC_ZONE
-        self._zones[user_id] = (zone, time.monotonic())
-        return zone
-
     # --- delivering a claim ----------------------------------------------------------------------
     def _deliver(self, claim: Claim, now: datetime, slowed: set[str], *, stale: bool = False) -> None:
         """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
@@ -129,16 +127,23 @@ class Dispatcher:
             if i in rows and rows[i].kind not in effects.EFFECTS and rows[i].kind not in INTERNAL
         ]
         # Zones first (Slack, outside any transaction), then every scheduled message composed in one session.
-        zones = {
-            n.id: UTC_ZONE if NudgeKind(n.kind) in TO_CHANNEL else self._zone(n.recipient) for n in scheduled
-        }
+        if self._zones is None:
+            self._zones = Zones(self.client, self.zone_ttl)
+        members = [n.recipient for n in scheduled if NudgeKind(n.kind) not in TO_CHANNEL]
+        known = self._zones.of_all(members, self._senders())
+        zones = {n.id: known.get(n.recipient, UTC_ZONE) for n in scheduled}
         composed: dict[int, Composed | None] = {}
         if scheduled:
             with claim.timed(), self.db.unit_of_work() as session:
                 composed, claim.thanks_pending = compose_batch(
                     session=session, nudges=scheduled, zones=zones, policy=self.policy, now=now
                 )
-        thanked: list[int] = []
+        flight = Flight(
+            pool=self._senders(),
+            senders=self.senders,
+            send=self._send,
+            landed=lambda nudge, composed, sent: self._landed(claim, nudge, now, slowed, composed, sent),
+        )
         lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
         try:
             claim.connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -152,23 +157,27 @@ class Dispatcher:
                     lost |= set(ids[index:]) - claim.hold(ids[index:], now)
                 if nudge_id in lost:
                     continue
-                if nudge.kind in effects.EFFECTS:
-                    self._deliver_effect(claim, nudge_id, now)
-                elif nudge.kind in INTERNAL:
-                    self._run_internal(claim, nudge, now)
-                else:
-                    engagement = self._send_scheduled(
-                        claim, nudge, now, slowed, zones[nudge_id], composed[nudge_id]
-                    )
-                    if engagement is not None:
-                        thanked.append(engagement)
+                if nudge.kind in effects.EFFECTS or nudge.kind in INTERNAL:
+                    flight.land_all()  # effects and internal rows keep their order after what was sent
+                    if nudge.kind in effects.EFFECTS:
+                        self._deliver_effect(claim, nudge_id, now)
+                    else:
+                        self._run_internal(claim, nudge, now)
+                    continue
+                flight.land(nudge.recipient)  # one message at a time per member, in order
+                ready = self._ready(claim, nudge, now, slowed, zones[nudge_id], composed[nudge_id])
+                if ready is not None:
+                    flight.take_off(nudge, ready)
         finally:
-            if claim.connection is not None:
-                claim.connection.close()
-            if thanked:
-                self._mark_held(thanked, now, claim.result)
+            try:
+                flight.land_all()
+            finally:
+                if claim.connection is not None:
+                    claim.connection.close()
+                if flight.thanked:
+                    self._mark_held(flight.thanked, now, claim.result)
 
-    def _send_scheduled(
+    def _ready(
         self,
         claim: Claim,
         nudge: Nudge,
@@ -176,8 +185,8 @@ class Dispatcher:
         slowed: set[str],
         zone: ZoneInfo,
         composed: Composed | None,
-    ) -> int | None:
-        """Send one scheduled message; returns the engagement a delivered thank-you marks as held."""
+    ) -> Composed | None:
+        """The message if it should go now; else the row is cancelled or put back for later, and None."""
         kind, result = NudgeKind(nudge.kind), claim.result
         if composed is None:
             claim.finish(
@@ -211,18 +220,31 @@ class Dispatcher:
             claim.release(nudge.id, due_at=window, count_attempt=False)
             result.deferred += 1
             return None
+        return composed
+
+    def _landed(
+        self,
+        claim: Claim,
+        nudge: Nudge,
+        now: datetime,
+        slowed: set[str],
+        composed: Composed,
+        sent: Future[None],
+    ) -> int | None:
+        """After a send: the row marked sent, or Slack's answer acted on. Returns the engagement a delivered
+        thank-you marks as held."""
         try:
-            self._send(nudge.recipient, composed)
+            sent.result()
         except SlackApiError as error:
             self._after_slack_error(claim, nudge, now, error, slowed, composed.thread)
             return None
         except OSError as error:  # the network: try again later, like a 5xx
             self._retry_or_fail(claim, nudge, now, f"network: {error}", composed.thread)
             return None
-        # The one window where a message can go twice: sent above, and the process dies before this line.
+        # The one window where a message can go twice: sent, and the process dies before this line.
         claim.mark_sent(nudge.id, now)
-        result.sent += 1
-        if kind == NudgeKind.THANKS and composed.engagement_id is not None:
+        claim.result.sent += 1
+        if NudgeKind(nudge.kind) == NudgeKind.THANKS and composed.engagement_id is not None:
             claim.thanks_pending.discard(composed.engagement_id)  # a feedback later in this batch may go now
             return composed.engagement_id
         return None

@@ -33,6 +33,7 @@ def make_dispatcher(
         cs_channel_id=settings.cs_channel_id,
         policy=policy_from(settings),
         appreciation_threshold=settings.appreciation_threshold,
+        senders=settings.dispatch_senders,
     )
 
 
