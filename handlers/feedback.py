@@ -51,17 +51,15 @@ def _after_rating(
         return
     owner = step.advocate.owner_slack_user_id
     what = learning.said_mrkdwn(answers, learning.FEEDBACK_QUESTIONS)
-    effects.note(
+    effects.say(
         session,
-        now=now,
-        request_id=step.request.id,
-        text=mrkdwn(
-            ":rotating_light: *{}* said the call with {} was *not great*. Please reach out to them{}.{}",
-            step.advocate.name,
-            step.request.prospect_company,
-            mrkdwn(" ({})", mention(owner)) if owner else "",
-            mrkdwn("\nWhat they said:\n{}", what) if what else "",
-        ),
+        now,
+        step.request.id,
+        ":rotating_light: *{}* said the call with {} was *not great*. Please reach out to them{}.{}",
+        step.advocate.name,
+        step.request.prospect_company,
+        mrkdwn(" ({})", mention(owner)) if owner else "",
+        mrkdwn("\nWhat they said:\n{}", what) if what else "",
     )
 
 
@@ -69,16 +67,14 @@ def _told_us_more(session: Session, step: outreach.Step, answers: dict[str, str]
     """The advocate's "Tell us more" in the request's thread, where CS learns from it (same transaction)."""
     what = learning.said_mrkdwn(answers, learning.FEEDBACK_QUESTIONS)
     if what:
-        effects.note(
+        effects.say(
             session,
-            now=now,
-            request_id=step.request.id,
-            text=mrkdwn(
-                ":memo: *{}* told us more about the call with {}:\n{}",
-                step.advocate.name,
-                step.request.prospect_company,
-                what,
-            ),
+            now,
+            step.request.id,
+            ":memo: *{}* told us more about the call with {}:\n{}",
+            step.advocate.name,
+            step.request.prospect_company,
+            what,
         )
 
 

@@ -99,18 +99,16 @@ def handle_checkin_submission(
             session=session, engagement_id=step.engagement.id, answers=answers, actor_id=user_id, now=now
         )
         if step.won:
-            effects.note(
+            effects.say(
                 session,
-                now=now,
-                request_id=step.request.id,
-                text=mrkdwn(
-                    ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*{}",
-                    mention(user_id),
-                    step.request.prospect_company,
-                    answers["helpful"],
-                    answers["concerns_addressed"],
-                    _heard(answers),
-                ),
+                now,
+                step.request.id,
+                ":speech_balloon: {} checked in with {}: helpful? *{}* · concerns addressed? *{}*{}",
+                mention(user_id),
+                step.request.prospect_company,
+                answers["helpful"],
+                answers["concerns_addressed"],
+                _heard(answers),
             )
     ack()
 
@@ -177,27 +175,23 @@ def _no_call(session: Session, step: outreach.Step, choice: str, user_id: str, n
         effects.post(
             session, now=now, to=step.engagement.asked_via, text=text, blocks=blocks, request_id=request_id
         )
-        effects.note(
+        effects.say(
             session,
-            now=now,
-            request_id=request_id,
-            text=mrkdwn(
-                ":repeat: The call with *{}* didn't happen; {} asked them for new times.",
-                step.advocate.name,
-                mention(user_id),
-            ),
+            now,
+            request_id,
+            ":repeat: The call with *{}* didn't happen; {} asked them for new times.",
+            step.advocate.name,
+            mention(user_id),
         )
     else:
-        effects.note(
+        effects.say(
             session,
-            now=now,
-            request_id=request_id,
-            text=mrkdwn(
-                ":heavy_multiplication_x: The call with *{}* didn't happen and won't: cancelled by {}, "
-                "not counted as a reference. The request can ask someone else.",
-                step.advocate.name,
-                mention(user_id),
-            ),
+            now,
+            request_id,
+            ":heavy_multiplication_x: The call with *{}* didn't happen and won't: cancelled by {}, "
+            "not counted as a reference. The request can ask someone else.",
+            step.advocate.name,
+            mention(user_id),
         )
 
 

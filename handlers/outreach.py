@@ -92,15 +92,13 @@ def handle_ask_no(
                 engagement_id=step.engagement.id,
                 request_id=step.request.id,
             )
-            effects.note(
+            effects.say(
                 session,
-                now=now,
-                request_id=step.request.id,
-                text=mrkdwn(
-                    ":leftwards_arrow_with_hook: *{}* said not this time. "
-                    "The shortlist below is up to date: ask the next candidate.",
-                    step.advocate.name,
-                ),
+                now,
+                step.request.id,
+                ":leftwards_arrow_with_hook: *{}* said not this time. "
+                "The shortlist below is up to date: ask the next candidate.",
+                step.advocate.name,
             )
             effects.shortlist(session, now=now, request_id=step.request.id)
     if not step.won:
@@ -169,16 +167,14 @@ def _times_proposed(session: Session, step: outreach.Step, was_scheduled: bool, 
         payload={"render": effects.TIMES_FOR_REP},
     )
     verb = "offered new times" if was_scheduled else "said yes"
-    effects.note(
+    effects.say(
         session,
-        now=now,
-        request_id=request_id,
-        text=mrkdwn(
-            ":white_check_mark: *{}* {}; {} is picking a time.",
-            step.advocate.name,
-            verb,
-            mention(step.request.rep_id),
-        ),
+        now,
+        request_id,
+        ":white_check_mark: *{}* {}; {} is picking a time.",
+        step.advocate.name,
+        verb,
+        mention(step.request.rep_id),
     )
 
 
@@ -224,16 +220,14 @@ def handle_pick_time(
                     request_id=step.request.id,
                 )
             confirm(session=session, step=step, now=now)
-            effects.note(
+            effects.say(
                 session,
-                now=now,
-                request_id=step.request.id,
-                text=mrkdwn(
-                    ":calendar: Call scheduled: *{}* × {}, {}.",
-                    step.advocate.name,
-                    step.request.prospect_company,
-                    views.when(call_at),
-                ),
+                now,
+                step.request.id,
+                ":calendar: Call scheduled: *{}* × {}, {}.",
+                step.advocate.name,
+                step.request.prospect_company,
+                views.when(call_at),
             )
     if not step.won:
         tell(

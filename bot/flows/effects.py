@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.text import mrkdwn
 from modals import kit
 from store.models import Nudge
 
@@ -139,6 +140,11 @@ def dm(
 def note(session: Session, *, now: datetime, request_id: int, text: str) -> None:
     """A line in CS's thread under the approval card (escaped unless `text` is Mrkdwn)."""
     post(session, now=now, to=THREAD, text=kit.message_text(text), request_id=request_id)
+
+
+def say(session: Session, now: datetime, request_id: int, template: str, *values: object) -> None:
+    """note() of a mrkdwn template, the values escaped (bot.text.mrkdwn): what CS's thread hears of a step."""
+    note(session, now=now, request_id=request_id, text=mrkdwn(template, *values))
 
 
 def update(

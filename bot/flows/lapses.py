@@ -20,15 +20,13 @@ def lapse_ask(*, session: Session, engagement_id: int, now: datetime) -> bool:
     shortlist whose Ask buttons are live (both outbox rows, so a Slack failure is retried like any message)."""
     step = outreach.expire_ask(session=session, engagement_id=engagement_id, now=now)
     if step.won:
-        effects.note(
+        effects.say(
             session,
-            now=now,
-            request_id=step.request.id,
-            text=mrkdwn(
-                ":hourglass: *{}* didn't answer in 4 business days, so the ask lapsed "
-                "(it doesn't count against them). Ask the next candidate from the shortlist below.",
-                step.advocate.name,
-            ),
+            now,
+            step.request.id,
+            ":hourglass: *{}* didn't answer in 4 business days, so the ask lapsed "
+            "(it doesn't count against them). Ask the next candidate from the shortlist below.",
+            step.advocate.name,
         )
         effects.shortlist(session, now=now, request_id=step.request.id)
     return step.won
@@ -46,18 +44,16 @@ def checkin_missed(*, session: Session, engagement_id: int, request_id: int | No
     ):
         return False
     advocate = session.get(Advocate, engagement.advocate_id)
-    effects.note(
+    effects.say(
         session,
-        now=now,
-        request_id=request.id,
-        text=mrkdwn(
-            ":speech_balloon: {} hasn't logged the check-in with {} after the call with {}{}, after "
-            "a reminder. Could someone ask them how it went?",
-            mention(request.rep_id),
-            request.prospect_company,
-            advocate.name if advocate else "the advocate",
-            mrkdwn(" on {}", day(engagement.call_at)) if engagement.call_at else "",
-        ),
+        now,
+        request.id,
+        ":speech_balloon: {} hasn't logged the check-in with {} after the call with {}{}, after "
+        "a reminder. Could someone ask them how it went?",
+        mention(request.rep_id),
+        request.prospect_company,
+        advocate.name if advocate else "the advocate",
+        mrkdwn(" on {}", day(engagement.call_at)) if engagement.call_at else "",
     )
     return True
 
@@ -68,17 +64,15 @@ def ask_undeliverable(*, session: Session, engagement_id: int, reason: str, now:
     step = outreach.ask_undelivered(session=session, engagement_id=engagement_id, now=now)
     if step is None or not step.won:
         return False
-    effects.note(
+    effects.say(
         session,
-        now=now,
-        request_id=step.request.id,
-        text=mrkdwn(
-            ":warning: I couldn't deliver the ask to *{}* (Slack said `{}`), so nothing reached "
-            "them and it doesn't count against them. The shortlist below is live again: "
-            "ask them again or pick someone else.",
-            step.advocate.name,
-            reason,
-        ),
+        now,
+        step.request.id,
+        ":warning: I couldn't deliver the ask to *{}* (Slack said `{}`), so nothing reached "
+        "them and it doesn't count against them. The shortlist below is live again: "
+        "ask them again or pick someone else.",
+        step.advocate.name,
+        reason,
     )
     effects.shortlist(session, now=now, request_id=step.request.id)
     return True
