@@ -7,7 +7,6 @@ import multiprocessing
 import random
 import re
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.program import scratch_schema
 from bot.delivery.dispatcher import PassResult
 from bot.settings import Settings
 from store.db import Database, make_engine
@@ -138,21 +137,13 @@ def open_database(url: str | None, workdir: Path) -> tuple[TimedDatabase, Callab
         Base.metadata.drop_all(db.engine)  # a file given twice starts clean
         Base.metadata.create_all(db.engine)
         return db, db.engine.dispose
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    parsed = make_url(url)
-    options = " ".join(filter(None, [str(parsed.query.get("options") or ""), f"-csearch_path={schema}"]))
-    scoped = parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    scoped, drop_schema = scratch_schema(url)
     db = TimedDatabase(make_engine(scoped))
     Base.metadata.create_all(db.engine)
 
     def drop() -> None:
         db.engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop_schema()
 
     return db, drop
 

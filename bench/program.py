@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select, text
+from sqlalchemy.engine import make_url
 
 from bot.flows.workflow import prospect_key
 from bot.rules.vocabulary import AdvocateKind, AdvocateStatus, Industry, RoleLevel, SizeBand, Tier, Urgency
@@ -131,21 +132,33 @@ def open_database(url: str | None, workdir: Path) -> tuple[Database, Callable[[]
         db = Database(make_engine(url))
         db.upgrade()
         return db, db.engine.dispose
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in url else "?"
-    db = Database(make_engine(f"{url}{separator}options=-csearch_path%3D{schema}"))
+    scoped, drop_schema = scratch_schema(url)
+    db = Database(make_engine(scoped))
     db.upgrade()
 
     def drop() -> None:
         db.engine.dispose()
+        drop_schema()
+
+    return db, drop
+
+
+def scratch_schema(url: str) -> tuple[str, Callable[[], None]]:
+    """A fresh PostgreSQL schema for one run: a URL whose search_path names it (so a server process started
+    with that URL finds it too), and how to drop it."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    parsed = make_url(url)
+    options = " ".join(filter(None, [str(parsed.query.get("options") or ""), f"-csearch_path={schema}"]))
+
+    def drop() -> None:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
-    return db, drop
+    return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False), drop
 
 
 def insert_all(db: Database, model: type[Base], rows: Iterator[dict[str, Any]]) -> None:
