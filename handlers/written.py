@@ -77,15 +77,13 @@ def _accepted(session: Session, step: outreach.Step, now: datetime) -> None:
         request_id=step.request.id,
         engagement_id=step.engagement.id,
     )
-    effects.note(
+    effects.say(
         session,
-        now=now,
-        request_id=step.request.id,
-        text=mrkdwn(
-            ":white_check_mark: *{}* said yes to the email Q&A; their written answers go to {}.",
-            step.advocate.name,
-            mention(step.request.rep_id),
-        ),
+        now,
+        step.request.id,
+        ":white_check_mark: *{}* said yes to the email Q&A; their written answers go to {}.",
+        step.advocate.name,
+        mention(step.request.rep_id),
     )
 
 
@@ -181,17 +179,15 @@ def _sent(session: Session, step: outreach.Step, answers: list[written.Answer], 
         engagement_id=step.engagement.id,
         request_id=request.id,
     )
-    effects.note(
+    effects.say(
         session,
-        now=now,
-        request_id=request.id,
-        text=mrkdwn(
-            ":memo: *{}* sent written answers to {} ({} of {} question{}): {} has them to pass on.",
-            advocate.name,
-            request.prospect_company,
-            len(answers),
-            len(brief.prospect.questions),
-            "" if len(brief.prospect.questions) == 1 else "s",
-            mention(request.rep_id),
-        ),
+        now,
+        request.id,
+        ":memo: *{}* sent written answers to {} ({} of {} question{}): {} has them to pass on.",
+        advocate.name,
+        request.prospect_company,
+        len(answers),
+        len(brief.prospect.questions),
+        "" if len(brief.prospect.questions) == 1 else "s",
+        mention(request.rep_id),
     )
