@@ -90,6 +90,13 @@ def clicked_step(
     return step
 
 
+def advocate_click(
+    deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond
+) -> outreach.Step | None:
+    """clicked_step for a button sent to the advocate: theirs to press (or their CS owner's, or CS's)."""
+    return clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
+
+
 def suggest_next_rung(deps: Deps, advocate_id: int, engagement_id: int, why: Mrkdwn) -> None:
     """After a Great rating or a won deal, CS hears the advocate's next rung (an outbox note, its own unit of work)."""
     with deps.db.unit_of_work() as session:

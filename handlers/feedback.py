@@ -16,8 +16,8 @@ from bot.rules import learning
 from bot.text import mention, mrkdwn
 from handlers.engagements import (
     ADVOCATE_ONLY,
+    advocate_click,
     advocate_side,
-    clicked_step,
     load_step,
     suggest_next_rung,
 )
@@ -83,7 +83,7 @@ def handle_feedback_rating(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
+    step = advocate_click(deps, client, body, respond)
     if step is None:
         return
     rating = RATING.match(body["actions"][0]["action_id"]).group(1)
@@ -117,7 +117,7 @@ def handle_feedback_more(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
+    step = advocate_click(deps, client, body, respond)
     if step is None:
         return
     client.views_open(

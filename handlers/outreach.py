@@ -15,12 +15,11 @@ from bot.flows import effects, outreach, written
 from bot.flows.audience import Brief
 from bot.text import mention, mrkdwn
 from handlers.engagements import (
-    ADVOCATE_ONLY,
     CANCEL_REFUSED,
     MOVE_REFUSED,
     PICK_REFUSED,
     TIMES_REFUSED,
-    advocate_side,
+    advocate_click,
     clicked_step,
     either_side,
     load_step,
@@ -51,7 +50,7 @@ def handle_ask_yes(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
+    step = advocate_click(deps, client, body, respond)
     if step is None:
         return
     if written.is_written(step.engagement):
@@ -74,7 +73,7 @@ def handle_ask_no(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
+    step = advocate_click(deps, client, body, respond)
     if step is None:
         return
     now = deps.clock.now()

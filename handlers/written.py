@@ -13,7 +13,7 @@ from bot.deps import Deps, deps_of
 from bot.flows import effects, outreach, written
 from bot.flows.audience import Brief
 from bot.text import mention, mrkdwn
-from handlers.engagements import ADVOCATE_ONLY, advocate_side, clicked_step, load_step
+from handlers.engagements import ADVOCATE_ONLY, advocate_click, advocate_side, load_step
 from handlers.replies import tell
 from modals import kit
 from modals import written as views
@@ -92,7 +92,7 @@ def handle_write_answers(
 ) -> None:
     ack()
     deps = deps_of(context)
-    step = clicked_step(deps, client, body, respond, allowed=advocate_side, refusal=ADVOCATE_ONLY)
+    step = advocate_click(deps, client, body, respond)
     if step is None:
         return
     if step.engagement.status != EngagementStatus.ACCEPTED or not written.is_written(step.engagement):
