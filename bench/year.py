@@ -1,12 +1,14 @@
 """A year of reference requests played through the matcher and the store, against two simpler policies.
 
-    python -m bench.year [--pools 25 250] [--requests 50 200 500] [--seeds 1 2 3] [--database-url URL]
+    python -m bench.year [--pools 25 250] [--requests 50 200 500] [--seeds 1 2 3] [--shape NAME] [--database-url URL]
 
 Each policy gets its own fresh database holding the same pool, and the same year of requests (demand skewed
-toward a few industries). For every request, in date order, the policy picks one advocate or none; the pick is
+toward a few industries; `--shape` plays another year: uniform or steeper demand, a strategic-heavy pool,
+requests that name a country, smaller deals). For every request, in date order, the policy picks one advocate or none; the pick is
 written to the store as a held reference, so the next request sees it in the usage the rules read.
 
-- matcher:    bot.flows.shortlist.ranked_for (the app's own query and ranking), the first advocate on the shortlist.
+- matcher:    bot.flows.shortlist.ranked_for (the app's own queries, recent demand included, and ranking), the
+              first advocate on the shortlist.
 - plain:      the program's hard limits (tier caps, 21 days between asks, never consecutive weeks, 30 days
               after a reference, breaks, account trouble, unwilling, already asked for the prospect) and a match
               that is not Poor; least recently used first. No reservation, no fatigue rest, no grade order.
@@ -75,7 +77,32 @@ def business_days(year: int) -> list[date]:
     return days
 
 
-def pool_rows(rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
+@dataclass(frozen=True)
+class Shape:
+    """A year's demand and pool. The default ("skewed") is the one bench.year has always played; the others
+    change one thing each, because the year the matcher really faces is not this one."""
+
+    name: str = "skewed"
+    zipf: float = 1.1  # how steeply demand falls from the most asked-for industry to the least; 0: uniform
+    tiers: tuple[int, int, int] = (20, 60, 20)  # the pool's strategic, standard and new advocates (weights)
+    geography: float = 0.0  # the share of requests that name a country (half of them a region too)
+    arr: tuple[int, int] = (40_000, 1_500_000)  # deal sizes, log-uniform
+
+
+SHAPES = {
+    shape.name: shape
+    for shape in (
+        Shape(),
+        Shape("uniform", zipf=0.0),
+        Shape("steep", zipf=2.0),
+        Shape("strategic", tiers=(50, 40, 10)),
+        Shape("geography", geography=0.6),
+        Shape("small-deals", arr=(30_000, 400_000)),
+    )
+}
+
+
+def pool_rows(rng: random.Random, count: int, shape: Shape = Shape()) -> Iterator[dict[str, Any]]:
     industries = [i.value for i in Industry if i is not Industry.OTHER]
     levels = [level.value for level in RoleLevel]
     for i in range(count):
@@ -88,7 +115,7 @@ def pool_rows(rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
             email=f"advocate{i}@customer.example", name=f"Advocate {i}", title=level, role_level=level,
             company=company(rng, i), industry=rng.choice(industries), employees=log_uniform(rng, 20, 50_000),
             region=region, country=country, use_cases=rng.sample(USE_CASES, rng.randint(1, 3)), kinds=kinds,
-            tier=rng.choices([t.value for t in Tier], weights=(20, 60, 20))[0], slack_user_id=f"U{i:08d}",
+            tier=rng.choices([t.value for t in Tier], weights=shape.tiers)[0], slack_user_id=f"U{i:08d}",
             owner_slack_user_id="U0CS1", status="active", account_trouble=False, break_until=None,
             sentiment=None if rng.random() < 0.25 else round(rng.uniform(0.45, 1.0), 2), notes="",
             joined_on=date(YEAR, 1, 1) - timedelta(days=rng.randint(-90, 1500)),
@@ -96,24 +123,28 @@ def pool_rows(rng: random.Random, count: int) -> Iterator[dict[str, Any]]:
         )  # fmt: skip
 
 
-def demand(rng: random.Random, count: int) -> list[dict[str, Any]]:
+def demand(rng: random.Random, count: int, shape: Shape = Shape()) -> list[dict[str, Any]]:
     """A year of requests: most demand in a few industries, deals from $40k to $1.5M, mostly calls."""
     industries = [i.value for i in Industry if i is not Industry.OTHER]
     rng.shuffle(industries)
-    weights = [1 / (rank + 1) ** 1.1 for rank in range(len(industries))]  # Zipf-like: a few dominate
+    weights = [1 / (rank + 1) ** shape.zipf for rank in range(len(industries))]  # Zipf-like: a few dominate
     days = sorted(rng.choices(business_days(YEAR), k=count))
     requests = []
     for n, day in enumerate(days):
         industry = rng.choices(industries, weights=weights)[0]
         size = log_uniform(rng, 30, 40_000)
-        arr = log_uniform(rng, 40_000, 1_500_000)
+        arr = log_uniform(rng, *shape.arr)
         kind = rng.choices(["call", "email", "site_visit", "executive"], weights=(75, 15, 5, 5))[0]
         name = f"Prospect {n}"
+        region = country = None
+        if shape.geography and rng.random() < shape.geography:
+            region, country = rng.choice(COUNTRIES)
+            region = region if rng.random() < 0.5 else None
         requests.append(
             dict(
                 id=n + 1,
                 status=RequestStatus.APPROVED.value,
-                created_at=START,
+                created_at=datetime(day.year, day.month, day.day, 9, tzinfo=UTC),  # recent demand is read by date
                 updated_at=START,
                 source_view_id=f"VYEAR{n:06d}",
                 requester_id="U0REP",
@@ -132,6 +163,8 @@ def demand(rng: random.Random, count: int) -> list[dict[str, Any]]:
                 wanted_size_band=size_band(size),
                 wanted_role_level=rng.choices([lv.value for lv in RoleLevel], weights=(5, 15, 30, 30, 20))[0],
                 wanted_use_case=rng.choice(USE_CASES),
+                wanted_region=region,
+                wanted_country=country,
                 wanted_kind=kind,
                 urgency="flexible",
                 why_now="x",
@@ -264,12 +297,19 @@ def idle_fits(outcome: Outcome) -> tuple[int, int]:
     return len(idle), requests
 
 
+def seed_of(shape: Shape, seed: int, pool_size: int, count: int) -> str:
+    """The random stream of one configuration (the default shape keeps the stream it always had)."""
+    prefix = "" if shape.name == "skewed" else f"{shape.name}:"
+    return f"{prefix}{seed}:{pool_size}:{count}"
+
+
 def run(
     args: argparse.Namespace, seed: int, pool_size: int, count: int, workdir: Path, filled: dict[str, int]
 ) -> list[str]:
-    rng = random.Random(f"{seed}:{pool_size}:{count}")
-    pool = list(pool_rows(rng, pool_size))
-    requests = demand(rng, count)
+    shape = SHAPES[args.shape]
+    rng = random.Random(seed_of(shape, seed, pool_size, count))
+    pool = list(pool_rows(rng, pool_size, shape))
+    requests = demand(rng, count, shape)
     policy = shortlist.policy_from(Settings())
     plans: list[tuple[str, bool, Picker]] = [
         ("matcher", True, pick_matcher),
@@ -327,9 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[], help="default: 1")
     parser.add_argument("--seed", type=int, action="append", default=[], help="one more seed (repeatable)")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file per policy")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="skewed", help="demand and pool (Shape)")
     args = parser.parse_args(argv)
     seeds = list(dict.fromkeys(args.seeds + args.seed)) or [1]
-    print(f"refdesk year simulation, seeds {' '.join(map(str, seeds))}, {YEAR}")
+    shape = "" if args.shape == "skewed" else f", shape {args.shape}"
+    print(f"refdesk year simulation, seeds {' '.join(map(str, seeds))}, {YEAR}{shape}")
     print(HEADER, flush=True)
     margins: dict[int, list[int]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from bot.rules.matching import (
@@ -13,6 +13,7 @@ from bot.rules.matching import (
     DEFAULT_INDUSTRY_ADJACENCY,
     Assessment,
     Candidate,
+    Demand,
     Grade,
     Need,
     Policy,
@@ -22,7 +23,7 @@ from bot.rules.matching import (
     rank,
     size_target,
 )
-from bot.rules.vocabulary import Industry, Tier, label_of
+from bot.rules.vocabulary import Industry, RequestStatus, Tier, label_of
 from bot.settings import Settings
 from store import queries
 from store.models import Advocate, ReferenceRequest
@@ -208,7 +209,37 @@ def ranked_for(
     """Every fitting advocate ranked; `strict` ranks only those who could be shortlisted (page 1)."""
     need = need_of(request)
     candidates = candidates_for(session=session, need=need, policy=policy, today=today, strict=strict)
-    return rank(need=need, candidates=candidates, policy=policy, today=today)
+    demand = recent_demand(session=session, request_id=request.id, policy=policy, today=today)
+    return rank(need=need, candidates=candidates, policy=policy, today=today, demand=demand)
+
+
+# Requests that asked nothing of the pool.
+_NOT_DEMAND = (RequestStatus.DECLINED, RequestStatus.CANCELLED)
+
+
+def recent_demand(*, session: Session, request_id: int | None, policy: Policy, today: date) -> Demand:
+    """The other requests of the last `policy.demand_days` days, at most `policy.demand_sample` of the newest.
+
+    A small query of its own beside the shortlist's: the newest rows along the primary key, cut at the
+    sample, so its cost does not grow with the history; the days are checked on what came back. Declined and
+    cancelled requests asked nothing of the pool.
+    """
+    r = ReferenceRequest
+    rows = session.execute(
+        select(r.status, r.created_at, r.wanted_industry, r.prospect_employees, r.wanted_size_band)
+        .where(r.id != (request_id or -1))
+        .order_by(r.id.desc())
+        .limit(policy.demand_sample)
+    )
+    since = today - timedelta(days=policy.demand_days)
+    return Demand.of(
+        Need(
+            request_id=0, industry=row.wanted_industry, employees=row.prospect_employees, use_case="",
+            role_level="", kind="", deal_arr=0, prospect_key="", size_band=row.wanted_size_band,
+        )  # fmt: skip
+        for row in rows
+        if row.status not in _NOT_DEMAND and row.created_at.date() >= since
+    )
 
 
 def good_enough(assessment: Assessment) -> bool:

@@ -2,11 +2,12 @@
 
 One idea a module: `records` (the need, the advocate, their usage, the assessment), `policy` (the settings),
 `kinds` (the kinds of reference), `grades` (the matrix), `limits` (the protection limits), `dates` (quarters
-and weeks), `ranking` (assess, order, shortlist) and `prefilter` (what the store may skip). Callers import
-from here; the modules import only each other, bot.rules.vocabulary and the standard library.
+and weeks), `demand` (what recent requests asked for), `ranking` (assess, order, shortlist) and `prefilter`
+(what the store may skip). Callers import from here; the modules import only each other, bot.rules.vocabulary and the standard library.
 """
 
 from bot.rules.matching.dates import next_quarter_start, quarter_start
+from bot.rules.matching.demand import Demand
 from bot.rules.matching.grades import SENTIMENT_EXCELLENT, SENTIMENT_GOOD, band_bounds, size_target
 from bot.rules.matching.kinds import KIND_COVERAGE, KIND_RULES, KindRule, big_deal_warning
 from bot.rules.matching.limits import fatigue_signals, next_eligible, reserved_for_big_deals
@@ -17,7 +18,7 @@ from bot.rules.matching.policy import (
     Policy,
 )
 from bot.rules.matching.prefilter import Prefilter, prefilter
-from bot.rules.matching.ranking import assess, breadth, rank, shortlist
+from bot.rules.matching.ranking import assess, breadth, need_share, rank, shortlist
 from bot.rules.matching.records import (
     Assessment,
     Candidate,
@@ -41,6 +42,7 @@ __all__ = [
     "Assessment",
     "Candidate",
     "Dimension",
+    "Demand",
     "DimensionName",
     "Exclusion",
     "ExclusionCode",
@@ -56,6 +58,7 @@ __all__ = [
     "breadth",
     "fatigue_signals",
     "next_eligible",
+    "need_share",
     "next_quarter_start",
     "prefilter",
     "quarter_start",

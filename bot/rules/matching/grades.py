@@ -214,3 +214,12 @@ def dimensions(*, need: Need, candidate: Candidate, policy: Policy, today: date)
     if candidate.joined_on is not None:
         graded[DimensionName.TENURE] = _tenure(candidate, policy, today)
     return tuple(Dimension(name, grade, reason) for name, (grade, reason) in graded.items())
+
+
+def size_fits(need: Need, candidate: Candidate) -> bool:
+    """The company size is not Poor (within 5× of the need's size target): `_size`'s boundary, without words."""
+    theirs = max(candidate.employees, 1)
+    low, high = size_target(need)
+    if theirs < low:
+        return low <= 5 * theirs
+    return high is None or theirs <= high or theirs <= 5 * high

@@ -68,6 +68,9 @@ class Policy:
     min_tenure_days: int = 180
     # Seed 001: "3–4 requests a year per customer". 0 = off (the default): the quarterly caps govern.
     yearly_limit: int = 0
+    # How far back the recent requests go when the shortlist weighs who the coming weeks will need most.
+    demand_days: int = 90
+    demand_sample: int = 200  # at most this many of them, the newest
     industry_adjacency: Mapping[str, frozenset[str]] = field(
         default_factory=lambda: DEFAULT_INDUSTRY_ADJACENCY
     )

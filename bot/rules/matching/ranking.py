@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from bot.rules.matching.demand import Demand
 from bot.rules.matching.grades import dimensions, group_words, word_stems
 from bot.rules.matching.kinds import KIND_COVERAGE
 from bot.rules.matching.limits import cap_of, exclusions, next_eligible, reserved_for_big_deals
@@ -14,8 +15,14 @@ from bot.rules.matching.records import ROLE_ORDER, Assessment, Candidate, Grade,
 from bot.rules.vocabulary import Industry
 
 
-def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> Assessment:
-    """Grade one advocate against one request and list every hard limit that rules them out."""
+def assess(
+    *, need: Need, candidate: Candidate, policy: Policy, today: date, demand: Demand | None = None
+) -> Assessment:
+    """Grade one advocate against one request and list every hard limit that rules them out.
+
+    `demand` (the recent requests, bot.flows.shortlist reads them) only orders equals; without it the
+    advocate's profile alone says how much they are likely to be needed (`breadth`).
+    """
     graded = dimensions(need=need, candidate=candidate, policy=policy, today=today)
     reserved = reserved_for_big_deals(need, candidate, policy)
     # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
@@ -28,7 +35,7 @@ def assess(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> 
         score=sum(int(d.grade) for d in graded),
         next_eligible=next_eligible(candidate, policy, today),
         reserved=reserved,
-        demand=breadth(candidate, policy) / _room(candidate, policy, reserved),
+        demand=need_share(candidate, policy, demand) / _room(candidate, policy, reserved),
     )
 
 
@@ -40,6 +47,28 @@ def breadth(candidate: Candidate, policy: Policy) -> float:
     scores low, someone who fits almost anything high. Pure and demand-blind: a way to tell, among advocates
     of the same grade, who the rest of the quarter is least likely to need.
     """
+    shares = _profile_shares(candidate, policy)
+    return shares[0] * shares[1] * shares[2] * shares[3]
+
+
+def need_share(candidate: Candidate, policy: Policy, demand: Demand | None) -> float:
+    """The share of the requests coming in that the advocate could serve at Good or better: `breadth`, with
+    its industry share measured on the recent requests instead of counted in the vocabulary, times the share
+    of recent requests of a company size theirs is within 5× of. Without recent requests, `breadth`.
+
+    The other three shares (role levels, kinds, use-case themes) stay the profile's own: measured on a
+    quarter of requests they barely tell advocates apart (most requests are calls for managers and
+    directors), and bench.sweep filled fewer requests with them measured than counted.
+    """
+    shares = _profile_shares(candidate, policy)
+    if demand is None or not demand.total:
+        return shares[0] * shares[1] * shares[2] * shares[3]
+    industry, size = demand.industry_share(candidate, policy), demand.size_share(candidate)
+    return industry * shares[1] * shares[2] * shares[3] * size
+
+
+def _profile_shares(candidate: Candidate, policy: Policy) -> tuple[float, float, float, float]:
+    """breadth's four shares: industries, wanted role levels, kinds, use-case themes."""
     near = policy.industry_adjacency
     industries = {candidate.industry, *near.get(candidate.industry, ())}
     industries |= {other for other, theirs in near.items() if candidate.industry in theirs}
@@ -51,13 +80,12 @@ def breadth(candidate: Candidate, policy: Policy) -> float:
     groups = group_words(policy.use_case_groups)
     words = frozenset().union(*map(word_stems, candidate.use_cases))
     themes = len(candidate.use_cases) + sum(1 for group in groups if group & words)
-    shares = (
+    return (
         len(industries) / len(Industry),
         levels / len(ROLE_ORDER),
         served / len(kinds),
         themes / (len(groups) + 2),
     )
-    return shares[0] * shares[1] * shares[2] * shares[3]
 
 
 def _room(candidate: Candidate, policy: Policy, reserved: bool) -> int:
@@ -69,19 +97,23 @@ def _room(candidate: Candidate, policy: Policy, reserved: bool) -> int:
 def _order(a: Assessment) -> tuple[object, ...]:
     usage = a.candidate.usage
     # PROGRAM.md: grade first; a strategic advocate on a smaller deal comes after every advocate of the same
-    # grade (a reservation). Among equals, the one the rest of the quarter needs least: their breadth over the
-    # asks left in their quarter, in powers of two (so specialists serve the requests only they fit and the
-    # highest caps carry the most, while profiles within 2× of each other are equals). Rotation orders those:
-    # never asked first, then longest since the last ask, fewest this quarter, fewest ever. Every limit is
-    # already met by everyone ranked here. bench/year.py measures the order against least recently used.
+    # grade (a reservation). Among equals, the one the rest of the quarter needs least: the share of incoming
+    # requests they could serve (need_share: recent demand for their industries and size, their profile's
+    # breadth otherwise) over the asks left in their quarter, in powers of two (so specialists serve the
+    # requests only they fit and the highest caps carry the most, while shares within 2× of each other are
+    # equals). Rotation orders those: never asked first, then longest since the last ask, fewest this quarter,
+    # fewest ever. Every limit is already met by everyone ranked here. bench.year and bench.sweep measure the
+    # order against least recently used.
     need = math.frexp(a.demand)[1] if a.demand > 0 else -1_000
     asked = (usage.last_asked is not None, usage.last_asked or date.min)
     return (-a.grade, a.reserved, need, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
 
 
-def rank(*, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date) -> list[Assessment]:
+def rank(
+    *, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date, demand: Demand | None = None
+) -> list[Assessment]:
     """Eligible advocates best first, then the excluded ones (fewest exclusions first) so CS can see why."""
-    assessed = [assess(need=need, candidate=c, policy=policy, today=today) for c in candidates]
+    assessed = [assess(need=need, candidate=c, policy=policy, today=today, demand=demand) for c in candidates]
     eligible = sorted((a for a in assessed if not a.excluded), key=_order)
     excluded = sorted((a for a in assessed if a.excluded), key=lambda a: (len(a.exclusions), *_order(a)))
     return eligible + excluded

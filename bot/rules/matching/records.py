@@ -132,7 +132,7 @@ class Assessment:
     score: int
     next_eligible: date | None
     reserved: bool = False
-    # What the rest of the quarter is likely to need of them: breadth() over the asks left in their quarter.
+    # What the rest of the quarter is likely to need of them: ranking.need_share() over the asks left this quarter.
     demand: float = 0.0
 
     @property
