@@ -77,6 +77,9 @@ class Settings:
     strategic_reserved: int = 1
     min_tenure_days: int = 180
     yearly_limit: int = 0  # 0 = off
+    # The recent requests that order equal-grade advocates (README "The matcher"): days back, at most how many
+    demand_days: int = 90
+    demand_sample: int = 200
     # "software:telecom|media;healthcare:life_sciences" adds to the default industry adjacency
     industry_adjacency: tuple[tuple[str, tuple[str, ...]], ...] = ()
     dispatch_interval_seconds: int = 5
@@ -215,6 +218,8 @@ def load_settings(
         strategic_reserved=number("STRATEGIC_RESERVED", 1),
         min_tenure_days=number("MIN_TENURE_DAYS", 180),
         yearly_limit=number("YEARLY_LIMIT", 0),
+        demand_days=number("DEMAND_DAYS", 90, minimum=1),
+        demand_sample=number("DEMAND_SAMPLE", 200, minimum=1),
         industry_adjacency=check(lambda: _adjacency(env.get("INDUSTRY_ADJACENCY", "")), ()),
         dispatch_interval_seconds=number("DISPATCH_INTERVAL_SECONDS", 5, minimum=1),
         dispatch_senders=number("DISPATCH_SENDERS", 1, minimum=1),

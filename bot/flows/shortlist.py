@@ -53,6 +53,8 @@ def policy_from(settings: Settings) -> Policy:
         strategic_reserved=settings.strategic_reserved,
         min_tenure_days=settings.min_tenure_days,
         yearly_limit=settings.yearly_limit,
+        demand_days=settings.demand_days,
+        demand_sample=settings.demand_sample,
         industry_adjacency={k: frozenset(v) for k, v in adjacency.items()},
     )
 
