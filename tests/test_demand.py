@@ -45,6 +45,19 @@ def test_size_fits_is_the_matrix_company_size_not_poor(theirs: int, prospect: in
     assert size_fits(need, candidate) == (size is not Grade.POOR)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    theirs=st.sampled_from([0, 1, 39, 40, 199, 200, 201, 1_000, 5_000, 5_001, 25_000, 25_001, 100_000]),
+    prospect=st.sampled_from([1, 40, 200, 1_000, 5_000]),
+    band=st.sampled_from([None, "1-50", "201-1000", "1001-5000", "5001+", "nonsense"]),
+)
+def test_size_share_reads_the_same_boundary_as_size_fits(
+    theirs: int, prospect: int, band: str | None
+) -> None:
+    need, candidate = make_need(employees=prospect, size_band=band), make_candidate(employees=theirs)
+    assert Demand.of([need]).size_share(candidate) == (1.0 if size_fits(need, candidate) else 0.0)
+
+
 @pytest.mark.parametrize(("prospect", "fits"), [(200, True), (199, False), (5_000, True), (5_001, False)])
 def test_a_size_counts_within_five_times_either_way(prospect: int, fits: bool) -> None:
     demand = demand_of(dict(employees=prospect))  # the advocate's company has 1,000 employees
@@ -160,7 +173,11 @@ def test_recent_demand_reads_the_other_live_requests_of_the_last_days(database: 
         demand = shortlist.recent_demand(session=session, request_id=1, policy=POLICY, today=now.date())
         assert demand.total == 3
         assert dict(demand.industries) == {"software": 1, "retail": 1, "telecom": 1}
-        assert sorted(employees for employees, _ in demand.sizes) == [302, 303, 304]
+        assert sorted(demand.sizes) == [
+            (51, 302),
+            (51, 303),
+            (51, 304),
+        ]  # the 51-200 band widened to the prospect
         few = Policy(demand_sample=2)  # the newest two other requests (7 and 6, both not counted)
         assert shortlist.recent_demand(session=session, request_id=1, policy=few, today=now.date()).total == 0
 

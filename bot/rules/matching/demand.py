@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.rules.matching.grades import size_fits
+from bot.rules.matching.grades import size_target
 from bot.rules.matching.policy import Policy
 from bot.rules.matching.records import Candidate, Need
 
@@ -20,17 +20,16 @@ class Demand:
 
     total: int = 0
     industries: Counter[str] = field(default_factory=Counter)
-    sizes: Counter[tuple[int, str | None]] = field(
-        default_factory=Counter
-    )  # (prospect employees, wanted band)
+    # The requests' size targets (grades.size_target: the prospect's size widened to the wanted band).
+    sizes: Counter[tuple[int, int | None]] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, needs: Iterable[Need]) -> Demand:
         industries: Counter[str] = Counter()
-        sizes: Counter[tuple[int, str | None]] = Counter()
+        sizes: Counter[tuple[int, int | None]] = Counter()
         for need in needs:
             industries[need.industry] += 1
-            sizes[(need.employees, need.size_band)] += 1
+            sizes[size_target(need)] += 1
         return cls(total=industries.total(), industries=industries, sizes=sizes)
 
     def industry_share(self, candidate: Candidate, policy: Policy) -> float:
@@ -45,15 +44,11 @@ class Demand:
 
     def size_share(self, candidate: Candidate) -> float:
         """The part of the recent requests whose company size the advocate's is within 5× of (not Poor)."""
+        theirs = max(candidate.employees, 1)
+        # grades.size_fits on a target read once: within 5× of its nearer end.
         fitting = sum(
-            n for (employees, band), n in self.sizes.items() if size_fits(_sized(employees, band), candidate)
+            n
+            for (low, high), n in self.sizes.items()
+            if (low <= 5 * theirs if theirs < low else high is None or theirs <= high or theirs <= 5 * high)
         )
         return fitting / self.total if self.total else 0.0
-
-
-def _sized(employees: int, band: str | None) -> Need:
-    """A need that says only its company size, for `size_fits`."""
-    return Need(
-        request_id=0, industry="", employees=employees, use_case="", role_level="", kind="", deal_arr=0,
-        prospect_key="", size_band=band,
-    )  # fmt: skip
