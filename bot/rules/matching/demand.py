@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.rules.matching.grades import size_target
+from bot.rules.matching.grades import size_target, within_five
 from bot.rules.matching.policy import Policy
 from bot.rules.matching.records import Candidate, Need
 
@@ -44,11 +44,5 @@ class Demand:
 
     def size_share(self, candidate: Candidate) -> float:
         """The part of the recent requests whose company size the advocate's is within 5× of (not Poor)."""
-        theirs = max(candidate.employees, 1)
-        # grades.size_fits on a target read once: within 5× of its nearer end.
-        fitting = sum(
-            n
-            for (low, high), n in self.sizes.items()
-            if (low <= 5 * theirs if theirs < low else high is None or theirs <= high or theirs <= 5 * high)
-        )
+        fitting = sum(n for target, n in self.sizes.items() if within_five(target, candidate.employees))
         return fitting / self.total if self.total else 0.0

@@ -218,8 +218,12 @@ def dimensions(*, need: Need, candidate: Candidate, policy: Policy, today: date)
 
 def size_fits(need: Need, candidate: Candidate) -> bool:
     """The company size is not Poor (within 5× of the need's size target): `_size`'s boundary, without words."""
-    theirs = max(candidate.employees, 1)
-    low, high = size_target(need)
+    return within_five(size_target(need), candidate.employees)
+
+
+def within_five(target: tuple[int, int | None], employees: int) -> bool:
+    """`employees` is within 5× of the nearer end of a size target (size_target's (low, high))."""
+    theirs, (low, high) = max(employees, 1), target
     if theirs < low:
         return low <= 5 * theirs
     return high is None or theirs <= high or theirs <= 5 * high
