@@ -9,7 +9,8 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from slack_sdk.models.views import View
 
 from bot.reporting.dashboard import CsDashboard, RepRequest
-from bot.reporting.metrics import AdvocateRow, Metric
+from bot.reporting.metrics import Metric
+from bot.reporting.rows import AdvocateRow
 from bot.text import Mrkdwn, day, mention, money, mrkdwn, slack_date
 from modals import kit
 from modals.approval_card import cancel_button

@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from bot.reporting.metrics import Period, advocate_rows, metric, period_counts, rep_stats
+from bot.reporting.metrics import Period, metric, period_counts
 from bot.reporting.report import build_report
+from bot.reporting.rows import advocate_rows, rep_stats
 from bot.rules.matching import Policy
 from bot.rules.qualification import Rules, qualify
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest, RequestEvent

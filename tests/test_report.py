@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert, update
 
 from bot.reporting.chart import quarter_chart
-from bot.reporting.metrics import AdvocateRow, Period
+from bot.reporting.metrics import Period
 from bot.reporting.report import (
     Report,
     build_report,
@@ -20,6 +20,7 @@ from bot.reporting.report import (
     write_html,
     write_reps_csv,
 )
+from bot.reporting.rows import AdvocateRow
 from bot.rules.matching import Policy
 from store.models import Advocate, Engagement, ReferenceRequest
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.reporting import health, metrics
+from bot.reporting.rows import RepRow, rep_stats
 from bot.rules.matching import Policy
 from bot.rules.questions import answered_in_writing
 from bot.rules.vocabulary import DeclineReason, label_of
@@ -102,7 +103,7 @@ class CsDashboard:
     queue: health.Queue
     program: list[metrics.Metric]
     pool: health.PoolHealth
-    reps: list[metrics.RepRow]
+    reps: list[RepRow]
     industry_gaps: list[str]
     use_case_gaps: list[str]
     generated_at: datetime
@@ -118,7 +119,7 @@ class _Remembered:
     today: date
     program: list[metrics.Metric]
     pool: health.PoolHealth
-    reps: list[metrics.RepRow]
+    reps: list[RepRow]
     industry_gaps: list[str]
     use_case_gaps: list[str]
 
@@ -142,7 +143,7 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
         today=today,
         program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
         pool=health.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
-        reps=metrics.rep_stats(
+        reps=rep_stats(
             session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN
         ),
         industry_gaps=industries,

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
-from bot.reporting.metrics import AdvocateRow, Period, advocate_rows, eligible_now, pool_limits
+from bot.reporting.metrics import Period, eligible_now
+from bot.reporting.rows import AdvocateRow, advocate_rows, pool_limits
 from bot.rules.matching import (
     SENTIMENT_GOOD,
     Policy,

@@ -8,7 +8,6 @@ regenerated later. A rate is judged against its target only when it rests on MIN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,15 +16,11 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.rules.matching import (
-    SENTIMENT_GOOD,
     Policy,
-    fatigue_signals,
-    next_eligible,
     next_quarter_start,
     quarter_start,
 )
-from bot.rules.vocabulary import AdvocateStatus, Industry
-from store import queries
+from bot.rules.vocabulary import AdvocateStatus
 from store.models import (
     GIVEN,  # a reference given (or about to be): defined with the engagement statuses
     Advocate,
@@ -130,7 +125,7 @@ class Metric:
         return text
 
 
-def _pct(part: int, whole: int) -> float | None:
+def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
@@ -142,7 +137,7 @@ def _judge(value: float | None, basis: int, test: Any) -> bool | None:
     return None if value is None or basis < MIN_TO_JUDGE else bool(test(value))
 
 
-def _count(condition: Any) -> Any:
+def count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -191,18 +186,18 @@ def period_counts(*, session: Session, period: Period, today: date) -> Counts:
     start, end = period.start, period.end
     requests = session.scalar(select(func.count()).where(r.created_at >= start, r.created_at < end)) or 0
     approved, decided = session.execute(
-        select(_count(r.status.in_(APPROVED)), _count(r.status.in_(DECIDED))).where(
+        select(count_if(r.status.in_(APPROVED)), count_if(r.status.in_(DECIDED))).where(
             r.decided_at >= start, r.decided_at < end
         )
     ).one()
     asks_answered, asks_yes = session.execute(
-        select(_count(e.status.in_(ANSWERED)), _count(e.status.in_(SAID_YES))).where(
+        select(count_if(e.status.in_(ANSWERED)), count_if(e.status.in_(SAID_YES))).where(
             e.source != "import", e.asked_at >= start, e.asked_at < end
         )
     ).one()
     held = exists().where(e.request_id == r.id, e.status == EngagementStatus.HELD)
     approved_requests, completed = session.execute(
-        select(func.count(), _count(held)).where(
+        select(func.count(), count_if(held)).where(
             r.status.in_(APPROVED), r.decided_at >= start, r.decided_at < end
         )
     ).one()
@@ -217,7 +212,7 @@ def period_counts(*, session: Session, period: Period, today: date) -> Counts:
     ).all()
     waits_days = [(happened - created).total_seconds() / 86400 for happened, created in waits]
     ratings, satisfied = session.execute(
-        select(func.count(), _count(e.feedback_rating.in_(SATISFIED))).where(
+        select(func.count(), count_if(e.feedback_rating.in_(SATISFIED))).where(
             e.feedback_at >= start, e.feedback_at < end, e.feedback_rating.is_not(None)
         )
     ).one()
@@ -234,9 +229,9 @@ def period_counts(*, session: Session, period: Period, today: date) -> Counts:
     )
     pool, pool_at_start, retained = session.execute(
         select(
-            _count(active),
-            _count(in_pool_at(start)),
-            _count(and_(in_pool_at(start), in_pool_at(moment))),
+            count_if(active),
+            count_if(in_pool_at(start)),
+            count_if(and_(in_pool_at(start), in_pool_at(moment))),
         ).select_from(Advocate)
     ).one()
     deals_closed, deals_won = _deals_with_reference(session=session, period=period)
@@ -269,12 +264,12 @@ def _deals_with_reference(*, session: Session, period: Period) -> tuple[int, int
     r, e = ReferenceRequest, Engagement
     had = exists().where(e.request_id == r.id, e.status.in_(GIVEN))
     live = session.execute(
-        select(func.count(), _count(r.outcome == "won")).where(
+        select(func.count(), count_if(r.outcome == "won")).where(
             had, r.outcome.in_(CLOSED), r.outcome_at >= period.start, r.outcome_at < period.end
         )
     ).one()
     imported = session.execute(
-        select(func.count(), _count(e.outcome == "won")).where(
+        select(func.count(), count_if(e.outcome == "won")).where(
             e.request_id.is_(None), e.outcome.in_(CLOSED), given_in(period)
         )
     ).one()
@@ -286,15 +281,15 @@ def program_metrics(
 ) -> list[Metric]:
     """PROGRAM.md's measures for `period`, each with its target where the program gives one."""
     c = period_counts(session=session, period=period, today=today)
-    approval = _pct(c.approved, c.decided)
-    participation = _pct(c.asks_yes, c.asks_answered)
-    completion = _pct(c.completed, c.approved_requests)
+    approval = share(c.approved, c.decided)
+    participation = share(c.asks_yes, c.asks_answered)
+    completion = share(c.completed, c.approved_requests)
     to_reference = sum(c.waits_days) / len(c.waits_days) if c.waits_days else None
     per_advocate = c.references / c.advocates_used if c.advocates_used else None
-    advocate_satisfaction = _pct(c.satisfied, c.ratings)
-    prospect_satisfaction = _pct(c.helpful, c.checkins)
-    retention = _pct(c.retained, c.pool_at_start)
-    win_rate = _pct(c.deals_won, c.deals_closed)
+    advocate_satisfaction = share(c.satisfied, c.ratings)
+    prospect_satisfaction = share(c.helpful, c.checkins)
+    retention = share(c.retained, c.pool_at_start)
+    win_rate = share(c.deals_won, c.deals_closed)
     return [
         Metric("References given", float(c.references), str(c.references), "—", None),
         Metric("Requests", float(c.requests), str(c.requests), "—", None),
@@ -358,206 +353,3 @@ def eligible_now(today: date) -> object:
             and_(Advocate.status == AdvocateStatus.BREAK, Advocate.break_until <= today),
         ),
     )
-
-
-@dataclass(frozen=True)
-class RepRow:
-    rep_id: str
-    requests: int
-    approval_rate: float | None
-    decided: int
-    references: int
-    win_rate: float | None  # won / closed, among deals that had a reference
-    closed: int
-    quality: float | None  # share of the rep's requests that met every qualification rule
-
-
-def rep_stats(*, session: Session, period: Period, limit: int | None, rules: Any = None) -> list[RepRow]:
-    """Per rep, what happened in `period`: requests filed, decisions, references given, deals closed."""
-    from bot.rules.qualification import Rules, qualify
-
-    rules = rules or Rules()
-    r, e = ReferenceRequest, Engagement
-    filed: dict[str, list[bool]] = {}
-    for rep, stage, arr, tried, prior in session.execute(
-        select(r.rep_id, r.deal_stage, r.deal_arr, r.tried, r.prior_references).where(
-            r.created_at >= period.start, r.created_at < period.end
-        )
-    ):
-        flags = qualify(
-            rules=rules, deal_stage=stage, deal_arr=arr, tried=tried or [], prior_references=prior
-        )
-        filed.setdefault(rep, []).append(not flags)
-    decisions = {
-        rep: (int(yes), int(total))
-        for rep, yes, total in session.execute(
-            select(r.rep_id, _count(r.status.in_(APPROVED)), func.count())
-            .where(r.status.in_(DECIDED), r.decided_at >= period.start, r.decided_at < period.end)
-            .group_by(r.rep_id)
-        )
-    }
-    references = {
-        rep: int(n)
-        for rep, n in session.execute(
-            select(r.rep_id, func.count())
-            .select_from(e)
-            .join(r, r.id == e.request_id)
-            .where(given_in(period))
-            .group_by(r.rep_id)
-        )
-    }
-    had = exists().where(e.request_id == r.id, e.status.in_(GIVEN))
-    deals = {
-        rep: (int(won), int(closed))
-        for rep, won, closed in session.execute(
-            select(r.rep_id, _count(r.outcome == "won"), func.count())
-            .where(had, r.outcome.in_(CLOSED), r.outcome_at >= period.start, r.outcome_at < period.end)
-            .group_by(r.rep_id)
-        )
-    }
-    rows = []
-    for rep in set(filed) | set(decisions) | set(references) | set(deals):
-        yes, total = decisions.get(rep, (0, 0))
-        won, closed = deals.get(rep, (0, 0))
-        quality = filed.get(rep, [])
-        rows.append(
-            RepRow(
-                rep,
-                len(quality),
-                _pct(yes, total),
-                total,
-                references.get(rep, 0),
-                _pct(won, closed),
-                closed,
-                _pct(sum(quality), len(quality)),
-            )  # fmt: skip
-        )
-    rows.sort(key=lambda row: (-row.requests, -row.references, row.rep_id))
-    return rows if limit is None else rows[:limit]
-
-
-@dataclass(frozen=True)
-class AdvocateRow:
-    advocate: Advocate
-    total: int  # references given up to the end of the period
-    this_period: int
-    previous_period: int
-    last_date: date | None
-    won: int
-    closed: int
-    next_eligible: date | None  # as of today; None: no date can be promised (or retired)
-    care: tuple[str, ...] = ()  # why the advocate needs care now; empty when they do not
-    at_cap: bool = False  # asked as often this quarter as their tier's cap allows
-    won_this_period: int = 0  # deals won among the references given in the period
-
-    @property
-    def success_rate(self) -> float | None:
-        return _pct(self.won, self.closed)
-
-    @property
-    def covers(self) -> str:
-        industry = next(
-            (i.label for i in Industry if i.value == self.advocate.industry), self.advocate.industry
-        )
-        return "; ".join([industry, *self.advocate.use_cases])
-
-
-def advocate_rows(
-    *, session: Session, period: Period, policy: Policy, today: date, advocate_ids: list[int] | None = None
-) -> list[AdvocateRow]:
-    """Per advocate (every one in the pool during the period, or those given), their references as the
-    period saw them, and what limits them today."""
-    e, r = Engagement, ReferenceRequest
-    end = period.end
-    when = reference_at()
-    previous = period.previous()
-    given_before_end = and_(e.status.in_(GIVEN), when < end)
-    outcome = deal_outcome()
-    history = {
-        row.advocate_id: row
-        for row in session.execute(
-            select(
-                e.advocate_id,
-                func.count().label("total"),
-                _count(and_(when >= period.start)).label("this_period"),
-                _count(and_(when >= previous.start, when < previous.end)).label("previous_period"),
-                func.max(when).label("last"),
-                _count(outcome == "won").label("won"),
-                _count(outcome.in_(CLOSED)).label("closed"),
-                _count(and_(when >= period.start, outcome == "won")).label("won_this_period"),
-            )
-            .select_from(e)
-            .outerjoin(r, r.id == e.request_id)
-            .where(given_before_end, *([e.advocate_id.in_(advocate_ids)] if advocate_ids is not None else []))
-            .group_by(e.advocate_id)
-        )
-    }
-    statement = select(Advocate)
-    if advocate_ids is not None:
-        statement = statement.where(Advocate.id.in_(advocate_ids))
-    else:
-        statement = statement.where(or_(in_pool_at(as_of(period, today)), Advocate.id.in_(list(history))))
-    advocates = list(session.scalars(statement.order_by(Advocate.name, Advocate.id)))
-    limits = pool_limits(session=session, advocates=advocates, policy=policy, today=today)
-    rows = []
-    for advocate in advocates:
-        h = history.get(advocate.id)
-        eligible, care, capped = limits.get(advocate.id, (None, (), False))
-        rows.append(
-            AdvocateRow(
-                advocate,
-                int(h.total) if h else 0,
-                int(h.this_period) if h else 0,
-                int(h.previous_period) if h else 0,
-                h.last.date() if h and h.last else None,
-                int(h.won) if h else 0,
-                int(h.closed) if h else 0,
-                eligible,
-                care,
-                capped,
-                int(h.won_this_period) if h else 0,
-            )
-        )
-    return rows
-
-
-NOT_GREAT_DAYS = 90
-
-
-def pool_limits(
-    *, session: Session, advocates: Sequence[Any], policy: Policy, today: date, every: bool = False
-) -> dict[int, tuple[date | None, tuple[str, ...], bool]]:
-    """Per advocate (models, or rows of store.queries.CANDIDATE_COLUMNS): the next day they may be asked (the
-    shortlist's own rules), why they need care, and whether they are at their cap. `every`: the whole pool."""
-    from bot.flows.shortlist import candidate_of, usage_window
-
-    if not advocates:
-        return {}
-    usage = queries.usage_of_pool(
-        session=session, window=usage_window(today), advocate_ids=None if every else [a.id for a in advocates]
-    )
-    since = day_start(today - timedelta(days=NOT_GREAT_DAYS))
-    unhappy = {
-        advocate_id: at
-        for advocate_id, at in session.execute(
-            select(Engagement.advocate_id, func.max(Engagement.feedback_at))
-            .where(Engagement.feedback_rating == "not_great", Engagement.feedback_at >= since)
-            .group_by(Engagement.advocate_id)
-        )
-    }
-    found: dict[int, tuple[date | None, tuple[str, ...], bool]] = {}
-    for advocate in advocates:
-        candidate = candidate_of(advocate, usage.get(advocate.id))
-        if advocate.status == AdvocateStatus.RETIRED:
-            found[advocate.id] = (None, (), False)
-            continue
-        care = [f"fatigue: {signal}" for signal in fatigue_signals(candidate.usage, policy)]
-        if advocate.account_trouble:
-            care.append("the account has open technical or onboarding trouble")
-        if advocate.sentiment is not None and advocate.sentiment < SENTIMENT_GOOD:
-            care.append(f"low sentiment ({advocate.sentiment:.0%})")
-        if advocate.id in unhappy:
-            care.append(f"said a call was not great on {unhappy[advocate.id].date().isoformat()}")
-        capped = candidate.usage.this_quarter >= policy.caps.get(advocate.tier, min(policy.caps.values()))
-        found[advocate.id] = (next_eligible(candidate, policy, today), tuple(care), capped)
-    return found

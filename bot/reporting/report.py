@@ -18,18 +18,15 @@ from bot.exchange import crm
 from bot.exchange.spreadsheet import neutralise
 from bot.reporting.metrics import (
     MIN_TO_JUDGE,
-    AdvocateRow,
     Metric,
     Period,
-    RepRow,
-    advocate_rows,
     day_start,
     given_in,
     period_counts,
     program_metrics,
     reference_at,
-    rep_stats,
 )
+from bot.reporting.rows import AdvocateRow, RepRow, advocate_rows, rep_stats
 from bot.rules.learning import CHECKIN_QUESTIONS, FEEDBACK_QUESTIONS, said
 from bot.rules.matching import Policy
 from bot.rules.vocabulary import Industry
