@@ -34,7 +34,7 @@ from bot.clock import FrozenClock
 from bot.delivery.dispatcher import Dispatcher, PassResult
 from bot.flows import shortlist
 from bot.rules.matching import Policy
-from store import queries
+from store import counts
 from store.models import Advocate, Nudge, ReferenceRequest
 
 
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                         shortlist.ranked_for(
                             session=session, request=request, policy=policy, today=NOW.date(), strict=True
                         )
-                    queries.usage_of_pool(session=session, window=shortlist.usage_window(NOW.date()))
+                    counts.usage_of_pool(session=session, window=shortlist.usage_window(NOW.date()))
                 dispatcher = Dispatcher(db=db, client=None, clock=FrozenClock(NOW), cs_channel_id="C0CS")  # type: ignore[arg-type]
                 dispatcher._claim(NOW, PassResult())
             report(db, seen, args)

@@ -5,7 +5,7 @@
 The same pools and demand as bench.year (`Shape`: skewed, uniform, steep, strategic, geography, small-deals),
 the same rules code (bot.rules.matching.rank, and the demand profile bot.flows.shortlist reads from the
 store, here from the requests already played); only the store is replaced by the counts it would return
-(usage_of below mirrors store.queries' usage columns: asked at 10:00, held three days later). Every
+(usage_of below mirrors store.counts' usage columns: asked at 10:00, held three days later). Every
 configuration plays the matcher (the first Good-or-better eligible advocate in rank's order) and plain
 (bench.year.pick_plain: the program's limits, least recently used first) on the same year.
 
@@ -67,7 +67,7 @@ def need_of(values: dict[str, Any]) -> Need:
 
 
 def usage_of(asks: list[date], today: date) -> Usage:
-    """What store.queries' usage columns return for held references asked on `asks` (all before today)."""
+    """What store.counts' usage columns return for held references asked on `asks` (all before today)."""
     if not asks:
         return Usage()
     this_quarter = quarter_start(today)

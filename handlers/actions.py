@@ -20,7 +20,7 @@ from handlers.replies import GONE, NOT_CS, already_decided, tell
 from modals.decline_form import build_decline_modal
 from modals.ids import Action
 from modals.rep_views import LIST_LIMIT, build_request_list, build_submitted_message
-from store import queries
+from store import lifecycle
 from store.models import ReferenceRequest, RequestStatus
 
 
@@ -165,7 +165,7 @@ def handle_cancel(
     container = body.get("container") or {}
     if container.get("is_ephemeral"):
         with deps.db.unit_of_work() as session:
-            requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
+            requests = lifecycle.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
             blocks = build_request_list(requests=[RequestRecord.of(r) for r in requests])
         respond(
             text="Your reference requests", blocks=blocks, replace_original=True, response_type="ephemeral"

@@ -16,7 +16,7 @@ from handlers.advocates import page_of, show_pool
 from handlers.replies import CS_ONLY_STATS
 from modals.rep_views import LIST_LIMIT, build_request_list
 from modals.request_form import request_modal_payload
-from store import queries
+from store import lifecycle
 
 COMMAND = "/reference"
 
@@ -62,7 +62,7 @@ def handle_reference_command(
         return
     if word == "list":
         with deps.db.unit_of_work() as session:
-            requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
+            requests = lifecycle.list_requests_for_user(session=session, user_id=user_id, limit=LIST_LIMIT + 1)
             blocks = build_request_list(requests=[RequestRecord.of(r) for r in requests])
         respond(text="Your reference requests", blocks=blocks, response_type="ephemeral")
         return

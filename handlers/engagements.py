@@ -14,7 +14,7 @@ from bot.flows import outreach
 from bot.text import Mrkdwn
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import tell
-from store import queries
+from store import lifecycle
 from store.models import ReferenceRequest
 
 Allowed = Callable[[Deps, WebClient, str, outreach.Step], bool]
@@ -24,7 +24,7 @@ def load_request(deps: Deps, request_id: int | None) -> ReferenceRequest | None:
     if request_id is None:
         return None
     with deps.db.unit_of_work() as session:
-        return queries.get_request(session=session, request_id=request_id)
+        return lifecycle.get_request(session=session, request_id=request_id)
 
 
 def load_step(deps: Deps, engagement_id: int | None) -> outreach.Step | None:

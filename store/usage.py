@@ -4,7 +4,7 @@ How it is kept: every change to an advocate's engagements recomputes that advoca
 engagements, in the same transaction, after locking the advocate's row (so two transactions changing one advocate's
 engagements at once serialise, and the later sees the earlier's change). The cost is the advocate's own history
 (a handful to a few hundred rows), never the pool's or the program's. ORM changes to engagements are caught by
-the session hook below; the few bulk UPDATEs and INSERTs (store.queries.transition_engagement, the dispatcher's
+the session hook below; the few bulk UPDATEs and INSERTs (store.lifecycle.transition_engagement, the dispatcher's
 held call, the history import) call `refresh` themselves. `check` recomputes everything from history (one pass
 over engagements in advocate order) and `refdesk doctor` prints and repairs what disagrees.
 """

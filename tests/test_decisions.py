@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 
 from modals.ids import Action, Block, Callback
-from store import queries
+from store import lifecycle
 from tests.conftest import CS_CHANNEL, LEAD, OUTSIDER, REP
 
 
 def status(harness, request_id: int) -> str:
     with harness.db.unit_of_work() as session:
-        return queries.get_request(session=session, request_id=request_id).status
+        return lifecycle.get_request(session=session, request_id=request_id).status
 
 
 def card_updates(harness) -> list[dict]:
@@ -21,7 +21,7 @@ def card_updates(harness) -> list[dict]:
 def test_cs_approves_the_card_changes_in_place_and_the_rep_is_told(harness):
     request_id = harness.file_request()
     with harness.db.unit_of_work() as session:
-        card_ts = queries.get_request(session=session, request_id=request_id).card_ts
+        card_ts = lifecycle.get_request(session=session, request_id=request_id).card_ts
     reply = harness.click(Action.APPROVE, request_id, user="U0CS1")
     assert reply.status == 200 and reply.body == ""
     assert status(harness, request_id) == "approved"
@@ -36,7 +36,7 @@ def test_cs_approves_the_card_changes_in_place_and_the_rep_is_told(harness):
     approved = harness.dms_to(REP)[-1]
     assert "CS approved request #1" in approved["text"]
     with harness.db.unit_of_work() as session:
-        assert [e.action for e in queries.list_events(session=session, request_id=1)][-1] == "approved"
+        assert [e.action for e in lifecycle.list_events(session=session, request_id=1)][-1] == "approved"
 
 
 def test_someone_outside_cs_cannot_approve_or_decline(harness):
@@ -115,9 +115,9 @@ def test_two_cs_members_clicking_at_once_one_wins(harness):
     assert len(card_updates(harness)) == 1
     assert len(harness.dms_to(REP)) == 1
     with harness.db.unit_of_work() as session:
-        request = queries.get_request(session=session, request_id=request_id)
+        request = lifecycle.get_request(session=session, request_id=request_id)
         approvals = [
-            e for e in queries.list_events(session=session, request_id=request_id) if e.action == "approved"
+            e for e in lifecycle.list_events(session=session, request_id=request_id) if e.action == "approved"
         ]
     assert len(approvals) == 1 and approvals[0].actor_id == request.decided_by
     losers = [u for u in users if u != request.decided_by]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modals.ids import Action
-from store import queries
+from store import lifecycle
 from tests.conftest import CS_CHANNEL, REP
 from tests.support import payloads
 
@@ -41,7 +41,7 @@ def test_cancel_from_the_list_updates_the_card_and_the_list(harness):
     listing(harness)
     harness.click(Action.CANCEL, request_id, user=REP, channel="C0SALES", ephemeral=True)
     with harness.db.unit_of_work() as session:
-        assert queries.get_request(session=session, request_id=request_id).status == "cancelled"
+        assert lifecycle.get_request(session=session, request_id=request_id).status == "cancelled"
     [update] = harness.slack.of("chat.update")
     assert update["channel"] == CS_CHANNEL and "Cancelled* by <@U0REP>" in str(update["blocks"])
     refreshed = [p for p in harness.slack.of("response_url") if p.get("replace_original")][-1]
@@ -62,7 +62,7 @@ def test_only_the_rep_can_cancel(harness):
     request_id = harness.file_request()
     harness.click(Action.CANCEL, request_id, user="U0CS1")
     with harness.db.unit_of_work() as session:
-        assert queries.get_request(session=session, request_id=request_id).status == "pending"
+        assert lifecycle.get_request(session=session, request_id=request_id).status == "pending"
     assert "Only <@U0REP>" in harness.ephemerals_to("U0CS1")[0]
 
 
@@ -72,7 +72,7 @@ def test_a_decided_request_cannot_be_cancelled(harness):
     harness.click(Action.CANCEL, request_id, user=REP, channel="D0REP")
     assert "already approved" in harness.ephemerals_to(REP)[0]
     with harness.db.unit_of_work() as session:
-        assert queries.get_request(session=session, request_id=request_id).status == "approved"
+        assert lifecycle.get_request(session=session, request_id=request_id).status == "approved"
 
 
 def test_home_tab_shows_the_reps_requests(harness):

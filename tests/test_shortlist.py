@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.exchange import history_csv, pool_csv
 from modals.ids import Action
-from store import queries
+from store import lifecycle
 from store.models import Advocate, Engagement
 from tests.conftest import CS_CHANNEL, OUTSIDER, REP
 
@@ -56,7 +56,7 @@ def test_approval_posts_a_ranked_explained_shortlist_in_the_cards_thread(harness
     seed(harness)
     request_id, shortlist = approve(harness)
     with harness.db.unit_of_work() as session:
-        card_ts = queries.get_request(session=session, request_id=request_id).card_ts
+        card_ts = lifecycle.get_request(session=session, request_id=request_id).card_ts
     assert shortlist["channel"] == CS_CHANNEL and shortlist["thread_ts"] == card_ts
     blocks = shortlist["blocks"]
     # Ravi is strategic and this deal is small: reserved, so after every advocate of his grade, not excluded.
@@ -117,7 +117,7 @@ def test_ask_happens_once_and_removes_the_buttons(harness):
     harness.click(Action.ASK, dana, user="U0CS3", message_ts="1700000000.000600")
     with harness.db.unit_of_work() as session:
         engagements = list(session.scalars(select(Engagement).where(Engagement.request_id == request_id)))
-        request = queries.get_request(session=session, request_id=request_id)
+        request = lifecycle.get_request(session=session, request_id=request_id)
     assert [(e.status, e.chosen_by) for e in engagements] == [("asked", "U0CS2")]
     assert request.active_advocate_id == engagements[0].advocate_id
     [update] = [u for u in harness.slack.of("chat.update") if u["ts"] == "1700000000.000600"]
@@ -142,7 +142,7 @@ def test_only_cs_can_ask(harness):
     harness.click(Action.ASK, dana, user=OUTSIDER)
     assert "Only the CS team" in harness.ephemerals_to(OUTSIDER)[0]
     with harness.db.unit_of_work() as session:
-        assert queries.get_request(session=session, request_id=request_id).active_advocate_id is None
+        assert lifecycle.get_request(session=session, request_id=request_id).active_advocate_id is None
 
 
 def test_no_good_match_says_so_and_tells_the_rep_why(harness):
@@ -160,7 +160,7 @@ def test_no_good_match_says_so_and_tells_the_rep_why(harness):
     harness.click(Action.NO_MATCH, button["value"], user="U0CS1", message_ts="1700000000.000700")
     harness.click(Action.NO_MATCH, button["value"], user="U0CS2", message_ts="1700000000.000700")
     with harness.db.unit_of_work() as session:
-        assert queries.get_request(session=session, request_id=request_id).status == "no_match"
+        assert lifecycle.get_request(session=session, request_id=request_id).status == "no_match"
     told = [m for m in harness.dms_to(REP) if "No good match" in m["text"]]
     assert len(told) == 1
     assert "No advocate in the pool works in or near this industry" in told[0]["blocks"][0]["text"]["text"]
@@ -234,7 +234,7 @@ def test_the_wanted_function_is_stored_and_graded(harness):
             advocate.function = {"Dana Whitfield": "it", "Lena Vogel": "finance"}.get(advocate.name)
     request_id, shortlist = approve(harness, wanted_function="finance", wanted_role_level="director")
     with harness.db.unit_of_work() as session:
-        assert queries.get_request(session=session, request_id=request_id).wanted_function == "finance"
+        assert lifecycle.get_request(session=session, request_id=request_id).wanted_function == "finance"
     # A finance leader is wanted: Dana leads IT (Poor), Lena leads finance; the others' functions are not known.
     assert names_in(shortlist["blocks"]) == ["Lena Vogel", "Tom Okafor", "Ravi Menon"]
     assert "same function (Finance)" in str(shortlist["blocks"])

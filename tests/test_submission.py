@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from modals.ids import Action, Block
-from store import queries
+from store import lifecycle
 from store.models import ReferenceRequest, RequestEvent
 from tests.conftest import CS_CHANNEL, REP
 from tests.support.harness import VALID_ANSWERS
@@ -45,7 +45,7 @@ def test_valid_submission_stores_posts_the_card_and_dms_the_rep(harness):
     assert reply.status == 200 and reply.body == ""
 
     with harness.db.unit_of_work() as session:
-        request = queries.get_request(session=session, request_id=1)
+        request = lifecycle.get_request(session=session, request_id=1)
         assert request is not None
         assert (request.prospect_company, request.deal_arr, request.status) == (
             "Acme Corp",
@@ -53,7 +53,7 @@ def test_valid_submission_stores_posts_the_card_and_dms_the_rep(harness):
             "pending",
         )
         assert request.tried == ["demo", "trial"]
-        actions = [e.action for e in queries.list_events(session=session, request_id=1)]
+        actions = [e.action for e in lifecycle.list_events(session=session, request_id=1)]
     assert actions == ["submitted", "card_posted"]
 
     [card] = harness.cards()
@@ -72,7 +72,7 @@ def test_valid_submission_stores_posts_the_card_and_dms_the_rep(harness):
 def test_card_location_is_remembered_for_updates(harness):
     harness.file_request()
     with harness.db.unit_of_work() as session:
-        request = queries.get_request(session=session, request_id=1)
+        request = lifecycle.get_request(session=session, request_id=1)
         assert request.card_channel == CS_CHANNEL and request.card_ts
 
 

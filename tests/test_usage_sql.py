@@ -11,7 +11,7 @@ from sqlalchemy import delete
 
 from bot.flows.shortlist import candidate_of, usage_window
 from bot.rules.matching import Usage
-from store import queries
+from store import counts
 from store.models import COUNTED, OPEN, WRITTEN_KINDS, Advocate, Engagement, ReferenceRequest
 from tests.support.factories import advocate_values, request_values
 
@@ -126,7 +126,7 @@ def test_sql_usage_equals_counting_by_hand(database, rows):
                 )
             )
         session.flush()
-        found = queries.usage_by_advocate(
+        found = counts.usage_by_advocate(
             session=session,
             advocate_ids=[1, 2, 3],
             window=usage_window(TODAY),

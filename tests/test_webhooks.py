@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import webhooks
 from bot.delivery.webhooks import WebhookSender, verify
-from store import queries
+from store import lifecycle
 from store.models import NudgeStatus, WebhookDelivery
 from tests.test_outreach import ask_dana, schedule
 
@@ -131,7 +131,7 @@ def test_an_event_rolled_back_queues_nothing(harness, receiver):
     request_id, _ = ask_dana(harness)
     before = deliveries(harness)
     with pytest.raises(RuntimeError), harness.db.unit_of_work() as session:
-        queries.add_event(session=session, request_id=request_id, at=harness.clock.now(), actor_id="U0CS1",
+        lifecycle.add_event(session=session, request_id=request_id, at=harness.clock.now(), actor_id="U0CS1",
                           action="approved")  # fmt: skip
         session.flush()
         raise RuntimeError("the request's own change failed")

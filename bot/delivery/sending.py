@@ -26,7 +26,7 @@ from bot.rules.qualification import Rules
 from bot.text import Mrkdwn, mention, mrkdwn
 from modals import outreach as views
 from modals.approval_card import card_text
-from store import queries
+from store import lifecycle
 from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
 
@@ -265,7 +265,7 @@ def _prepare_ask(session: Session, row: Nudge, engagement: Engagement | None, ct
             )
         )
         # The reminder and the lapse count from the moment the ask reached the advocate.
-        queries.plan_nudges(
+        lifecycle.plan_nudges(
             session=session,
             planned=nudges.ask_plan(engagement_id=engagement_id, asked_at=now, recipient=to or channel),
             engagement_id=engagement_id,

@@ -14,7 +14,7 @@ from bot.rules.qualification import Rules, qualify
 from bot.text import Mrkdwn, mention, mrkdwn
 from modals.approval_card import build_approval_card
 from modals.shortlist import build_shortlist, shortlist_text
-from store import queries
+from store import lifecycle
 from store.models import Advocate, ReferenceRequest, RequestStatus
 
 
@@ -56,7 +56,7 @@ def render_page(
         )
     elif request.active_advocate_id:
         advocate = session.get(Advocate, request.active_advocate_id)
-        chosen = queries.open_engagement_for_request(session=session, request_id=request.id)
+        chosen = lifecycle.open_engagement_for_request(session=session, request_id=request.id)
         who = mention(chosen.chosen_by) if chosen and chosen.chosen_by else Mrkdwn("CS")
         picked = mrkdwn(
             ":raised_hand: {} asked *{}* for this request.",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.flows import outreach
 from bot.reporting.metrics import Period
 from bot.rules.nudges import NudgeKind, Planned
-from store import queries
+from store import lifecycle
 from store.models import (
     Advocate,
     Engagement,
@@ -90,7 +90,7 @@ def log_checkin(
     )
     step = outreach._step(session, engagement_id, won)
     if won:
-        queries.add_event(
+        lifecycle.add_event(
             session=session,
             request_id=step.request.id,
             at=now,
@@ -108,7 +108,7 @@ def call_did_not_happen(
     changes: dict[str, Any] = {"call_at": None, "held_at": None}
     if not reschedule:
         changes["ended_reason"] = "the call didn't happen"
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=AFTER_CALL,
@@ -117,10 +117,10 @@ def call_did_not_happen(
     )
     step = outreach._step(session, engagement_id, won)
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
+        lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
         if not reschedule:
             outreach.free_request(session, step.engagement, now)
-        queries.add_event(
+        lifecycle.add_event(
             session=session,
             request_id=step.request.id,
             at=now,
@@ -158,10 +158,10 @@ def record_outcome(
     if won:
         for engagement in given:
             engagement.outcome = outcome
-            queries.cancel_nudges(
+            lifecycle.cancel_nudges(
                 session=session, engagement_id=engagement.id, kinds=[NudgeKind.DEAL_OUTCOME]
             )
-        queries.add_event(
+        lifecycle.add_event(
             session=session,
             request_id=request_id,
             at=now,
@@ -178,7 +178,7 @@ def ask_outcome_again(*, session: Session, engagement_id: int, now: datetime) ->
     engagement = session.get(Engagement, engagement_id)
     request = session.get(ReferenceRequest, engagement.request_id)
     due = now + ASK_AGAIN
-    queries.plan_nudges(
+    lifecycle.plan_nudges(
         session=session,
         planned=[
             Planned(
@@ -249,7 +249,7 @@ def plan_appreciations(
             advocate.appreciated_level = level
             continue
         advocate.appreciated_level = level
-        queries.plan_nudges(
+        lifecycle.plan_nudges(
             session=session,
             planned=[
                 Planned(
@@ -303,7 +303,7 @@ def plan_quarter(*, session: Session, now: datetime, cs_channel: str) -> int:
         recipient = outreach.recipient_of(advocate) if advocate else ""
         if not recipient:
             continue
-        queries.plan_nudges(
+        lifecycle.plan_nudges(
             session=session,
             planned=[
                 Planned(
@@ -316,7 +316,7 @@ def plan_quarter(*, session: Session, now: datetime, cs_channel: str) -> int:
             payload={"quarter": last.label, "advocate_id": advocate_id},
         )
         planned += 1
-    queries.plan_nudges(
+    lifecycle.plan_nudges(
         session=session,
         planned=[Planned(report_key, NudgeKind.QUARTER_REPORT, cs_channel, due)],
         engagement_id=None,
@@ -339,7 +339,7 @@ def plan_year(*, session: Session, now: datetime, cs_channel: str) -> bool:
     key = f"year:{year}:recognition"
     if session.scalar(select(Nudge.id).where(Nudge.key == key)) is not None:
         return False
-    queries.plan_nudges(
+    lifecycle.plan_nudges(
         session=session,
         planned=[Planned(key, NudgeKind.YEAR_RECOGNITION, cs_channel, _first_weekday(date(now.year, 1, 1)))],
         engagement_id=None,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.flows import followup
 from bot.rules.nudges import NudgeKind
-from store import queries
+from store import lifecycle
 from store import usage as kept_usage
 from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus
 
@@ -35,7 +35,7 @@ def mark_held(
     kept_usage.refresh(session, {advocate_id for _, advocate_id, _ in held})
     for engagement_id, advocate_id, request_id in sorted(held):
         if request_id is not None:
-            queries.add_event(
+            lifecycle.add_event(
                 session=session,
                 request_id=request_id,
                 at=now,

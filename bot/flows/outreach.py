@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.errors import RefdeskError
 from bot.flows import effects
 from bot.rules import nudges
-from store import queries
+from store import lifecycle
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
 
 CALL_MINUTES = 20  # PROGRAM.md: the ask names 15–20 minutes
@@ -64,7 +64,7 @@ def ask(
     *, session: Session, request: ReferenceRequest, advocate: Advocate, actor_id: str, now: datetime
 ) -> Step:
     """Open the one ask a request may have at a time, and plan its reminder and expiry."""
-    won = queries.transition_request(
+    won = lifecycle.transition_request(
         session=session,
         request_id=request.id,
         from_status=RequestStatus.APPROVED,
@@ -75,7 +75,7 @@ def ask(
     )
     if not won:
         session.refresh(request)
-        current = queries.open_engagement_for_request(session=session, request_id=request.id)
+        current = lifecycle.open_engagement_for_request(session=session, request_id=request.id)
         if current is None:
             raise RefdeskError(
                 f"Request #{request.id} is {request.status.replace('_', ' ')}: nobody can be asked."
@@ -140,7 +140,7 @@ def _asked(
         engagement_id=engagement.id,
         payload={"actor": actor_id},
     )
-    queries.add_event(
+    lifecycle.add_event(
         session=session,
         request_id=request.id,
         at=now,
@@ -158,7 +158,7 @@ def record_ask_message(*, session: Session, engagement_id: int, channel: str, ts
 
 def free_request(session: Session, engagement: Engagement, now: datetime) -> None:
     """The request may ask someone else: its one open engagement has ended."""
-    queries.transition_request(
+    lifecycle.transition_request(
         session=session,
         request_id=engagement.request_id,
         from_status=RequestStatus.APPROVED,
@@ -171,9 +171,9 @@ def free_request(session: Session, engagement: Engagement, now: datetime) -> Non
 
 def _ended(session: Session, engagement: Engagement, *, actor_id: str, action: str, now: datetime) -> None:
     """The engagement ended: its nudges are cancelled, the request may ask someone else, the trail says why."""
-    queries.cancel_nudges(session=session, engagement_id=engagement.id)
+    lifecycle.cancel_nudges(session=session, engagement_id=engagement.id)
     free_request(session, engagement, now)
-    queries.add_event(
+    lifecycle.add_event(
         session=session,
         request_id=engagement.request_id,
         at=now,
@@ -190,7 +190,7 @@ def _reply_seconds(engagement: Engagement, now: datetime) -> int | None:
 def decline_ask(*, session: Session, engagement_id: int, actor_id: str, now: datetime) -> Step:
     """ "Not this time": only the pass is counted; the request is free for the next candidate."""
     engagement = session.get(Engagement, engagement_id)
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=ASKING,
@@ -225,7 +225,7 @@ def propose_times(
     }
     if first_answer:
         changes.update(answered_at=now, reply_seconds=_reply_seconds(engagement, now))
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=(EngagementStatus.ASKED, EngagementStatus.ACCEPTED, EngagementStatus.SCHEDULED),
@@ -233,8 +233,8 @@ def propose_times(
         changes=changes,
     )
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        queries.add_event(
+        lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
+        lifecycle.add_event(
             session=session,
             request_id=engagement.request_id,
             at=now,
@@ -252,7 +252,7 @@ def pick_time(
     engagement = session.get(Engagement, engagement_id)
     if call_at.isoformat() not in engagement.proposed_times:
         return _step(session, engagement_id, won=False)
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=(EngagementStatus.ACCEPTED,),
@@ -270,10 +270,10 @@ def pick_time(
             close_date=step.request.close_date,
             now=now,
         )
-        queries.plan_nudges(
+        lifecycle.plan_nudges(
             session=session, planned=planned, engagement_id=engagement_id, request_id=step.request.id, now=now
         )
-        queries.add_event(
+        lifecycle.add_event(
             session=session,
             request_id=step.request.id,
             at=now,
@@ -287,7 +287,7 @@ def pick_time(
 def cancel_call(*, session: Session, engagement_id: int, actor_id: str, now: datetime) -> Step:
     """Called off before it happened: nothing more is sent, and the request may ask someone else."""
     engagement = session.get(Engagement, engagement_id)
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=(EngagementStatus.ASKED, EngagementStatus.ACCEPTED, EngagementStatus.SCHEDULED),
@@ -302,7 +302,7 @@ def cancel_call(*, session: Session, engagement_id: int, actor_id: str, now: dat
 def expire_ask(*, session: Session, engagement_id: int, now: datetime) -> Step:
     """Four business days of silence: the ask lapses, without counting against the advocate."""
     engagement = session.get(Engagement, engagement_id)
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=ASKING,
@@ -319,7 +319,7 @@ def ask_undelivered(*, session: Session, engagement_id: int, now: datetime) -> S
     engagement = session.get(Engagement, engagement_id)
     if engagement is None or engagement.request_id is None:
         return None
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=ASKING,

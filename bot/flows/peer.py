@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.flows import followup
 from bot.rules import nudges
 from bot.rules.vocabulary import AdvocateStatus, ReferenceKind
-from store import queries
+from store import lifecycle
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
 
 CHOICES_MAX = 100  # a static select's options (Slack's limit); a larger pool is searched instead
@@ -86,7 +86,7 @@ def log(
     advocate = session.get(Advocate, advocate_id)
     if request is None or advocate is None:
         return None
-    won = queries.transition_request(
+    won = lifecycle.transition_request(
         session=session,
         request_id=request_id,
         from_status=RequestStatus.APPROVED,
@@ -122,7 +122,7 @@ def log(
     )
     session.add(engagement)
     session.flush()  # store.usage keeps the advocate's counters in this transaction (its after_flush hook)
-    queries.add_event(
+    lifecycle.add_event(
         session=session,
         request_id=request.id,
         at=now,
@@ -135,7 +135,7 @@ def log(
             "note": note,
         },
     )
-    queries.plan_nudges(
+    lifecycle.plan_nudges(
         session=session,
         planned=[
             nudges.outcome_plan(

@@ -13,7 +13,7 @@ from bot.flows.records import AdvocateRecord
 from bot.flows.shortlist import candidate_of, usage_window
 from bot.rules.matching import Candidate, Policy, next_eligible
 from bot.rules.vocabulary import AdvocateStatus
-from store import queries
+from store import counts
 from store.models import Advocate, Engagement
 
 PAGE_SIZE = 10
@@ -62,7 +62,7 @@ def pool_page(*, session: Session, page: int, policy: Policy, today: date) -> Po
             .limit(PAGE_SIZE)
         )
     )
-    usage = queries.usage_by_advocate(
+    usage = counts.usage_by_advocate(
         session=session,
         advocate_ids=[a.id for a in advocates],
         window=usage_window(today),

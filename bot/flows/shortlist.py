@@ -25,7 +25,7 @@ from bot.rules.matching import (
 )
 from bot.rules.vocabulary import Industry, RequestStatus, Tier, label_of
 from bot.settings import Settings
-from store import queries
+from store import counts, pool
 from store.models import Advocate, ReferenceRequest
 
 SIZE_RATIO_POOR = 5  # the matrix's "more than 5× apart": such advocates can never be shortlisted
@@ -84,9 +84,9 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def usage_window(today: date) -> queries.UsageWindow:
+def usage_window(today: date) -> counts.UsageWindow:
     this_quarter = quarter_start(today)
-    return queries.UsageWindow(
+    return counts.UsageWindow(
         quarter_start=_start_of(this_quarter),
         previous_quarter_start=_start_of(quarter_start(this_quarter - timedelta(days=1))),
         year_start=_start_of(date(today.year, 1, 1)),
@@ -118,13 +118,13 @@ def candidates_for(
     )
     window = usage_window(today)
     if strict:
-        rows = queries.shortlistable(
+        rows = pool.shortlistable(
             session=session,
             **bounds,
             strict=prefilter(need=need, policy=policy),
             today=today,
             window=window,
-            limits=queries.Limits(
+            limits=pool.Limits(
                 caps=dict(policy.caps),
                 asked_before=_start_after(today, policy.min_days_between_asks),
                 used_before=_start_after(today, policy.recent_use_days),
@@ -134,8 +134,8 @@ def candidates_for(
             request_id=need.request_id,
         )
         return [candidate_of(advocate, usage) for advocate, usage in rows]
-    advocates = queries.fitting_advocates(session=session, **bounds)
-    usage = queries.usage_by_advocate(
+    advocates = pool.fitting_advocates(session=session, **bounds)
+    usage = counts.usage_by_advocate(
         session=session,
         advocate_ids=[a.id for a in advocates],
         window=window,
@@ -191,10 +191,10 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
 def widened_for(*, session: Session, request: ReferenceRequest, policy: Policy, today: date) -> list[Assessment]:
     """The request graded against every advocate in the pool, whatever their industry and size."""
     need = need_of(request)
-    advocates = queries.fitting_advocates(
+    advocates = pool.fitting_advocates(
         session=session, industries=[i.value for i in Industry], min_employees=0, max_employees=2**31 - 1
     )
-    usage = queries.usage_by_advocate(
+    usage = counts.usage_by_advocate(
         session=session,
         advocate_ids=[a.id for a in advocates],
         window=usage_window(today),

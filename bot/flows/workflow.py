@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.rules.forms import DeclineForm, RequestForm
-from store import queries
+from store import lifecycle
 from store.models import ReferenceRequest, RequestStatus
 
 
@@ -37,7 +37,7 @@ def submit(
     *, session: Session, form: RequestForm, requester_id: str, view_id: str, now: datetime
 ) -> Submitted:
     """Store a request once per submitted view, however often Slack delivers it."""
-    existing = queries.get_request_by_view(session=session, view_id=view_id)
+    existing = lifecycle.get_request_by_view(session=session, view_id=view_id)
     if existing is not None:
         return Submitted(existing, created=False)
     key = prospect_key(form.prospect_company)
@@ -74,7 +74,7 @@ def submit(
         background=form.background,
         opportunity_id=form.opportunity_id,
         prior_references=max(
-            form.prior_references, queries.count_approved_for_prospect(session=session, prospect_key=key)
+            form.prior_references, lifecycle.count_approved_for_prospect(session=session, prospect_key=key)
         ),
     )
     try:
@@ -83,11 +83,11 @@ def submit(
             session.flush()
     except IntegrityError:
         # The same view arrived twice at once: the other delivery stored it.
-        existing = queries.get_request_by_view(session=session, view_id=view_id)
+        existing = lifecycle.get_request_by_view(session=session, view_id=view_id)
         if existing is None:
             raise
         return Submitted(existing, created=False)
-    queries.add_event(
+    lifecycle.add_event(
         session=session,
         request_id=request.id,
         at=now,
@@ -99,12 +99,12 @@ def submit(
 
 
 def record_card(*, session: Session, request_id: int, channel: str, ts: str, now: datetime) -> None:
-    request = queries.get_request(session=session, request_id=request_id)
+    request = lifecycle.get_request(session=session, request_id=request_id)
     if request is None:
         return
     request.card_channel = channel
     request.card_ts = ts
-    queries.add_event(
+    lifecycle.add_event(
         session=session,
         request_id=request_id,
         at=now,
@@ -130,7 +130,7 @@ def _decide(
     """Move the request on if it still stands where it should, with its audit event; a request leaving
     `pending` is being decided, and says by whom and when."""
     decided = {"decided_by": actor_id, "decided_at": now} if from_status == RequestStatus.PENDING else {}
-    won = queries.transition_request(
+    won = lifecycle.transition_request(
         session=session,
         request_id=request_id,
         from_status=from_status,
@@ -140,10 +140,10 @@ def _decide(
         extra_condition=extra_condition,
     )
     if won:
-        queries.add_event(
+        lifecycle.add_event(
             session=session, request_id=request_id, at=now, actor_id=actor_id, action=action, detail=detail or {}
         )
-    request = queries.get_request(session=session, request_id=request_id)
+    request = lifecycle.get_request(session=session, request_id=request_id)
     if request is None:
         return None
     session.refresh(request)

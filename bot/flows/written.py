@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.flows import followup, outreach
 from bot.rules import nudges
 from bot.rules.questions import answered_in_writing, key_questions
-from store import queries
+from store import lifecycle
 from store.models import Engagement, EngagementStatus
 
 
@@ -33,7 +33,7 @@ def questions_of(step: outreach.Step) -> list[str]:
 def accept(*, session: Session, engagement_id: int, actor_id: str, now: datetime) -> outreach.Step:
     """The advocate said yes: the ask's reminder and lapse stop, a reminder about the answers is planned."""
     engagement = session.get(Engagement, engagement_id)
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=outreach.ASKING,
@@ -47,8 +47,8 @@ def accept(*, session: Session, engagement_id: int, actor_id: str, now: datetime
     )
     step = outreach._step(session, engagement_id, won)
     if won:
-        queries.cancel_nudges(session=session, engagement_id=engagement_id)
-        queries.plan_nudges(
+        lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
+        lifecycle.plan_nudges(
             session=session,
             planned=nudges.answers_plan(
                 engagement_id=engagement_id, accepted_at=now, recipient=outreach.recipient_of(step.advocate)
@@ -57,7 +57,7 @@ def accept(*, session: Session, engagement_id: int, actor_id: str, now: datetime
             request_id=step.request.id,
             now=now,
         )
-        queries.add_event(
+        lifecycle.add_event(
             session=session,
             request_id=step.request.id,
             at=now,
@@ -81,7 +81,7 @@ def send_answers(
 ) -> outreach.Step:
     """The answers are in: the reference is given (held, dated now, so it counts where every held reference
     counts), the reminder stops, and the thanks, the feedback and the deal's outcome are planned."""
-    won = queries.transition_engagement(
+    won = lifecycle.transition_engagement(
         session=session,
         engagement_id=engagement_id,
         from_statuses=(EngagementStatus.ACCEPTED,),
@@ -96,8 +96,8 @@ def send_answers(
     step = outreach._step(session, engagement_id, won)
     if not won:
         return step
-    queries.cancel_nudges(session=session, engagement_id=engagement_id)
-    queries.plan_nudges(
+    lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
+    lifecycle.plan_nudges(
         session=session,
         planned=nudges.written_plan(
             engagement_id=engagement_id,
@@ -110,7 +110,7 @@ def send_answers(
         request_id=step.request.id,
         now=now,
     )
-    queries.add_event(
+    lifecycle.add_event(
         session=session,
         request_id=step.request.id,
         at=now,

@@ -15,7 +15,7 @@ from bot.rules.matching import Policy
 from bot.rules.questions import answered_in_writing
 from bot.rules.vocabulary import DeclineReason, label_of
 from bot.text import Mrkdwn, day, mrkdwn, slack_date
-from store import queries, versions
+from store import lifecycle, versions
 from store.models import Advocate, Engagement, EngagementStatus, ReferenceRequest, RequestStatus
 
 QUEUE_SHOWN = 5
@@ -74,7 +74,7 @@ def _next_step(
 
 
 def rep_requests(*, session: Session, user_id: str, now: datetime, limit: int) -> list[RepRequest]:
-    requests = queries.list_requests_for_user(session=session, user_id=user_id, limit=limit)
+    requests = lifecycle.list_requests_for_user(session=session, user_id=user_id, limit=limit)
     latest: dict[int, tuple[Engagement, Advocate]] = {}
     if requests:
         rows = session.execute(

@@ -17,7 +17,6 @@ from bot.rules.matching import (
     Policy,
 )
 from bot.rules.vocabulary import AdvocateStatus, Industry
-from store import queries
 from store.models import (
     GIVEN,  # a reference given (or about to be): defined with the engagement statuses
     Advocate,
@@ -28,6 +27,7 @@ from store.models import (
     ReferenceRequest,
     RequestStatus,
 )
+from store.pool import CANDIDATE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
     Limits are read for the whole pool from the last 360 days of usage; lifetime figures only for those shown.
     """
     pool = session.execute(
-        select(*queries.CANDIDATE_COLUMNS).where(Advocate.status != AdvocateStatus.RETIRED)
+        select(*CANDIDATE_COLUMNS).where(Advocate.status != AdvocateStatus.RETIRED)
     ).all()
     limits = pool_limits(session=session, advocates=pool, policy=policy, today=today, every=True)
 

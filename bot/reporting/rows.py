@@ -27,7 +27,7 @@ from bot.reporting.metrics import (
 )
 from bot.rules.matching import SENTIMENT_GOOD, Policy, fatigue_signals, next_eligible
 from bot.rules.vocabulary import AdvocateStatus, Industry
-from store import queries
+from store import counts
 from store.models import Advocate, Engagement, ReferenceRequest
 
 
@@ -198,13 +198,13 @@ NOT_GREAT_DAYS = 90
 def pool_limits(
     *, session: Session, advocates: Sequence[Any], policy: Policy, today: date, every: bool = False
 ) -> dict[int, tuple[date | None, tuple[str, ...], bool]]:
-    """Per advocate (models, or rows of store.queries.CANDIDATE_COLUMNS): the next day they may be asked (the
+    """Per advocate (models, or rows of store.pool.CANDIDATE_COLUMNS): the next day they may be asked (the
     shortlist's own rules), why they need care, and whether they are at their cap. `every`: the whole pool."""
     from bot.flows.shortlist import candidate_of, usage_window
 
     if not advocates:
         return {}
-    usage = queries.usage_of_pool(
+    usage = counts.usage_of_pool(
         session=session, window=usage_window(today), advocate_ids=None if every else [a.id for a in advocates]
     )
     since = day_start(today - timedelta(days=NOT_GREAT_DAYS))

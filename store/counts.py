@@ -1,0 +1,157 @@
+"""Usage counted from engagements: the aggregates the protection rules and Home read, per advocate and window."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, case, func, select
+from sqlalchemy.orm import Session
+
+from store.models import COUNTED, OPEN, WRITTEN_KINDS, Engagement, EngagementStatus
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    """The instants the usage aggregates are counted from."""
+
+    quarter_start: datetime
+    previous_quarter_start: datetime
+    year_start: datetime
+    since_90: datetime
+    since_180: datetime
+    since_360: datetime
+
+
+def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | None) -> list[Any]:
+    e = Engagement
+    # Written pieces (quotes, case studies, logos, reviews) are their own ledger: no cap, rest or gap.
+    spoken = e.kind.is_(None) | e.kind.not_in(sorted(WRITTEN_KINDS))
+    counted = e.status.in_([s.value for s in COUNTED]) & spoken
+    passed = e.status == EngagementStatus.PASSED
+    recent = e.asked_at >= window.since_180
+    before = (e.asked_at >= window.since_360) & (e.asked_at < window.since_180)
+    other_request = e.request_id.is_(None) | (e.request_id != (request_id or -1))
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return [
+        count(counted).label("total"),
+        count(counted & (e.asked_at >= window.quarter_start)).label("this_quarter"),
+        func.max(case((spoken, e.asked_at))).label("last_asked"),
+        func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
+        count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
+        count(
+            counted & (e.asked_at >= window.previous_quarter_start) & (e.asked_at < window.quarter_start)
+        ).label("previous_quarter"),
+        count(counted & (e.asked_at >= window.year_start)).label("this_year"),
+        count(passed & recent).label("passes_recent"),
+        count(passed & before).label("passes_before"),
+        func.avg(case((recent, e.reply_seconds))).label("reply_recent"),
+        func.avg(case((before, e.reply_seconds))).label("reply_before"),
+        func.max(case((e.prospect_key == prospect_key, 1), else_=0)).label("asked_for_prospect"),
+        func.max(case((e.status.in_([s.value for s in OPEN]) & other_request, 1), else_=0)).label("pending"),
+    ]
+
+
+def usage_by_advocate(
+    *,
+    session: Session,
+    advocate_ids: Collection[int],
+    window: UsageWindow,
+    prospect_key: str,
+    request_id: int | None,
+) -> dict[int, Row[Any]]:
+    """Every count the protection rules need, per advocate, in one aggregate query over engagements."""
+    if not advocate_ids:
+        return {}
+    statement = (
+        select(
+            Engagement.advocate_id,
+            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
+        )
+        .where(Engagement.advocate_id.in_(list(advocate_ids)))
+        .group_by(Engagement.advocate_id)
+    )
+    return {row.advocate_id: row for row in session.execute(statement)}
+
+
+def usage_of_pool(
+    *, session: Session, window: UsageWindow, advocate_ids: Collection[int] | None = None
+) -> dict[int, Row[Any]]:
+    """The usage aggregate for every advocate (or those given), over the last 360 days: every limit that can
+    still stop an ask today lies inside them (totals are not read from it). Home's next eligible dates."""
+    statement = (
+        select(Engagement.advocate_id, *_usage_columns(window=window, prospect_key="", request_id=None))
+        .where(Engagement.asked_at >= window.since_360)
+        .group_by(Engagement.advocate_id)
+    )
+    if advocate_ids is not None:
+        statement = statement.where(Engagement.advocate_id.in_(list(advocate_ids)))
+    return {row.advocate_id: row for row in session.execute(statement)}
+
+
+@dataclass(frozen=True)
+class KeptUsage:
+    """An advocate's usage as ranking reads it: lifetime figures kept, rolling windows from the last year."""
+
+    total: int
+    this_quarter: int
+    last_asked: datetime | None
+    last_used: datetime | None
+    recent_90d: int
+    previous_quarter: int
+    this_year: int
+    passes_recent: int
+    passes_before: int
+    reply_recent: float | None
+    reply_before: float | None
+    asked_for_prospect: int
+    pending: int
+
+    @classmethod
+    def of(cls, kept: Row[Any], recent: Row[Any] | None) -> KeptUsage:
+        def get(name: str) -> Any:
+            return getattr(recent, name) if recent is not None else None
+
+        return cls(
+            total=kept.total,
+            this_quarter=get("this_quarter") or 0,
+            last_asked=kept.last_asked,
+            last_used=kept.last_used,
+            recent_90d=get("recent_90d") or 0,
+            previous_quarter=get("previous_quarter") or 0,
+            this_year=get("this_year") or 0,
+            passes_recent=get("passes_recent") or 0,
+            passes_before=get("passes_before") or 0,
+            reply_recent=get("reply_recent"),
+            reply_before=get("reply_before"),
+            asked_for_prospect=get("asked_for_prospect") or 0,
+            pending=get("pending") or 0,
+        )
+
+
+def recent_usage(
+    *,
+    session: Session,
+    advocate_ids: Collection[int],
+    window: UsageWindow,
+    prospect_key: str,
+    request_id: int | None,
+) -> dict[int, Row[Any]]:
+    """The rolling windows' counts for these advocates, from their engagements since the oldest window's start."""
+    if not advocate_ids:
+        return {}
+    since = min(window.since_360, window.year_start, window.previous_quarter_start)
+    statement = (
+        select(
+            Engagement.advocate_id,
+            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
+        )
+        .where(Engagement.advocate_id.in_(list(advocate_ids)), Engagement.asked_at >= since)
+        .group_by(Engagement.advocate_id)
+    )
+    return {row.advocate_id: row for row in session.execute(statement)}
