@@ -29,6 +29,7 @@ from bot.flows import held as held_calls
 from bot.rules.matching import Policy
 from bot.rules.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.rules.qualification import Rules
+from modals.wire import as_dicts
 from store import leases, versions
 from store.db import Database
 from store.models import Nudge, NudgeStatus
@@ -251,7 +252,9 @@ class Dispatcher:
 
     def _send(self, recipient: str, composed: Composed) -> None:
         if composed.attachment is None:
-            self.client.chat_postMessage(channel=recipient, text=composed.text, blocks=composed.blocks)
+            self.client.chat_postMessage(
+                channel=recipient, text=composed.text, blocks=as_dicts(composed.blocks)
+            )
             return
         content, filename = composed.attachment
         self.client.files_upload_v2(
