@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.flows import followup
 from bot.rules.nudges import NudgeKind
-from store import lifecycle
 from store import usage as kept_usage
-from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus
+from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, RequestEvent
 
 
 def mark_held(
@@ -33,16 +32,20 @@ def mark_held(
         .execution_options(synchronize_session=False)
     ).all()
     kept_usage.refresh(session, {advocate_id for _, advocate_id, _ in held})
-    for engagement_id, advocate_id, request_id in sorted(held):
-        if request_id is not None:
-            lifecycle.add_event(
-                session=session,
-                request_id=request_id,
-                at=now,
-                actor_id="refdesk",
-                action="call_held",
-                detail={"engagement_id": engagement_id, "advocate_id": advocate_id},
-            )
+    # The audit events in one executemany (added one by one, SQLite inserted them a statement each).
+    events = [
+        {
+            "request_id": request_id,
+            "at": now,
+            "actor_id": "refdesk",
+            "action": "call_held",
+            "detail": {"engagement_id": engagement_id, "advocate_id": advocate_id},
+        }
+        for engagement_id, advocate_id, request_id in sorted(held)
+        if request_id is not None
+    ]
+    if events:
+        session.execute(insert(RequestEvent), events)
     if held:
         followup.plan_appreciations(
             session=session,
