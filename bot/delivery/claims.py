@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, bindparam, update
+from sqlalchemy import ColumnElement, Connection, bindparam, text, update
 
 from bot.clock import Clock
 from store import leases
@@ -49,11 +49,20 @@ MARK_SENT = (
 )
 
 
+# PostgreSQL: a mark commits without waiting for its WAL flush (SQLite's WAL NORMAL, store/db.py, is the same
+# trade). A process that dies loses nothing it committed, so the one message in flight is still the only one that
+# can go twice; only a crash of the database server or its machine may lose the last marks (≤ 3 × the WAL
+# writer's 200 ms delay), and their rows, still sending under their lease, are sent again once it runs out. A
+# flush per message cost 1–6 ms on this shared 2-core machine: longer than the send itself.
+MARKS_DONT_WAIT = text("SET synchronous_commit = off")
+MARKS_DONE = text("RESET synchronous_commit")
+
+
 @dataclass
 class Claim:
     """The rows one claim took (`ids`, in order), under one token, and when its lease was last taken (machine
     timer and injected clock). `thanks_pending`: the engagements among its feedback questions whose thank-you
-    is still due. `connection`: held while the batch is delivered, in autocommit, for marking sends."""
+    is still due. `connection`: held while the batch is delivered, for marking sends (`disconnect()` at its end)."""
 
     db: Database
     clock: Clock
@@ -120,14 +129,39 @@ class Claim:
                 == 1
             )
 
+    def _connect(self) -> Connection:
+        """The batch's connection for marking sends, opened at its first: autocommit, and on PostgreSQL not
+        waiting for the flush."""
+        connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            if not self.db.is_sqlite:
+                connection.execute(MARKS_DONT_WAIT)
+        except BaseException:
+            connection.close()
+            raise
+        self.connection = connection
+        return connection
+
+    def disconnect(self) -> None:
+        """At the batch's end: the connection back to the pool as it came (the setting is the session's, and the
+        pool keeps the session)."""
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            if not self.db.is_sqlite:
+                connection.execute(MARKS_DONE)
+        except Exception:  # noqa: BLE001 - a broken connection is thrown away instead of pooled
+            connection.invalidate()
+        finally:
+            connection.close()
+
     def mark_sent(self, nudge_id: int, now: datetime) -> None:
         """The row is sent: one statement on the batch's autocommit connection (its own transaction: one round
         trip, not BEGIN, UPDATE and COMMIT)."""
-        if self.connection is None:
-            self.finish(nudge_id, status=NudgeStatus.SENT, sent_at=now, last_error=None)
-            return
         with self.timed():
-            self.connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
+            connection = self.connection or self._connect()
+            connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
 
     def release(self, nudge_id: int, *, due_at: datetime, count_attempt: bool) -> None:
         """Back to the outbox, due again at `due_at` (a deferral doesn't count as an attempt)."""

@@ -147,7 +147,6 @@ class Dispatcher:
         )
         lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
         try:
-            claim.connection = self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             for index, nudge_id in enumerate(ids):
                 nudge = rows.get(nudge_id)
                 if nudge is None:
@@ -173,8 +172,7 @@ class Dispatcher:
             try:
                 flight.land_all()
             finally:
-                if claim.connection is not None:
-                    claim.connection.close()
+                claim.disconnect()
                 if flight.thanked:
                     self._mark_held(flight.thanked, now, claim.result)
 
