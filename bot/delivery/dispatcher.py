@@ -1,7 +1,8 @@
 """The dispatcher: claims due nudges in the database, sends each once, and survives Slack's bad days.
 
 What a claim is and how its rows end lives in `claims.py`; what a message says in `compose.py` (scheduled) and
-`sending.py` (effects); what it means when time runs out or a call is thanked in `bot/flows/` (lapses, held).
+`sending.py` (effects); the rows that send nothing and the calls thanked in `bookkeeping.py`, what they mean in
+`bot/flows/` (lapses, held); Block Kit as the JSON sent in `modals/wire.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -19,13 +20,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.clock import Clock
-from bot.delivery import failures, sending
+from bot.delivery import bookkeeping, failures, sending
 from bot.delivery.claims import Claim, PassResult
 from bot.delivery.compose import Composed, compose_batch
 from bot.delivery.flight import Flight
 from bot.delivery.zones import UTC_ZONE, Zones
-from bot.flows import effects, followup, lapses
-from bot.flows import held as held_calls
+from bot.flows import effects, followup
 from bot.rules.matching import Policy
 from bot.rules.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.rules.qualification import Rules
@@ -60,6 +60,7 @@ class Dispatcher:
     senders: int = 1
     _zones: Zones | None = field(default=None, init=False, repr=False)
     _recovered: bool = field(default=False, init=False)  # what a dead process left half-done was finished
+    _planned_on: date | None = field(default=None, init=False)  # the day the quarter and year were planned
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def _senders(self) -> ThreadPoolExecutor | None:
@@ -70,11 +71,19 @@ class Dispatcher:
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
         if not self._recovered:
-            self._hold_calls_already_thanked()
+            bookkeeping.hold_calls_already_thanked(
+                self.db,
+                self.clock.now(),
+                appreciation_threshold=self.appreciation_threshold,
+                cs_channel=self.cs_channel_id,
+            )
             self._recovered = True
-        with self.db.unit_of_work() as session:
-            followup.plan_quarter(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
-            followup.plan_year(session=session, now=self.clock.now(), cs_channel=self.cs_channel_id)
+        now = self.clock.now()
+        if self._planned_on != now.date():  # the quarter's and the year's prompts: the first pass of each day
+            with self.db.unit_of_work() as session:
+                followup.plan_quarter(session=session, now=now, cs_channel=self.cs_channel_id)
+                followup.plan_year(session=session, now=now, cs_channel=self.cs_channel_id)
+            self._planned_on = now.date()
         return self._drain(effects_only=False)
 
     def run_effects(self) -> PassResult:
@@ -162,7 +171,7 @@ class Dispatcher:
                     if nudge.kind in effects.EFFECTS:
                         self._deliver_effect(claim, nudge_id, now)
                     else:
-                        self._run_internal(claim, nudge, now)
+                        bookkeeping.run_internal(self.db, claim, nudge, now)
                     continue
                 flight.land(nudge.recipient)  # one message at a time per member, in order
                 ready = self._ready(claim, nudge, now, slowed, zones[nudge_id], composed[nudge_id])
@@ -174,7 +183,14 @@ class Dispatcher:
             finally:
                 claim.disconnect()
                 if flight.thanked:
-                    self._mark_held(flight.thanked, now, claim.result)
+                    bookkeeping.mark_held(
+                        self.db,
+                        flight.thanked,
+                        now,
+                        claim.result,
+                        appreciation_threshold=self.appreciation_threshold,
+                        cs_channel=self.cs_channel_id,
+                    )
 
     def _ready(
         self,
@@ -250,6 +266,7 @@ class Dispatcher:
 
     def _send(self, recipient: str, composed: Composed) -> None:
         if composed.attachment is None:
+            # The blocks as dicts from modals/wire.py: what slack_sdk's to_dict makes of them, ~5x sooner.
             self.client.chat_postMessage(
                 channel=recipient, text=composed.text, blocks=as_dicts(composed.blocks)
             )
@@ -360,46 +377,3 @@ class Dispatcher:
             reason=reason,
             thread=thread,
         )
-
-    # --- rows that send nothing themselves, and the calls thanked --------------------------------
-    def _run_internal(self, claim: Claim, nudge: Nudge, now: datetime) -> None:
-        """The ask lapses, or the missed check-in reaches CS (bot/flows/lapses.py)."""
-        with self.db.unit_of_work() as session:
-            if nudge.kind == NudgeKind.CHECKIN_MISSED:
-                applies = lapses.checkin_missed(
-                    session=session, engagement_id=nudge.engagement_id, request_id=nudge.request_id, now=now
-                )
-            else:
-                lapses.lapse_ask(session=session, engagement_id=nudge.engagement_id, now=now)
-                applies = True  # answered meanwhile: the lapse is moot, and done all the same
-        if not applies:
-            claim.finish(nudge.id, status=NudgeStatus.CANCELLED, last_error="no longer relevant")
-            claim.result.cancelled += 1
-            return
-        claim.finish(nudge.id, status=NudgeStatus.SENT, sent_at=now)
-        claim.result.sent += 1
-
-    def _hold_calls_already_thanked(self) -> None:
-        """A batch records the calls its thank-yous hold at its end: a process that died in between left thanks
-        sent for calls still `scheduled`. The first pass of each dispatcher finishes them, so the caps, the
-        Home and the appreciation prompts count them."""
-        with self.db.unit_of_work() as session:
-            thanked = held_calls.thanked_but_not_held(session=session)
-        if thanked:
-            log.warning(
-                "%d call(s) thanked before a stop were not yet counted as held: now they are", len(thanked)
-            )
-            self._mark_held(thanked, self.clock.now(), PassResult())
-
-    def _mark_held(self, engagement_ids: list[int], now: datetime, result: PassResult) -> None:
-        """One transaction for the batch's held calls (bot/flows/held.py)."""
-        started = time.monotonic()
-        with self.db.unit_of_work() as session:
-            held_calls.mark_held(
-                session=session,
-                engagement_ids=engagement_ids,
-                now=now,
-                appreciation_threshold=self.appreciation_threshold,
-                cs_channel=self.cs_channel_id,
-            )
-        result.seconds_in_database += time.monotonic() - started
