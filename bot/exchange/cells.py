@@ -6,7 +6,7 @@ The pool, the history and the CRM's opportunities are imported through it: all r
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -29,7 +29,6 @@ _TRUE = {"yes", "y", "true", "1", "x"}
 _FALSE = {"no", "n", "false", "0", ""}
 PROGRESS_EVERY = 250  # rows between two progress-bar updates
 WRITE_BATCH = 1000  # rows per INSERT / UPDATE statement
-
 
 
 @dataclass(frozen=True)
@@ -158,6 +157,19 @@ def write(
             progress(len(chunk))
 
 
+def rows_with_progress(
+    rows: Sequence[tuple[int, dict[str, str]]], progress: Callable[[int], None] | None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """The table's (line, cells), telling `progress` of every PROGRESS_EVERY rows as they come and of the rest
+    at the end, so each importer's progress bar moves the same way."""
+    for done, row in enumerate(rows, start=1):
+        if progress and done % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+        yield row
+    if progress:
+        progress(len(rows) % PROGRESS_EVERY)
+
+
 def ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(emails), 500):
@@ -165,4 +177,3 @@ def ids_by_email(session: Session, emails: list[str]) -> dict[str, int]:
         query = select(Advocate.email, Advocate.id).where(Advocate.email.in_(chunk))
         found.update((email, advocate_id) for email, advocate_id in session.execute(query))
     return found
-

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bot.exchange.cells import PROGRESS_EVERY, ImportResult, Row
+from bot.exchange.cells import ImportResult, Row, rows_with_progress
 from bot.exchange.csv_input import read_table, refuse
 from bot.exchange.spreadsheet import neutralise
 from bot.reporting.metrics import GIVEN, Metric, Period, reference_at
@@ -34,9 +34,7 @@ def import_opportunities(
     table = read_table(source.read(), columns=OPPORTUNITY_COLUMNS, optional=frozenset({"closed", "arr"}))
     errors = list(table.errors)
     parsed: dict[str, dict[str, Any]] = {}
-    for done, (line, cells) in enumerate(table.rows, start=1):
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
+    for line, cells in rows_with_progress(table.rows, progress):
         row = Row(line, cells, errors, date_format)
         opportunity_id = row.text("id", required=True, limit=64)
         created = row.day("created", required=True)
@@ -56,8 +54,6 @@ def import_opportunities(
             had_reference=row.flag("had_reference"),
             imported_at=now,
         )
-    if progress:
-        progress(len(table.rows) % PROGRESS_EVERY)
     if errors:
         raise refuse(errors)
     known = {o.id: o for o in session.scalars(select(Opportunity).where(Opportunity.id.in_(list(parsed))))}

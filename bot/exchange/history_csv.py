@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bot.exchange.cells import PROGRESS_EVERY, ImportResult, Row, choice, ids_by_email, write
+from bot.exchange.cells import ImportResult, Row, choice, ids_by_email, rows_with_progress, write
 from bot.exchange.csv_input import RowError, read_table, refuse
 from bot.flows.workflow import prospect_key
 from bot.rules.vocabulary import (
@@ -51,9 +51,7 @@ def import_history(
     )
     errors = list(table.errors)
     parsed: list[tuple[str, dict[str, Any]]] = []
-    for done, (line, cells) in enumerate(table.rows, start=1):
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
+    for line, cells in rows_with_progress(table.rows, progress):
         row = Row(line, cells, errors, date_format)
         email = row.text("advocate_email", required=True, limit=254).casefold()
         when = row.day("date", required=True)
@@ -77,8 +75,6 @@ def import_history(
             when=when,
         )
         parsed.append((email, values | {"line": line}))
-    if progress:
-        progress(len(table.rows) % PROGRESS_EVERY)
     advocates = ids_by_email(session, sorted({email for email, _ in parsed if email}))
     for email, values in parsed:
         if email and email not in advocates:
@@ -126,4 +122,3 @@ def import_history(
     if progress:
         progress(len(parsed) - len(new))  # the rows already known are "written" too
     return ImportResult(created=len(new), updated=0, skipped=len(parsed) - len(new))
-

@@ -13,7 +13,15 @@ from typing import Any, TextIO
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from bot.exchange.cells import LIST_SEPARATOR, PROGRESS_EVERY, ImportResult, Row, choice, ids_by_email, write
+from bot.exchange.cells import (
+    LIST_SEPARATOR,
+    ImportResult,
+    Row,
+    choice,
+    ids_by_email,
+    rows_with_progress,
+    write,
+)
 from bot.exchange.csv_input import ImportRefused, RowError, decode, read_table, refuse
 from bot.exchange.spreadsheet import neutralise
 from bot.rules.forms import MAX_EMPLOYEES
@@ -137,9 +145,7 @@ def parse_advocates(
     errors = list(table.errors)
     rows: list[AdvocateRow] = []
     seen: dict[str, int] = {}
-    for done, (line, cells) in enumerate(table.rows, start=1):
-        if progress and done % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
+    for line, cells in rows_with_progress(table.rows, progress):
         checked, problems = check_advocate(cells, line=line, today=today, date_format=date_format)
         errors.extend(problems)
         if checked is None:
@@ -151,8 +157,6 @@ def parse_advocates(
             continue
         seen[checked.email] = line
         rows.append(checked)
-    if progress:
-        progress(len(table.rows) % PROGRESS_EVERY)
     if errors:
         raise refuse(errors)
     return rows
