@@ -7,11 +7,14 @@ and it is written on the advocate's pool entry.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps, deps_of
@@ -91,21 +94,49 @@ def _clicked(
     return advocate, engagement_id
 
 
-# --- Pause me until… -----------------------------------------------------------------------------
-def handle_pause_click(
-    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+def _open_for_clicked(
+    deps: Deps,
+    client: WebClient,
+    body: dict[str, Any],
+    respond: Respond,
+    build: Callable[..., View],
 ) -> None:
-    ack()
-    deps = deps_of(context)
+    """A control that opens a form about the advocate: the form, when the clicker may act for them."""
     clicked = _clicked(deps, client, body, respond)
     if clicked is None:
         return
     advocate, engagement_id = clicked
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=views.build_pause_modal(
-            advocate=AdvocateRecord.of(advocate), engagement_id=engagement_id, today=deps.clock.now().date()
-        ),
+        view=build(advocate=AdvocateRecord.of(advocate), engagement_id=engagement_id),
+    )
+
+
+def _submitted_for(
+    deps: Deps, ack: Ack, client: WebClient, user_id: str, view: dict[str, Any], block: str
+) -> tuple[Advocate, int | None] | None:
+    """(advocate, engagement id or None) a form was submitted about, when the submitter may act for them;
+    else the refusal is acked on `block`."""
+    advocate_id, engagement_id = views.metadata_of(view)
+    advocate = _load(deps, advocate_id)
+    if advocate is None or not _theirs(deps, client, user_id, advocate):
+        ack(response_action="errors", errors={block: NOT_YOURS if advocate else GONE})
+        return None
+    return advocate, engagement_id
+
+
+# --- Pause me until… -----------------------------------------------------------------------------
+def handle_pause_click(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps = deps_of(context)
+    _open_for_clicked(
+        deps,
+        client,
+        body,
+        respond,
+        partial(views.build_pause_modal, today=deps.clock.now().date()),
     )
 
 
@@ -126,11 +157,10 @@ def handle_pause_submission(
         ack(response_action="errors", errors={BlockId.PAUSE_UNTIL: problem})
         return
     why = (views.state_of(values, BlockId.PAUSE_NOTE).get("value") or "").strip()[:300]
-    advocate_id, engagement_id = views.metadata_of(view)
-    advocate = _load(deps, advocate_id)
-    if advocate is None or not _theirs(deps, client, user_id, advocate):
-        ack(response_action="errors", errors={BlockId.PAUSE_UNTIL: NOT_YOURS if advocate else GONE})
+    submitted = _submitted_for(deps, ack, client, user_id, view, BlockId.PAUSE_UNTIL)
+    if submitted is None:
         return
+    advocate, engagement_id = submitted
     assert until is not None
     passed = False
     with deps.db.unit_of_work() as session:
@@ -182,15 +212,7 @@ def handle_happy_click(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    deps = deps_of(context)
-    clicked = _clicked(deps, client, body, respond)
-    if clicked is None:
-        return
-    advocate, engagement_id = clicked
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=views.build_happy_modal(advocate=AdvocateRecord.of(advocate), engagement_id=engagement_id),
-    )
+    _open_for_clicked(deps_of(context), client, body, respond, views.build_happy_modal)
 
 
 def handle_happy_submission(
@@ -203,11 +225,10 @@ def handle_happy_submission(
         for o in views.state_of(view["state"]["values"], BlockId.HAPPY_KINDS).get("selected_options") or []
     ]
     kinds = [k for k in picked if k in {c.value for c in AdvocateKind}]
-    advocate_id, engagement_id = views.metadata_of(view)
-    advocate = _load(deps, advocate_id)
-    if advocate is None or not _theirs(deps, client, user_id, advocate):
-        ack(response_action="errors", errors={BlockId.HAPPY_KINDS: NOT_YOURS if advocate else GONE})
+    submitted = _submitted_for(deps, ack, client, user_id, view, BlockId.HAPPY_KINDS)
+    if submitted is None:
         return
+    advocate, engagement_id = submitted
     with deps.db.unit_of_work() as session:
         before, after = advocate_side.set_kinds(
             session=session, advocate_id=advocate.id, kinds=kinds, actor_id=user_id, now=deps.clock.now()
