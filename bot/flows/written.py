@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.flows import followup, outreach
 from bot.rules import nudges
+from bot.rules.nudges import Planned
 from bot.rules.questions import answered_in_writing, key_questions
 from store import lifecycle
 from store.models import Engagement, EngagementStatus
@@ -47,23 +49,16 @@ def accept(*, session: Session, engagement_id: int, actor_id: str, now: datetime
     )
     step = outreach._step(session, engagement_id, won)
     if won:
-        lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
-        lifecycle.plan_nudges(
-            session=session,
+        _moved_on(
+            session,
+            step,
             planned=nudges.answers_plan(
                 engagement_id=engagement_id, accepted_at=now, recipient=outreach.recipient_of(step.advocate)
             ),
-            engagement_id=engagement_id,
-            request_id=step.request.id,
-            now=now,
-        )
-        lifecycle.add_event(
-            session=session,
-            request_id=step.request.id,
-            at=now,
             actor_id=actor_id,
             action="advocate_accepted",
             detail={"engagement_id": engagement_id, "written": True},
+            now=now,
         )
     return step
 
@@ -96,9 +91,9 @@ def send_answers(
     step = outreach._step(session, engagement_id, won)
     if not won:
         return step
-    lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
-    lifecycle.plan_nudges(
-        session=session,
+    _moved_on(
+        session,
+        step,
         planned=nudges.written_plan(
             engagement_id=engagement_id,
             answered_at=now,
@@ -106,17 +101,10 @@ def send_answers(
             rep=step.request.rep_id,
             close_date=step.request.close_date,
         ),
-        engagement_id=engagement_id,
-        request_id=step.request.id,
-        now=now,
-    )
-    lifecycle.add_event(
-        session=session,
-        request_id=step.request.id,
-        at=now,
         actor_id=actor_id,
         action="answers_sent",
         detail={"engagement_id": engagement_id, "advocate_id": step.advocate.id, "answers": len(answers)},
+        now=now,
     )
     followup.plan_appreciations(
         session=session,
@@ -126,3 +114,24 @@ def send_answers(
         now=now,
     )
     return step
+
+
+def _moved_on(
+    session: Session,
+    step: outreach.Step,
+    *,
+    planned: list[Planned],
+    actor_id: str,
+    action: str,
+    detail: dict[str, Any],
+    now: datetime,
+) -> None:
+    """The engagement took a step: the last step's nudges give way to this one's, and the trail says so."""
+    engagement_id = step.engagement.id
+    lifecycle.cancel_nudges(session=session, engagement_id=engagement_id)
+    lifecycle.plan_nudges(
+        session=session, planned=planned, engagement_id=engagement_id, request_id=step.request.id, now=now
+    )
+    lifecycle.add_event(
+        session=session, request_id=step.request.id, at=now, actor_id=actor_id, action=action, detail=detail
+    )
