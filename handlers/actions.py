@@ -56,10 +56,10 @@ def refusal(
     return None
 
 
-def _decidable(
-    deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, *, approving: bool
+def _clicked_request(
+    deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond
 ) -> ReferenceRequest | None:
-    """The request a card button is about, when the clicker may decide it; otherwise they are told why."""
+    """The request a card button is about; otherwise the clicker is told it can't be read or is gone."""
     request_id = _request_id(body)
     if request_id is None:
         refuse_unreadable(client=client, body=body, respond=respond)
@@ -67,6 +67,16 @@ def _decidable(
     request = load_request(deps, request_id)
     if request is None:
         tell(client=client, body=body, respond=respond, text=GONE)
+        return None
+    return request
+
+
+def _decidable(
+    deps: Deps, client: WebClient, body: dict[str, Any], respond: Respond, *, approving: bool
+) -> ReferenceRequest | None:
+    """The request a card button is about, when the clicker may decide it; otherwise they are told why."""
+    request = _clicked_request(deps, client, body, respond)
+    if request is None:
         return None
     reason = refusal(
         deps=deps, client=client, user_id=body["user"]["id"], request=request, approving=approving
@@ -129,13 +139,8 @@ def handle_cancel(
     ack()
     deps = deps_of(context)
     user_id = body["user"]["id"]
-    request_id = _request_id(body)
-    if request_id is None:
-        refuse_unreadable(client=client, body=body, respond=respond)
-        return
-    request = load_request(deps, request_id)
+    request = _clicked_request(deps, client, body, respond)
     if request is None:
-        tell(client=client, body=body, respond=respond, text=GONE)
         return
     if user_id not in (request.rep_id, request.requester_id):
         tell(
