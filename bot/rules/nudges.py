@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 
@@ -65,8 +66,11 @@ class Planned:
     due_at: datetime
 
 
-def add_business_days(instant: datetime, days: int) -> datetime:
-    """`days` weekdays later, at the same time of day."""
+Day = TypeVar("Day", date, datetime)
+
+
+def add_business_days(instant: Day, days: int) -> Day:
+    """`days` weekdays later (at the same time of day, for a datetime); a Saturday's first is Monday."""
     result = instant
     while days > 0:
         result += timedelta(days=1)
@@ -186,15 +190,6 @@ def call_plan(
 
 
 # --- moments in the recipient's day ---------------------------------------------------------------
-def _working_day_after(day: date, days: int) -> date:
-    """`days` weekdays after `day` (a Saturday's first working day after is Monday)."""
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
-
-
 def _working_day_before(day: date) -> date:
     day -= timedelta(days=1)
     while day.weekday() >= 5:
@@ -226,19 +221,19 @@ def thanks_at(*, end: datetime, zone: ZoneInfo) -> datetime:
 def checkin_at(*, end: datetime, zone: ZoneInfo) -> datetime:
     """The rep checks in with the prospect on the next working day (within 24 working hours)."""
     local_end = end.astimezone(zone)
-    return _at(_working_day_after(local_end.date(), 1), local_end.time(), zone)
+    return _at(add_business_days(local_end.date(), 1), local_end.time(), zone)
 
 
 def checkin_reminder_at(*, end: datetime, zone: ZoneInfo) -> datetime:
     """Two working days after the check-in prompt, at the same time of the rep's day."""
     local_end = end.astimezone(zone)
-    return _at(_working_day_after(local_end.date(), 1 + CHECKIN_REMINDER_DAYS), local_end.time(), zone)
+    return _at(add_business_days(local_end.date(), 1 + CHECKIN_REMINDER_DAYS), local_end.time(), zone)
 
 
 def feedback_at(*, end: datetime, zone: ZoneInfo) -> datetime:
     """Within 48 hours counted in working days (a Friday call: by Tuesday), and never in the thanks' sitting."""
     local_end = end.astimezone(zone)
-    moment = _at(_working_day_after(local_end.date(), 2), local_end.time(), zone)
+    moment = _at(add_business_days(local_end.date(), 2), local_end.time(), zone)
     thanks = thanks_at(end=end, zone=zone)
     if moment < thanks + SITTING:
         moment = next_working_start(thanks + SITTING, zone)
