@@ -16,8 +16,9 @@ from bot.text import shown
 from modals.ids import Action, Block, Callback
 from store.models import Advocate, Engagement
 from tests.conftest import CS_CHANNEL, OUTSIDER, REP
-from tests.test_outreach import CALL, ask_dana, pick, say_yes
-from tests.test_pool_slack import menu, seed
+from tests.support.pool import ask_dana, ask_value, seed
+from tests.test_outreach import CALL, pick, say_yes
+from tests.test_pool_slack import menu
 
 DANA = "U0DANA"
 
@@ -44,7 +45,7 @@ def test_the_ask_names_the_contact_and_ties_it_to_dana_s_success(harness):
     request_id = harness.file_request(contact_name="Jordan Lee")
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     shortlist = harness.thread_replies()[-1]
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    ask = ask_value(shortlist, "Dana")
     harness.click(Action.ASK, ask, user="U0CS1")
     [message] = harness.dms_to(DANA)
     text = shown(message["blocks"][0]["text"]["text"])

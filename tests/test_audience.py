@@ -19,6 +19,7 @@ from modals.request_form import advocate_reads, build_request_modal
 from store.models import Advocate, Engagement, ReferenceRequest
 from tests.conftest import REP
 from tests.support.audit import addressed_to
+from tests.support.pool import ask_value
 from tests.test_outreach import CALL, OTHER, pick, say_yes
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
@@ -130,7 +131,7 @@ def test_no_internal_field_reaches_an_advocate_in_a_whole_reference(harness):
     assert "MKWHYNOW" in str(card["blocks"]), "CS sees the justification"
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     shortlist = harness.thread_replies()[-1]
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    ask = ask_value(shortlist, "Dana")
     harness.click(Action.ASK, ask, user="U0CS1")
     with harness.db.unit_of_work() as session:
         engagement_id = session.scalars(

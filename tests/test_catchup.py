@@ -29,7 +29,8 @@ def test_a_pass_long_after_the_call_sends_no_prep_or_reminder_and_says_why(harne
 
 def test_the_reps_time_buttons_read_the_times_in_the_reps_own_zone(harness):
     from tests.conftest import REP
-    from tests.test_outreach import ask_dana, say_yes
+    from tests.support.pool import ask_dana
+    from tests.test_outreach import say_yes
 
     harness.slack.user_tz[REP] = "Europe/Berlin"
     _, engagement_id = ask_dana(harness)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from store.models import Advocate, Engagement
-from tests.test_outreach import ask_dana, seed
+from tests.support.pool import ask_dana, seed
 
 DANA = "dana@northwind.example"
 
@@ -18,9 +18,9 @@ def email_only(harness) -> None:
 
 
 def test_an_advocate_given_by_email_is_found_in_slack_and_asked_by_dm(harness, monkeypatch):
-    import tests.test_outreach as outreach_tests
+    import tests.support.pool as pool_support
 
-    monkeypatch.setattr(outreach_tests, "seed", email_only)
+    monkeypatch.setattr(pool_support, "seed", email_only)
     harness.slack.users_by_email[DANA] = "U0DANA"
     _, engagement_id = ask_dana(harness)
     [lookup] = harness.slack.of("users.lookupByEmail")
@@ -37,9 +37,9 @@ def test_an_advocate_given_by_email_is_found_in_slack_and_asked_by_dm(harness, m
 def test_an_advocate_not_found_in_slack_is_asked_through_the_cs_owner_and_the_pool_says_so(
     harness, monkeypatch
 ):
-    import tests.test_outreach as outreach_tests
+    import tests.support.pool as pool_support
 
-    monkeypatch.setattr(outreach_tests, "seed", email_only)
+    monkeypatch.setattr(pool_support, "seed", email_only)
     ask_dana(harness)
     assert harness.slack.of("users.lookupByEmail"), "looked up first"
     assert not harness.dms_to("U0DANA")

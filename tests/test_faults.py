@@ -18,7 +18,8 @@ from bot.slack_client import make_client
 from modals.ids import Action
 from store.models import Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 from tests.conftest import CS_CHANNEL, REP, make_settings
-from tests.test_outreach import CALL, pick, say_yes, seed
+from tests.support.pool import ask_value, seed
+from tests.test_outreach import CALL, pick, say_yes
 
 FAULTS = {"500": {"status": 500}, "timeout": {"hang": 1.7}}
 METHODS = ("chat.postMessage", "chat.update")
@@ -89,7 +90,7 @@ def test_every_message_of_a_whole_story_arrives_once_through_slack_failures(harn
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     story.recover()
     shortlist = next(m for m in harness.thread_replies() if m["text"].startswith("Shortlist"))
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    ask = ask_value(shortlist, "Dana")
 
     story.faulty()
     harness.click(Action.ASK, ask, user="U0CS1")
@@ -178,7 +179,7 @@ def test_an_ask_slack_never_delivers_is_undone_and_cs_can_ask_again(harness):
     harness.submit_request()
     harness.click(Action.APPROVE, 1, user="U0CS1")
     shortlist = next(m for m in harness.thread_replies() if m["text"].startswith("Shortlist"))
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    ask = ask_value(shortlist, "Dana")
     harness.slack.fail("chat.postMessage", status=500, times=5)  # every try of the ask DM
     harness.expect_errors = True
     harness.click(Action.ASK, ask, user="U0CS1")
@@ -205,7 +206,7 @@ def test_the_ask_reminder_counts_from_when_the_ask_reached_the_advocate(harness)
     harness.submit_request()
     harness.click(Action.APPROVE, 1, user="U0CS1")
     shortlist = next(m for m in harness.thread_replies() if m["text"].startswith("Shortlist"))
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    ask = ask_value(shortlist, "Dana")
     asked_at = harness.clock.now()
     harness.slack.fail("chat.postMessage", status=500, times=2)
     harness.click(Action.ASK, ask, user="U0CS1")

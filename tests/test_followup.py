@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.exchange import history_csv, pool_csv
 from modals.ids import Action, Block, Callback
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, REP
+from tests.support.pool import seed
 from tests.test_outreach import schedule
 
 AFTER_FEEDBACK = datetime(2026, 12, 4, 16, 25, tzinfo=UTC)
@@ -185,23 +183,13 @@ def test_not_yet_asks_again_in_two_weeks_and_lost_is_told_too(harness):
 
 
 def test_three_references_in_a_year_prompt_cs_to_say_thank_you(harness):
-    with harness.db.unit_of_work() as session:
-        pool_csv.import_advocates(
-            session=session,
-            source=io.StringIO((Path(__file__).parent / "fixtures" / "pool.csv").read_text()),
-            now=harness.clock.now(),
-        )
-        history_csv.import_history(
-            session=session,
-            source=io.StringIO(
-                "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"
-                "dana@northwind.example,2026-03-02,Globex,software,call,won,1\n"
-                "dana@northwind.example,2026-06-01,Initech,software,call,lost,1\n"
-                # Lena was asked more recently, so rotation puts Dana first on the shortlist.
-                "lena@fabrikam.example,2026-08-03,Hooli,media,call,won,1\n"
-            ),
-            now=harness.clock.now(),
-        )
+    seed(
+        harness,
+        "dana@northwind.example,2026-03-02,Globex,software,call,won,1\n"
+        "dana@northwind.example,2026-06-01,Initech,software,call,lost,1\n"
+        # Lena was asked more recently, so rotation puts Dana first on the shortlist.
+        "lena@fabrikam.example,2026-08-03,Hooli,media,call,won,1\n",
+    )
     through_the_call(harness)
     [gift] = [
         m for m in harness.slack.messages_to(CS_CHANNEL) if "references in the last 12 months" in m["text"]

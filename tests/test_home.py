@@ -10,8 +10,9 @@ from modals.ids import Action
 from tests.conftest import REP
 from tests.support import payloads
 from tests.support.blockkit import assert_valid
+from tests.support.pool import ask_dana
 from tests.test_dispatcher import dispatch_env, migrated_url  # noqa: F401 - fixture
-from tests.test_outreach import ask_dana, schedule
+from tests.test_outreach import schedule
 
 
 def home_of(harness, user: str) -> dict:

@@ -2,41 +2,18 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.exchange import pool_csv
 from bot.text import shown
 from modals.ids import Action, Block, Callback
 from store.models import Engagement, Nudge
 from tests.conftest import CS_CHANNEL, REP
+from tests.support.pool import ask_dana, seed
 
-POOL = Path(__file__).parent / "fixtures" / "pool.csv"
 CALL = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)  # a Wednesday
 OTHER = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
-
-
-def seed(harness) -> None:
-    with harness.db.unit_of_work() as session:
-        pool_csv.import_advocates(
-            session=session, source=io.StringIO(POOL.read_text()), now=harness.clock.now()
-        )
-
-
-def ask_dana(harness) -> tuple[int, int]:
-    """File, approve and ask the top candidate (Dana); returns (request id, engagement id)."""
-    seed(harness)
-    request_id = harness.file_request()
-    harness.click(Action.APPROVE, request_id, user="U0CS1")
-    shortlist = harness.thread_replies()[-1]
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
-    harness.click(Action.ASK, ask, user="U0CS1")
-    with harness.db.unit_of_work() as session:
-        engagement = session.scalars(select(Engagement).where(Engagement.request_id == request_id)).one()
-    return request_id, engagement.id
 
 
 def say_yes(harness, engagement_id: int, times=(CALL, OTHER), user="U0DANA") -> None:

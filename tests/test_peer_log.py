@@ -13,7 +13,7 @@ from store import usage
 from store.models import Advocate, AdvocateUsage, Engagement, Nudge, ReferenceRequest, RequestEvent
 from tests.conftest import CS_CHANNEL, OUTSIDER, REP
 from tests.support.factories import advocate_values
-from tests.test_outreach import seed
+from tests.support.pool import seed
 
 SHORTLIST_TS = "1700000000.000777"
 

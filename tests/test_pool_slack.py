@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 from sqlalchemy import select
 
-from bot.exchange import history_csv, pool_csv
 from modals.ids import Action, Block, Callback
 from store.models import Advocate
 from tests.conftest import OUTSIDER
 from tests.support import payloads
 from tests.support.factories import advocate_values
-
-POOL = Path(__file__).parent / "fixtures" / "pool.csv"
-
-
-def seed(harness, history: str = "") -> None:
-    with harness.db.unit_of_work() as session:
-        pool_csv.import_advocates(
-            session=session, source=io.StringIO(POOL.read_text()), now=harness.clock.now()
-        )
-        if history:
-            history_csv.import_history(
-                session=session,
-                source=io.StringIO(
-                    "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n" + history
-                ),
-                now=harness.clock.now(),
-            )
+from tests.support.pool import seed
 
 
 def responses(harness, name: str) -> list[dict]:

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 from sqlalchemy import select
 
-from bot.exchange import history_csv, pool_csv
 from modals.ids import Action
 from store import lifecycle
 from store.models import Advocate, Engagement
 from tests.conftest import CS_CHANNEL, OUTSIDER, REP
-
-POOL = Path(__file__).parent / "fixtures" / "pool.csv"
-HEADER = "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"
-
-
-def seed(harness, history: str = "") -> None:
-    with harness.db.unit_of_work() as session:
-        pool_csv.import_advocates(
-            session=session, source=io.StringIO(POOL.read_text()), now=harness.clock.now()
-        )
-        if history:
-            history_csv.import_history(
-                session=session, source=io.StringIO(HEADER + history), now=harness.clock.now()
-            )
+from tests.support.pool import ask_value, seed
 
 
 def approve(harness, **changes) -> tuple[int, dict]:
@@ -112,7 +95,7 @@ def test_the_same_prospect_is_not_given_the_same_advocate_twice(harness):
 def test_ask_happens_once_and_removes_the_buttons(harness):
     seed(harness)
     request_id, shortlist = approve(harness)
-    dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    dana = ask_value(shortlist, "Dana")
     harness.click(Action.ASK, dana, user="U0CS2", message_ts="1700000000.000600")
     harness.click(Action.ASK, dana, user="U0CS3", message_ts="1700000000.000600")
     with harness.db.unit_of_work() as session:
@@ -129,7 +112,7 @@ def test_ask_happens_once_and_removes_the_buttons(harness):
 def test_a_picked_advocate_is_busy_for_other_requests(harness):
     seed(harness)
     first, shortlist = approve(harness)
-    dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    dana = ask_value(shortlist, "Dana")
     harness.click(Action.ASK, dana, user="U0CS1")
     _, second = approve(harness, prospect_company="Globex")
     assert names_in(second["blocks"]) == ["Lena Vogel", "Ravi Menon"]
@@ -138,7 +121,7 @@ def test_a_picked_advocate_is_busy_for_other_requests(harness):
 def test_only_cs_can_ask(harness):
     seed(harness)
     request_id, shortlist = approve(harness)
-    dana = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    dana = ask_value(shortlist, "Dana")
     harness.click(Action.ASK, dana, user=OUTSIDER)
     assert "Only the CS team" in harness.ephemerals_to(OUTSIDER)[0]
     with harness.db.unit_of_work() as session:

@@ -13,7 +13,8 @@ from modals.ids import Action, Block
 from store import usage
 from store.models import Advocate, AdvocateUsage
 from tests.conftest import REP
-from tests.test_outreach import ask_dana, schedule
+from tests.support.pool import ask_dana
+from tests.test_outreach import schedule
 from tests.test_pool_csv import HISTORY, POOL, load
 
 AFTER_THE_CALL = datetime(2026, 12, 4, 16, 25, tzinfo=UTC)

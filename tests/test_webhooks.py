@@ -14,7 +14,8 @@ from bot.delivery import webhooks
 from bot.delivery.webhooks import WebhookSender, verify
 from store import lifecycle
 from store.models import NudgeStatus, WebhookDelivery
-from tests.test_outreach import ask_dana, schedule
+from tests.support.pool import ask_dana
+from tests.test_outreach import schedule
 
 SECRET = "webhook-secret-0123456789"
 

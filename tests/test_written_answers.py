@@ -14,22 +14,14 @@ from modals.written import NEED_ONE, answer_block_id
 from store import usage
 from store.models import AdvocateUsage, Engagement, Nudge, RequestEvent
 from tests.conftest import CS_CHANNEL, OUTSIDER, REP
-from tests.test_outreach import seed
+from tests.support.pool import ask_dana, ask_value, seed
 
 QUESTIONS = ["Will it scale past 200 services?", "How long did the migration take?"]
 CALL_ONLY = {"prep_advocate", "prep_rep", "reminder", "rep_checkin", "checkin_reminder", "checkin_missed"}
 
 
 def ask_dana_in_writing(harness) -> tuple[int, int]:
-    seed(harness)
-    request_id = harness.file_request(wanted_kind="email")
-    harness.click(Action.APPROVE, request_id, user="U0CS1")
-    shortlist = harness.thread_replies()[-1]
-    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
-    harness.click(Action.ASK, ask, user="U0CS1")
-    with harness.db.unit_of_work() as session:
-        engagement = session.scalars(select(Engagement).where(Engagement.request_id == request_id)).one()
-    return request_id, engagement.id
+    return ask_dana(harness, wanted_kind="email")
 
 
 def say_yes(harness, engagement_id: int) -> dict:
@@ -234,7 +226,7 @@ def test_an_advocate_without_slack_answers_through_their_cs_owner(harness):
     request_id = harness.file_request(deal_arr="400000", wanted_role_level="c_level", wanted_kind="email")
     harness.click(Action.APPROVE, request_id, user="U0CS1")
     shortlist = harness.thread_replies()[-1]
-    ravi = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Ravi" in str(b.get("accessory")))
+    ravi = ask_value(shortlist, "Ravi")
     harness.click(Action.ASK, ravi, user="U0CS1")
     [draft] = harness.dms_to("U0CS2")  # Ravi's CS owner
     body = shown(json.dumps(draft["blocks"]))
