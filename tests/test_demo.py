@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from tests.support.cli import refdesk
 
 
 def test_the_demo_runs_end_to_end_without_tokens(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CS_", "DATABASE_URL"))}
     html = tmp_path / "demo.html"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo", "--html", str(html)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    result = refdesk("demo", "--html", str(html), env={}, cwd=tmp_path, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     story = result.stdout
     for moment in (

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from sqlalchemy import func, select
 from bot.exchange import history_csv, pool_csv
 from bot.exchange.spreadsheet import neutralise, unneutralise
 from store.models import Advocate, Engagement
+from tests.support.cli import refdesk
 
 POOL = Path(__file__).parent / "fixtures" / "pool.csv"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -243,34 +242,13 @@ def test_history_in_the_future_is_refused(database):
 def test_the_cli_reports_import_errors_in_one_place(tmp_path):
     bad = tmp_path / "pool.csv"
     bad.write_text(POOL.read_text().replace(",900,", ",-4,"))
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "advocates", "import", str(bad)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    result = refdesk("advocates", "import", str(bad), env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "nothing was imported" in result.stderr and "line 2, column employees" in result.stderr
-    good = subprocess.run(
-        [sys.executable, "-m", "bot", "advocates", "import", str(POOL)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    good = refdesk("advocates", "import", str(POOL), env=env, cwd=tmp_path)
     assert good.returncode == 0 and "8 advocates added" in good.stdout
-    exported = subprocess.run(
-        [sys.executable, "-m", "bot", "advocates", "export"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    exported = refdesk("advocates", "export", env=env, cwd=tmp_path)
     assert exported.stdout.count("\n") == 9
 
 
@@ -283,15 +261,8 @@ def test_a_large_file_imports_with_progress(tmp_path):
         )
     big = tmp_path / "big.csv"
     big.write_text("\n".join(rows) + "\n")
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "advocates", "import", str(big)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}"}
+    result = refdesk("advocates", "import", str(big), env=env, cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "2500 advocates added" in result.stdout
 
