@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, case, func, select
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from store.models import COUNTED, OPEN, WRITTEN_KINDS, Engagement, EngagementStatus
@@ -25,36 +26,87 @@ class UsageWindow:
     since_360: datetime
 
 
-def _usage_columns(*, window: UsageWindow, prospect_key: str, request_id: int | None) -> list[Any]:
+def _usage_columns() -> list[Any]:
+    """The aggregate's columns; the window's instants, the prospect and the request are bound parameters
+    (`_params`), so each statement is built once and only its values change from call to call."""
     e = Engagement
     # Written pieces (quotes, case studies, logos, reviews) are their own ledger: no cap, rest or gap.
     spoken = e.kind.is_(None) | e.kind.not_in(sorted(WRITTEN_KINDS))
     counted = e.status.in_([s.value for s in COUNTED]) & spoken
     passed = e.status == EngagementStatus.PASSED
-    recent = e.asked_at >= window.since_180
-    before = (e.asked_at >= window.since_360) & (e.asked_at < window.since_180)
-    other_request = e.request_id.is_(None) | (e.request_id != (request_id or -1))
+    recent = e.asked_at >= bindparam("since_180")
+    before = (e.asked_at >= bindparam("since_360")) & (e.asked_at < bindparam("since_180"))
+    other_request = e.request_id.is_(None) | (e.request_id != bindparam("other_request"))
 
     def count(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     return [
         count(counted).label("total"),
-        count(counted & (e.asked_at >= window.quarter_start)).label("this_quarter"),
+        count(counted & (e.asked_at >= bindparam("quarter_start"))).label("this_quarter"),
         func.max(case((spoken, e.asked_at))).label("last_asked"),
         func.max(case((counted, func.coalesce(e.held_at, e.asked_at)))).label("last_used"),
-        count(counted & (e.asked_at >= window.since_90)).label("recent_90d"),
+        count(counted & (e.asked_at >= bindparam("since_90"))).label("recent_90d"),
         count(
-            counted & (e.asked_at >= window.previous_quarter_start) & (e.asked_at < window.quarter_start)
+            counted
+            & (e.asked_at >= bindparam("previous_quarter_start"))
+            & (e.asked_at < bindparam("quarter_start"))
         ).label("previous_quarter"),
-        count(counted & (e.asked_at >= window.year_start)).label("this_year"),
+        count(counted & (e.asked_at >= bindparam("year_start"))).label("this_year"),
         count(passed & recent).label("passes_recent"),
         count(passed & before).label("passes_before"),
         func.avg(case((recent, e.reply_seconds))).label("reply_recent"),
         func.avg(case((before, e.reply_seconds))).label("reply_before"),
-        func.max(case((e.prospect_key == prospect_key, 1), else_=0)).label("asked_for_prospect"),
+        func.max(case((e.prospect_key == bindparam("prospect_key"), 1), else_=0)).label("asked_for_prospect"),
         func.max(case((e.status.in_([s.value for s in OPEN]) & other_request, 1), else_=0)).label("pending"),
     ]
+
+
+def _params(*, window: UsageWindow, prospect_key: str, request_id: int | None) -> dict[str, Any]:
+    """The values of `_usage_columns`' parameters."""
+    return dict(
+        quarter_start=window.quarter_start,
+        previous_quarter_start=window.previous_quarter_start,
+        year_start=window.year_start,
+        since_90=window.since_90,
+        since_180=window.since_180,
+        since_360=window.since_360,
+        prospect_key=prospect_key,
+        other_request=request_id or -1,
+    )
+
+
+@cache
+def _by_advocate() -> Select[Any]:
+    return (
+        select(Engagement.advocate_id, *_usage_columns())
+        .where(Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True)))
+        .group_by(Engagement.advocate_id)
+    )
+
+
+@cache
+def _of_pool(some: bool) -> Select[Any]:
+    statement = (
+        select(Engagement.advocate_id, *_usage_columns())
+        .where(Engagement.asked_at >= bindparam("since_360"))
+        .group_by(Engagement.advocate_id)
+    )
+    if some:
+        statement = statement.where(Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True)))
+    return statement
+
+
+@cache
+def _recent() -> Select[Any]:
+    return (
+        select(Engagement.advocate_id, *_usage_columns())
+        .where(
+            Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True)),
+            Engagement.asked_at >= bindparam("since"),
+        )
+        .group_by(Engagement.advocate_id)
+    )
 
 
 def usage_by_advocate(
@@ -68,15 +120,9 @@ def usage_by_advocate(
     """Every count the protection rules need, per advocate, in one aggregate query over engagements."""
     if not advocate_ids:
         return {}
-    statement = (
-        select(
-            Engagement.advocate_id,
-            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
-        )
-        .where(Engagement.advocate_id.in_(list(advocate_ids)))
-        .group_by(Engagement.advocate_id)
-    )
-    return {row.advocate_id: row for row in session.execute(statement)}
+    params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
+    rows = session.execute(_by_advocate(), {**params, "advocate_ids": list(advocate_ids)})
+    return {row.advocate_id: row for row in rows}
 
 
 def usage_of_pool(
@@ -84,14 +130,11 @@ def usage_of_pool(
 ) -> dict[int, Row[Any]]:
     """The usage aggregate for every advocate (or those given), over the last 360 days: every limit that can
     still stop an ask today lies inside them (totals are not read from it). Home's next eligible dates."""
-    statement = (
-        select(Engagement.advocate_id, *_usage_columns(window=window, prospect_key="", request_id=None))
-        .where(Engagement.asked_at >= window.since_360)
-        .group_by(Engagement.advocate_id)
-    )
+    params = _params(window=window, prospect_key="", request_id=None)
     if advocate_ids is not None:
-        statement = statement.where(Engagement.advocate_id.in_(list(advocate_ids)))
-    return {row.advocate_id: row for row in session.execute(statement)}
+        params["advocate_ids"] = list(advocate_ids)
+    rows = session.execute(_of_pool(advocate_ids is not None), params)
+    return {row.advocate_id: row for row in rows}
 
 
 @dataclass(frozen=True)
@@ -146,12 +189,6 @@ def recent_usage(
     if not advocate_ids:
         return {}
     since = min(window.since_360, window.year_start, window.previous_quarter_start)
-    statement = (
-        select(
-            Engagement.advocate_id,
-            *_usage_columns(window=window, prospect_key=prospect_key, request_id=request_id),
-        )
-        .where(Engagement.advocate_id.in_(list(advocate_ids)), Engagement.asked_at >= since)
-        .group_by(Engagement.advocate_id)
-    )
-    return {row.advocate_id: row for row in session.execute(statement)}
+    params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
+    rows = session.execute(_recent(), {**params, "advocate_ids": list(advocate_ids), "since": since})
+    return {row.advocate_id: row for row in rows}

@@ -6,9 +6,10 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, String, and_, case, cast, false, or_, select, true
+from sqlalchemy import Row, Select, String, and_, bindparam, case, cast, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from store.counts import KeptUsage, UsageWindow, recent_usage
@@ -20,35 +21,74 @@ def _like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _fit_conditions(
-    *, industries: Collection[str], min_employees: int, max_employees: int, strict: Any, today: date | None
-) -> list[Any]:
+@dataclass(frozen=True)
+class _Shape:
+    """What makes two strict fit filters different SQL: how many use-case terms and kinds they match, whether a
+    function is wanted. Everything else is a bound value, so a statement is built once per shape."""
+
+    terms: int
+    kinds: int
+    functions: bool
+
+
+def _shape(strict: Any) -> _Shape | None:
+    if strict is None:
+        return None
+    return _Shape(
+        terms=len(strict.use_case_terms) + 1, kinds=len(strict.kinds), functions=strict.functions is not None
+    )
+
+
+def _fit_conditions(shape: _Shape | None) -> list[Any]:
     conditions: list[Any] = [
         # "not retired", said so an index on (status, industry, employees) can serve it
         Advocate.status.in_(("active", "break")),
-        Advocate.industry.in_(list(industries)),
-        Advocate.employees.between(min_employees, max_employees),
+        Advocate.industry.in_(bindparam("industries", expanding=True)),
+        Advocate.employees.between(bindparam("min_employees"), bindparam("max_employees")),
     ]
-    if strict is not None:
-        kinds = [cast(Advocate.kinds, String).like(f'%"{kind}"%') for kind in sorted(strict.kinds)]
+    if shape is not None:
+        kinds = [cast(Advocate.kinds, String).like(bindparam(f"kind_{i}")) for i in range(shape.kinds)]
         tags = cast(Advocate.use_cases, String)
-        # The column holds JSON text: terms are matched as JSON writes them (non-ASCII as \\u escapes).
-        terms = [
-            tags.like(f"%{_like(json.dumps(t)[1:-1])}%", escape="\\") for t in sorted(strict.use_case_terms)
-        ]
-        terms.append(tags.like(f"%{_like(json.dumps(strict.use_case_text))}%", escape="\\"))
+        terms = [tags.like(bindparam(f"term_{i}"), escape="\\") for i in range(shape.terms)]
         conditions += [
             or_(*terms),
-            Advocate.role_level.in_(sorted(strict.role_levels)),
-            true()
-            if strict.functions is None
-            else or_(Advocate.function.is_(None), Advocate.function.in_(sorted(strict.functions))),
+            Advocate.role_level.in_(bindparam("role_levels", expanding=True)),
+            or_(Advocate.function.is_(None), Advocate.function.in_(bindparam("functions", expanding=True)))
+            if shape.functions
+            else true(),
             or_(*kinds) if kinds else false(),
-            or_(Advocate.sentiment.is_(None), Advocate.sentiment >= strict.min_sentiment),
+            or_(Advocate.sentiment.is_(None), Advocate.sentiment >= bindparam("min_sentiment")),
             Advocate.account_trouble.is_(False),
-            or_(Advocate.status == "active", and_(Advocate.status == "break", Advocate.break_until <= today)),
+            or_(
+                Advocate.status == "active",
+                and_(Advocate.status == "break", Advocate.break_until <= bindparam("today")),
+            ),
         ]
     return conditions
+
+
+def _fit_params(
+    *, industries: Collection[str], min_employees: int, max_employees: int, strict: Any, today: date | None
+) -> dict[str, Any]:
+    """The values of `_fit_conditions`' parameters."""
+    params: dict[str, Any] = dict(
+        industries=sorted(industries), min_employees=min_employees, max_employees=max_employees
+    )
+    if strict is not None:
+        params.update({f"kind_{i}": f'%"{kind}"%' for i, kind in enumerate(sorted(strict.kinds))})
+        # The column holds JSON text: terms are matched as JSON writes them (non-ASCII as \\u escapes).
+        patterns = [f"%{_like(json.dumps(t)[1:-1])}%" for t in sorted(strict.use_case_terms)]
+        patterns.append(f"%{_like(json.dumps(strict.use_case_text))}%")
+        params.update({f"term_{i}": pattern for i, pattern in enumerate(patterns)})
+        params.update(role_levels=sorted(strict.role_levels), min_sentiment=strict.min_sentiment, today=today)
+        if strict.functions is not None:
+            params["functions"] = sorted(strict.functions)
+    return params
+
+
+@cache
+def _fitting(shape: _Shape | None) -> Select[Any]:
+    return select(Advocate).where(*_fit_conditions(shape))
 
 
 def fitting_advocates(
@@ -65,14 +105,14 @@ def fitting_advocates(
     `strict` (a matching.Prefilter) also drops everyone the rules would exclude or grade Poor whatever
     their history: wrong role level, unwilling, low sentiment, on a break, account trouble.
     """
-    conditions = _fit_conditions(
+    params = _fit_params(
         industries=industries,
         min_employees=min_employees,
         max_employees=max_employees,
         strict=strict,
         today=today,
     )
-    return list(session.scalars(select(Advocate).where(*conditions)))
+    return list(session.scalars(_fitting(_shape(strict)), params))
 
 
 CANDIDATE_COLUMNS = (
@@ -91,6 +131,45 @@ class Limits:
     asked_before: datetime  # the last ask must be earlier than this
     used_before: datetime  # the last reference must be earlier than this
     fatigue_threshold: int
+
+
+@cache
+def _shortlistable(
+    shape: _Shape | None, caps: tuple[tuple[str, int], ...], fatigue_threshold: int
+) -> Select[Any]:
+    """shortlistable's statement, built once per fit shape and policy; the request's values are bound."""
+    u = AdvocateUsage
+    quarter, previous = bindparam("quarter"), bindparam("previous")
+    this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
+    previous_quarter = case(
+        (u.quarter == quarter, u.previous_count), (u.quarter == previous, u.quarter_count), else_=0
+    )
+    cap = case(
+        *[(Advocate.tier == tier, limit) for tier, limit in caps], else_=min(limit for _, limit in caps)
+    )
+    e = Engagement
+    same_prospect = select(e.id).where(
+        e.advocate_id == Advocate.id, e.prospect_key == bindparam("prospect_key")
+    )
+    busy_elsewhere = select(e.id).where(
+        e.advocate_id == Advocate.id,
+        e.status.in_([s.value for s in OPEN]),
+        e.request_id.is_(None) | (e.request_id != bindparam("other_request")),
+    )
+    return (
+        select(*CANDIDATE_COLUMNS, u.total, u.last_asked, u.last_used)
+        .outerjoin(u, u.advocate_id == Advocate.id)
+        .where(
+            *_fit_conditions(shape),
+            or_(u.advocate_id.is_(None), this_quarter < cap),
+            or_(u.last_asked.is_(None), u.last_asked < bindparam("asked_before")),
+            or_(u.last_used.is_(None), u.last_used < bindparam("used_before")),
+            or_(u.advocate_id.is_(None), this_quarter <= fatigue_threshold),
+            or_(u.advocate_id.is_(None), previous_quarter <= fatigue_threshold),
+            ~same_prospect.exists(),
+            or_(u.pending.is_(None), u.pending == 0, ~busy_elsewhere.exists()),
+        )
+    )
 
 
 def shortlistable(
@@ -114,47 +193,24 @@ def shortlistable(
     advocates, so the plan PostgreSQL caches for a prepared statement is the one it would choose anyway (the
     quarter arithmetic is done on the counters, not by scanning engagements by date).
     """
-    fits = _fit_conditions(
+    params = _fit_params(
         industries=industries,
         min_employees=min_employees,
         max_employees=max_employees,
         strict=strict,
         today=today,
     )
-    u = AdvocateUsage
-    quarter = window.quarter_start.date()
-    previous = window.previous_quarter_start.date()
-    this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
-    previous_quarter = case(
-        (u.quarter == quarter, u.previous_count), (u.quarter == previous, u.quarter_count), else_=0
+    params.update(
+        quarter=window.quarter_start.date(),
+        previous=window.previous_quarter_start.date(),
+        asked_before=limits.asked_before,
+        used_before=limits.used_before,
+        prospect_key=prospect_key,
+        other_request=request_id or -1,
     )
-    cap = case(
-        *[(Advocate.tier == tier, limit) for tier, limit in limits.caps.items()],
-        else_=min(limits.caps.values()),
-    )
-    e = Engagement
-    same_prospect = select(e.id).where(e.advocate_id == Advocate.id, e.prospect_key == prospect_key)
-    busy_elsewhere = select(e.id).where(
-        e.advocate_id == Advocate.id,
-        e.status.in_([s.value for s in OPEN]),
-        e.request_id.is_(None) | (e.request_id != (request_id or -1)),
-    )
-    statement = (
-        select(*CANDIDATE_COLUMNS, u.total, u.last_asked, u.last_used)
-        .outerjoin(u, u.advocate_id == Advocate.id)
-        .where(
-            *fits,
-            or_(u.advocate_id.is_(None), this_quarter < cap),
-            or_(u.last_asked.is_(None), u.last_asked < limits.asked_before),
-            or_(u.last_used.is_(None), u.last_used < limits.used_before),
-            or_(u.advocate_id.is_(None), this_quarter <= limits.fatigue_threshold),
-            or_(u.advocate_id.is_(None), previous_quarter <= limits.fatigue_threshold),
-            ~same_prospect.exists(),
-            or_(u.pending.is_(None), u.pending == 0, ~busy_elsewhere.exists()),
-        )
-    )
+    statement = _shortlistable(_shape(strict), tuple(limits.caps.items()), limits.fatigue_threshold)
     # Plain rows, not ORM objects: only what ranking reads, and nothing to track.
-    rows = list(session.execute(statement))
+    rows = list(session.execute(statement, params))
     windows = recent_usage(
         session=session,
         advocate_ids=[row.id for row in rows if row.total is not None],
