@@ -1,6 +1,7 @@
 """How long CS waits for the Home tab, next to the floor: app_home_opened until views.publish reaches Slack.
 
-    python -m bench.home [--database-url URL] [--sizes 10000:100000,100000:1000000] [--runs 200] [--seed 7]
+    python -m bench.home [--database-url URL] [--sizes 10000:100000,100000:1000000] [--runs 200]
+                         [--changed-runs 0] [--seed 7]
 
 For each size (advocates:past references; the data of bench/shortlist.py, its generator and fixed seed), in one
 process: the real app behind uvicorn, and the floor: a bare Bolt app on the same adapter (slack_bolt's ASGI
@@ -8,7 +9,9 @@ SlackRequestHandler), served the same way, talking to the same fake Slack, whose
 publishes a small view. The app's clock moves 10 s before each open. Each run sends a signed app_home_opened for a CS member to refdesk and then the same to
 the floor, alternately (so both see the same load), and measures until the fake receives views.publish. The first
 open of each is a warm-up (refdesk builds what it remembers there); `--runs` opens each are measured. Prints p50 and
-p95 of each, the p95 ratio, and how refdesk's p95 grows from the first size to the next.
+p95 of each, the p95 ratio, and how refdesk's p95 grows from the first size to the next. `--changed-runs N` then
+measures N more opens of each, every one right after a change (an advocate's sentiment written in its own unit of
+work, as a CRM sync or CS's edit would): the first open after a change, which rebuilds what Home remembers.
 A measurement, not a test: it exits 0 whether or not the targets are met.
 """
 
@@ -24,12 +27,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select, update
+
 from bench.program import CS_CHANNEL, CS_MEMBER, LEAD, NOW, generate, open_database
 from bench.shortlist import SIGNING_SECRET, QuickSlack, percentile
 from bot.app import create_app
 from bot.clock import FrozenClock
 from bot.settings import Settings
 from bot.web import RefdeskASGI
+from store.db import Database
+from store.models import Advocate
 from tests.support import payloads
 from tests.support.server import serve
 from tests.support.signed import SlackSender
@@ -78,7 +85,18 @@ def open_home(slack: QuickSlack, sender: SlackSender, run: str) -> tuple[float, 
         time.sleep(0.0005)
 
 
-def one_size(url: str | None, advocates: int, references: int, runs: int, seed: int) -> dict[str, Any]:
+def change_something(db: Database, run: int) -> None:
+    """A write Home's figures depend on, committed in its own unit of work: one advocate's sentiment."""
+    with db.unit_of_work() as session:
+        ids = session.scalars(
+            select(Advocate.id).order_by(Advocate.id).limit(1).offset(run * 37 % 1000)
+        ).all()
+        session.execute(update(Advocate).where(Advocate.id.in_(ids)).values(sentiment=(run % 10) / 10))
+
+
+def one_size(
+    url: str | None, advocates: int, references: int, runs: int, seed: int, changed_runs: int = 0
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="refdesk-bench-") as workdir:
         db, drop = open_database(url, Path(workdir))
         slack = QuickSlack().start()
@@ -124,6 +142,13 @@ def one_size(url: str | None, advocates: int, references: int, runs: int, seed: 
                 ms, blocks = open_home(slack, refdesk, f"r{run}")
                 mine.append(ms)
                 theirs.append(open_home(slack, floor, f"f{run}")[0])
+            changed: list[float] = []
+            changed_floor: list[float] = []
+            for run in range(runs + 1, runs + 1 + changed_runs):
+                clock.advance(OPEN_EVERY)
+                change_something(db, run)
+                changed.append(open_home(slack, refdesk, f"r{run}")[0])
+                changed_floor.append(open_home(slack, floor, f"f{run}")[0])
         finally:
             for server, thread in servers:
                 server.should_exit = True
@@ -138,6 +163,8 @@ def one_size(url: str | None, advocates: int, references: int, runs: int, seed: 
         "warm_up": warm_up,
         "refdesk": sorted(mine),
         "floor": sorted(theirs),
+        "changed": sorted(changed),
+        "changed_floor": sorted(changed_floor),
         "blocks": blocks,
     }
 
@@ -149,12 +176,15 @@ def main(argv: list[str] | None = None) -> int:
         "--sizes", default="10000:100000,100000:1000000", help="advocates:references, comma-separated"
     )
     parser.add_argument("--runs", type=int, default=200, help="measured opens of each app per size")
+    parser.add_argument(
+        "--changed-runs", type=int, default=0, help="opens of each right after a change, measured apart"
+    )
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     sizes = [tuple(int(n) for n in size.split(":")) for size in args.sizes.split(",")]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    results = [one_size(args.database_url, a, r, args.runs, args.seed) for a, r in sizes]
+    results = [one_size(args.database_url, a, r, args.runs, args.seed, args.changed_runs) for a, r in sizes]
     lines = [
         "",
         f"refdesk CS Home tab vs the bare Bolt floor: app_home_opened → views.publish (load at start {load})",
@@ -180,6 +210,15 @@ def main(argv: list[str] | None = None) -> int:
             f"  ratio p95      {ratio:.2f}x ({'PASS' if ratio <= RATIO_TARGET else 'FAIL'}: ≤ {RATIO_TARGET:.0f}x)"
             + growth
         )
+        if result["changed"]:
+            mine, theirs = result["changed"], result["changed_floor"]
+            c95, f95 = percentile(mine, 95), percentile(theirs, 95)
+            lines.append(
+                f"  after a change ({len(mine)} opens each)\n"
+                f"  refdesk ms     p50 {percentile(mine, 50):.1f}  p95 {c95:.1f}  max {mine[-1]:.1f}\n"
+                f"  floor ms       p50 {percentile(theirs, 50):.1f}  p95 {f95:.1f}  max {theirs[-1]:.1f}\n"
+                f"  ratio p95      {c95 / f95 if f95 else float('inf'):.2f}x"
+            )
     lines.append(f"  load at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n".join(lines))
     return 0

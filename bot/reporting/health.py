@@ -7,19 +7,23 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Float, String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.reporting.metrics import Period, eligible_now
-from bot.reporting.rows import AdvocateRow, advocate_rows, pool_limits
+from bot.reporting.metrics import Period, count_if, day_start, eligible_now
+from bot.reporting.rows import NOT_GREAT_DAYS, AdvocateRow, advocate_rows, pool_limits
 from bot.rules.matching import (
     SENTIMENT_GOOD,
     Policy,
 )
 from bot.rules.vocabulary import AdvocateStatus, Industry
 from store.models import (
+    COUNTED,
     GIVEN,  # a reference given (or about to be): defined with the engagement statuses
+    OPEN,
+    WRITTEN_KINDS,
     Advocate,
+    AdvocateUsage,
     Engagement,
     EngagementStatus,
     Nudge,
@@ -28,6 +32,7 @@ from store.models import (
     RequestStatus,
 )
 from store.pool import CANDIDATE_COLUMNS
+from store.usage import quarter_before, quarter_of
 
 
 @dataclass(frozen=True)
@@ -44,31 +49,50 @@ class PoolHealth:
 def pool_health(*, session: Session, today: date, policy: Policy, limit: int) -> PoolHealth:
     """The pool today: how many the shortlist could offer, and the advocates that need care, each with why.
 
-    Limits are read for the whole pool from the last 360 days of usage; lifetime figures only for those shown.
+    Counted in the database from the kept usage (store/usage.py) and the last 360 days' passes and reply times,
+    with rows.pool_limits' definitions (tests/test_pool_health_sql.py checks they agree); lifetime figures and
+    the reasons in words only for those shown.
     """
-    pool = session.execute(
-        select(*CANDIDATE_COLUMNS).where(Advocate.status != AdvocateStatus.RETIRED)
-    ).all()
-    limits = pool_limits(session=session, advocates=pool, policy=policy, today=today, every=True)
-
-    def askable(a: Any) -> bool:
-        eligible = limits[a.id][0]
-        return (
-            eligible is not None
-            and eligible <= today
-            and (a.sentiment is None or a.sentiment >= SENTIMENT_GOOD)
+    facts = _pool_facts(today=today, policy=policy)
+    a = Advocate
+    size, can_be_asked, fatigued, at_cap, needing_care = session.execute(
+        select(
+            func.count(),
+            count_if(facts.askable),
+            count_if(facts.fatigued),
+            count_if(facts.capped),
+            count_if(facts.reasons > 0),
         )
-
-    care = sorted(
-        (a for a in pool if limits[a.id][1]),
-        key=lambda a: (not a.account_trouble, -len(limits[a.id][1]), a.sentiment or 1.0, a.id),
+        .select_from(facts.joined)
+        .where(a.status != AdvocateStatus.RETIRED)
+    ).one()
+    shown_care = list(
+        session.scalars(
+            select(a.id)
+            .select_from(facts.joined)
+            .where(a.status != AdvocateStatus.RETIRED, facts.reasons > 0)
+            .order_by(
+                a.account_trouble.desc(),
+                facts.reasons.desc(),
+                func.coalesce(func.nullif(a.sentiment, 0), 1.0),  # as `sentiment or 1.0`
+                a.id,
+            )
+            .limit(limit)
+        )
     )
-    rest = sorted(
-        (a for a in pool if not limits[a.id][1]),
-        key=lambda a: (limits[a.id][0] or date.max, a.name, a.id),
+    wanted = max(0, limit - len(shown_care))
+    # The rest, soonest first: who can be asked today comes first (their next eligible day is today), by name.
+    shown_rest = list(
+        session.scalars(
+            select(a.id)
+            .select_from(facts.joined)
+            .where(a.status != AdvocateStatus.RETIRED, facts.reasons == 0, facts.askable)
+            .order_by(_by_code_point(session, a.name), a.id)
+            .limit(wanted)
+        )
     )
-    shown_care = [a.id for a in care[:limit]]
-    shown_rest = [a.id for a in rest[: max(0, limit - len(shown_care))]]
+    if len(shown_rest) < wanted and int(size) - int(needing_care) > len(shown_rest):
+        shown_rest = _soonest_later(session=session, today=today, policy=policy, wanted=wanted)
     rows = {
         row.advocate.id: row
         for row in advocate_rows(
@@ -80,13 +104,145 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
         )
     }
     return PoolHealth(
-        size=len(pool),
-        can_be_asked=sum(1 for a in pool if askable(a)),
-        fatigued=sum(1 for a in pool if any(reason.startswith("fatigue") for reason in limits[a.id][1])),
-        at_cap=sum(1 for a in pool if limits[a.id][2]),
-        needing_care=len(care),
+        size=int(size),
+        can_be_asked=int(can_be_asked),
+        fatigued=int(fatigued),
+        at_cap=int(at_cap),
+        needing_care=int(needing_care),
         care=[rows[i] for i in shown_care],
         soonest=[rows[i] for i in shown_rest],
+    )
+
+
+def _by_code_point(session: Session, column: Any) -> Any:
+    """Ordered as Python orders strings (PostgreSQL's default collation would not)."""
+    return column.collate("C") if session.get_bind().dialect.name == "postgresql" else column
+
+
+def _soonest_later(*, session: Session, today: date, policy: Policy, wanted: int) -> list[int]:
+    """Fewer than `wanted` advocates can be asked today: the rest in order of their next eligible day, from
+    rows.pool_limits over the pool (a small pool, or one nearly used up)."""
+    pool = session.execute(select(*CANDIDATE_COLUMNS).where(Advocate.status != AdvocateStatus.RETIRED)).all()
+    limits = pool_limits(session=session, advocates=pool, policy=policy, today=today, every=True)
+    rest = sorted(
+        (a for a in pool if not limits[a.id][1]),
+        key=lambda a: (limits[a.id][0] or date.max, a.name, a.id),
+    )
+    return [a.id for a in rest[:wanted]]
+
+
+@dataclass(frozen=True)
+class _PoolFacts:
+    joined: Any  # advocates, their kept usage, their last 360 days' passes, replies and open asks
+    reasons: Any  # how many reasons to care (rows.pool_limits' care list, counted)
+    fatigued: Any
+    capped: Any
+    askable: Any  # next eligible today, and sentiment good enough
+
+
+def _pool_facts(*, today: date, policy: Policy) -> _PoolFacts:
+    """rows.pool_limits' per-advocate verdicts as SQL expressions. Every date limit is compared with a bound
+    computed here (no date arithmetic in SQL), and the quarter counts come from the kept counters (pinned to
+    the quarter of the latest counted ask, so shifted to today as usage.Counters does)."""
+    from bot.flows.shortlist import usage_window
+
+    a, u, e = Advocate, AdvocateUsage, Engagement
+    window = usage_window(today)
+    quarter = quarter_of(today)
+    this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
+    previous_quarter = case(
+        (u.quarter == quarter, u.previous_count),
+        (u.quarter == quarter_before(quarter), u.quarter_count),
+        else_=0,
+    )
+    spoken = e.kind.is_(None) | e.kind.not_in(sorted(WRITTEN_KINDS))
+    counted = e.status.in_([s.value for s in COUNTED]) & spoken
+    recent = e.asked_at >= window.since_180
+    passed = e.status == EngagementStatus.PASSED
+    rolling = (
+        select(
+            e.advocate_id,
+            count_if(passed & recent).label("passes_recent"),
+            count_if(passed & ~recent).label("passes_before"),
+            cast(func.avg(case((recent, e.reply_seconds))), Float).label("reply_recent"),
+            cast(func.avg(case((~recent, e.reply_seconds))), Float).label("reply_before"),
+            count_if(e.status.in_([s.value for s in OPEN])).label("pending"),
+            # The kind is not in the covering index: read only when a yearly limit is set.
+            *(
+                [count_if(counted & (e.asked_at >= window.year_start)).label("this_year")]
+                if policy.yearly_limit
+                else []
+            ),
+        )
+        .where(e.asked_at >= window.since_360)
+        .group_by(e.advocate_id)
+        .subquery()
+    )
+    # A few rows, found by the date of their feedback.
+    sad = a.id.in_(
+        select(e.advocate_id).where(
+            e.feedback_rating == "not_great",
+            e.feedback_at >= day_start(today - timedelta(days=NOT_GREAT_DAYS)),
+        )
+    )
+    joined = a.__table__.outerjoin(u, u.advocate_id == a.id).outerjoin(rolling, rolling.c.advocate_id == a.id)
+    passes_recent = func.coalesce(rolling.c.passes_recent, 0)
+    passes_before = func.coalesce(rolling.c.passes_before, 0)
+    reply_recent, reply_before = rolling.c.reply_recent, rolling.c.reply_before
+    threshold = policy.fatigue_threshold
+    # fatigue_signals, one condition per signal
+    tired_now = this_quarter > threshold
+    tired_before = previous_quarter > threshold
+    passing = and_(passes_recent > passes_before, passes_recent >= 2)
+    slower = and_(
+        reply_recent.is_not(None),
+        reply_before.is_not(None),
+        reply_recent >= 24 * 3600,
+        reply_recent > reply_before * policy.reply_slowdown,
+    )
+    trouble = a.account_trouble.is_(True)
+    low = and_(a.sentiment.is_not(None), a.sentiment < SENTIMENT_GOOD)
+    reasons = sum(
+        case((condition, 1), else_=0)
+        for condition in (tired_now, tired_before, passing, slower, trouble, low, sad)
+    )
+    smallest = min(policy.caps.values())
+    cap = case(*((a.tier == tier, n) for tier, n in policy.caps.items()), else_=smallest)
+    capped = this_quarter >= cap
+    # next_eligible(...) <= today: no condition that ends only when people act, and every dated limit lifted.
+    monday_bound = today - timedelta(days=14)
+    monday_bound -= timedelta(days=monday_bound.weekday())
+    askable = and_(
+        ~trouble,
+        func.coalesce(rolling.c.pending, 0) == 0,
+        ~passing,
+        ~slower,
+        or_(
+            a.status == AdvocateStatus.ACTIVE,
+            and_(a.status == AdvocateStatus.BREAK, a.break_until <= today),
+        ),
+        ~capped,
+        this_quarter <= threshold,
+        previous_quarter <= threshold,
+        *([func.coalesce(rolling.c.this_year, 0) < policy.yearly_limit] if policy.yearly_limit else []),
+        or_(
+            u.last_asked.is_(None),
+            and_(
+                u.last_asked < day_start(today - timedelta(days=policy.min_days_between_asks - 1)),
+                u.last_asked < day_start(monday_bound + timedelta(days=7)),
+            ),
+        ),
+        or_(
+            u.last_used.is_(None), u.last_used < day_start(today - timedelta(days=policy.recent_use_days - 1))
+        ),
+        or_(a.sentiment.is_(None), a.sentiment >= SENTIMENT_GOOD),
+    )
+    return _PoolFacts(
+        joined=joined,
+        reasons=reasons,
+        fatigued=or_(tired_now, tired_before, passing, slower),
+        capped=capped,
+        askable=askable,
     )
 
 
