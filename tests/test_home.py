@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
+from bot.exchange import history_csv
 from modals.ids import Action
+from store.models import Engagement
 from tests.conftest import REP
 from tests.support import payloads
 from tests.support.blockkit import assert_valid
-from tests.support.pool import ask_dana
+from tests.support.pool import ask_dana, seed
 from tests.test_dispatcher import dispatch_env, migrated_url  # noqa: F401 - fixture
-from tests.test_outreach import schedule
+from tests.test_outreach import pick, say_yes, schedule
 
 
 def home_of(harness, user: str) -> dict:
@@ -149,7 +154,9 @@ def test_cs_home_is_remembered_until_any_replica_changes_the_program(harness):
     try:
         try:
             with other.unit_of_work() as session:
-                session.execute(update(Advocate).where(Advocate.name == "Jonas Berg").values(status="retired"))
+                session.execute(
+                    update(Advocate).where(Advocate.name == "Jonas Berg").values(status="retired")
+                )
                 raise RuntimeError("changed my mind")
         except RuntimeError:
             pass
@@ -163,3 +170,44 @@ def test_cs_home_is_remembered_until_any_replica_changes_the_program(harness):
         assert versions.version(session) == before + 1
     text = text_of(home_of(harness, "U0CS1"))
     assert "7 advocates · 5 can be asked today · 0 need care" in text and "Jonas Berg" not in text
+
+
+def test_each_event_shows_on_the_next_open_of_a_remembered_home(harness):
+    """Home remembers its program figures between opens: an approval, a reference given and an imported one each
+    change what the very next open shows (nothing stale), and an open with no change in between shows the same."""
+    seed(harness)
+    request_id = harness.file_request()
+    first = text_of(home_of(harness, "U0CS1"))
+    assert "Awaiting approval (1)" in first and "*References given*\\n0" in first
+    assert text_of(home_of(harness, "U0CS1")) == first  # remembered: nothing changed
+
+    harness.click(Action.APPROVE, request_id, user="U0CS1")
+    approved = text_of(home_of(harness, "U0CS1"))
+    assert "Awaiting approval (0)" in approved and "*Approval rate*\\n100%" in approved
+
+    shortlist = harness.thread_replies()[-1]
+    ask = next(b["accessory"]["value"] for b in shortlist["blocks"] if "Dana" in str(b.get("accessory")))
+    harness.click(Action.ASK, ask, user="U0CS1")
+    with harness.db.unit_of_work() as session:
+        engagement_id = session.scalars(
+            select(Engagement.id).where(Engagement.request_id == request_id)
+        ).one()
+    say_yes(harness, engagement_id)
+    pick(harness, engagement_id)  # the call is scheduled: a reference given this quarter
+    given = text_of(home_of(harness, "U0CS1"))
+    assert (
+        "*References given*\\n1" in given and "Dana Whitfield* (Northwind Systems) — 1 this quarter" in given
+    )
+
+    day = harness.clock.now().date().isoformat()
+    with harness.db.unit_of_work() as session:
+        history_csv.import_history(
+            session=session,
+            source=io.StringIO(
+                "advocate_email,date,prospect_company,prospect_industry,kind,outcome,deal_arr\n"
+                f"lena@fabrikam.example,{day},Globex,software,call,won,1\n"
+            ),
+            now=harness.clock.now(),
+        )
+    imported = text_of(home_of(harness, "U0CS1"))
+    assert "*References given*\\n2" in imported  # live and imported history count the same

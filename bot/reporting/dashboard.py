@@ -143,9 +143,7 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
         today=today,
         program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
         pool=health.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
-        reps=rep_stats(
-            session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN
-        ),
+        reps=rep_stats(session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN),
         industry_gaps=industries,
         use_case_gaps=use_cases,
     )

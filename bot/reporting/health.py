@@ -55,31 +55,33 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
     """
     facts = _pool_facts(today=today, policy=policy)
     a = Advocate
-    size, can_be_asked, fatigued, at_cap, needing_care = session.execute(
+    cares = facts.reasons > 0
+    # One pass over the pool (the rolling usage is read once): the totals, and those needing care, worst first.
+    found = session.execute(
         select(
-            func.count(),
-            count_if(facts.askable),
-            count_if(facts.fatigued),
-            count_if(facts.capped),
-            count_if(facts.reasons > 0),
+            a.id,
+            cares.label("cares"),
+            func.count().over(),
+            func.sum(case((facts.askable, 1), else_=0)).over(),
+            func.sum(case((facts.fatigued, 1), else_=0)).over(),
+            func.sum(case((facts.capped, 1), else_=0)).over(),
+            func.sum(case((cares, 1), else_=0)).over(),
         )
         .select_from(facts.joined)
         .where(a.status != AdvocateStatus.RETIRED)
-    ).one()
-    shown_care = list(
-        session.scalars(
-            select(a.id)
-            .select_from(facts.joined)
-            .where(a.status != AdvocateStatus.RETIRED, facts.reasons > 0)
-            .order_by(
-                a.account_trouble.desc(),
-                facts.reasons.desc(),
-                func.coalesce(func.nullif(a.sentiment, 0), 1.0),  # as `sentiment or 1.0`
-                a.id,
-            )
-            .limit(limit)
+        .order_by(
+            case((cares, 0), else_=1),
+            a.account_trouble.desc(),
+            facts.reasons.desc(),
+            func.coalesce(func.nullif(a.sentiment, 0), 1.0),  # as `sentiment or 1.0`
+            a.id,
         )
+        .limit(max(limit, 1))
+    ).all()
+    size, can_be_asked, fatigued, at_cap, needing_care = (
+        (int(n or 0) for n in found[0][2:]) if found else (0, 0, 0, 0, 0)
     )
+    shown_care = [row.id for row in found[:limit] if row.cares]
     wanted = max(0, limit - len(shown_care))
     # The rest, soonest first: who can be asked today comes first (their next eligible day is today), by name.
     shown_rest = list(
@@ -91,7 +93,7 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
             .limit(wanted)
         )
     )
-    if len(shown_rest) < wanted and int(size) - int(needing_care) > len(shown_rest):
+    if len(shown_rest) < wanted and size - needing_care > len(shown_rest):
         shown_rest = _soonest_later(session=session, today=today, policy=policy, wanted=wanted)
     rows = {
         row.advocate.id: row
@@ -104,11 +106,11 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
         )
     }
     return PoolHealth(
-        size=int(size),
-        can_be_asked=int(can_be_asked),
-        fatigued=int(fatigued),
-        at_cap=int(at_cap),
-        needing_care=int(needing_care),
+        size=size,
+        can_be_asked=can_be_asked,
+        fatigued=fatigued,
+        at_cap=at_cap,
+        needing_care=needing_care,
         care=[rows[i] for i in shown_care],
         soonest=[rows[i] for i in shown_rest],
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -208,14 +208,16 @@ def pool_limits(
         session=session, window=usage_window(today), advocate_ids=None if every else [a.id for a in advocates]
     )
     since = day_start(today - timedelta(days=NOT_GREAT_DAYS))
-    unhappy = {
-        advocate_id: at
-        for advocate_id, at in session.execute(
-            select(Engagement.advocate_id, func.max(Engagement.feedback_at))
-            .where(Engagement.feedback_rating == "not_great", Engagement.feedback_at >= since)
-            .group_by(Engagement.advocate_id)
+    # The few not-great calls of the last 90 days, found by their date (grouped here: grouped in SQL, SQLite
+    # walked every engagement in advocate order instead, 0.4 s at 100k engagements).
+    unhappy: dict[int, datetime] = {}
+    for advocate_id, at in session.execute(
+        select(Engagement.advocate_id, Engagement.feedback_at).where(
+            Engagement.feedback_rating == "not_great", Engagement.feedback_at >= since
         )
-    }
+    ):
+        if advocate_id not in unhappy or at > unhappy[advocate_id]:
+            unhappy[advocate_id] = at
     found: dict[int, tuple[date | None, tuple[str, ...], bool]] = {}
     for advocate in advocates:
         candidate = candidate_of(advocate, usage.get(advocate.id))
