@@ -87,6 +87,25 @@ def _decidable(
     return request
 
 
+def _lost(
+    outcome: workflow.Outcome | None,
+    request: ReferenceRequest,
+    client: WebClient,
+    body: dict[str, Any],
+    respond: Respond,
+) -> bool:
+    """True when someone else decided first (the flow's outcome did not win): the clicker is told who and how."""
+    if outcome is not None and outcome.won:
+        return False
+    tell(
+        client=client,
+        body=body,
+        respond=respond,
+        text=already_decided(outcome.request if outcome else request),
+    )
+    return True
+
+
 def handle_approve(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
@@ -104,13 +123,7 @@ def handle_approve(
             # approval's own transaction, computed and sent by the courier after the ack.
             effects.shortlist(session, now=now, request_id=request.id)
             announce_decision(session=session, request=outcome.request, now=now)
-    if outcome is None or not outcome.won:
-        tell(
-            client=client,
-            body=body,
-            respond=respond,
-            text=already_decided(outcome.request if outcome else request),
-        )
+    if _lost(outcome, request, client, body, respond):
         return
 
 
@@ -159,13 +172,7 @@ def handle_cancel(
         outcome = workflow.cancel(session=session, request_id=request.id, actor_id=user_id, now=now)
         if outcome is not None and outcome.won:
             effects.card_update(session, now=now, request_id=request.id)
-    if outcome is None or not outcome.won:
-        tell(
-            client=client,
-            body=body,
-            respond=respond,
-            text=already_decided(outcome.request if outcome else request),
-        )
+    if _lost(outcome, request, client, body, respond):
         return
     container = body.get("container") or {}
     if container.get("is_ephemeral"):
