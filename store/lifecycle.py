@@ -92,6 +92,17 @@ def list_events(*, session: Session, request_id: int) -> list[RequestEvent]:
     return list(session.scalars(statement))
 
 
+def prospect_of(request: ReferenceRequest) -> dict[str, Any]:
+    """The prospect's fields an engagement copies from its request: the history keeps who the reference was for
+    (and the caps' same-prospect rule its key) whatever becomes of the request."""
+    return {
+        "prospect_company": request.prospect_company,
+        "prospect_key": request.prospect_key,
+        "prospect_industry": request.prospect_industry,
+        "deal_arr": request.deal_arr,
+    }
+
+
 def open_engagement_for_request(*, session: Session, request_id: int) -> Engagement | None:
     statement = select(Engagement).where(
         Engagement.request_id == request_id, Engagement.status.in_([s.value for s in OPEN])

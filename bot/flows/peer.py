@@ -109,10 +109,7 @@ def log(
         request_id=request.id,
         kind=ReferenceKind.PEER,
         status=EngagementStatus.HELD,
-        prospect_company=request.prospect_company,
-        prospect_key=request.prospect_key,
-        prospect_industry=request.prospect_industry,
-        deal_arr=request.deal_arr,
+        **lifecycle.prospect_of(request),
         asked_at=happened,  # it counts where any reference counts: the caps' ledger, the rest, the gap
         held_at=happened,
         chosen_by=actor_id,
