@@ -109,6 +109,16 @@ def _recent() -> Select[Any]:
     )
 
 
+def _by_id(
+    session: Session, statement: Any, advocate_ids: Collection[int], params: dict[str, Any]
+) -> dict[int, Row[Any]]:
+    """One per-advocate aggregate for these advocates, keyed by advocate id (none asked: no query)."""
+    if not advocate_ids:
+        return {}
+    rows = session.execute(statement, {**params, "advocate_ids": list(advocate_ids)})
+    return {row.advocate_id: row for row in rows}
+
+
 def usage_by_advocate(
     *,
     session: Session,
@@ -118,11 +128,8 @@ def usage_by_advocate(
     request_id: int | None,
 ) -> dict[int, Row[Any]]:
     """Every count the protection rules need, per advocate, in one aggregate query over engagements."""
-    if not advocate_ids:
-        return {}
     params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
-    rows = session.execute(_by_advocate(), {**params, "advocate_ids": list(advocate_ids)})
-    return {row.advocate_id: row for row in rows}
+    return _by_id(session, _by_advocate(), advocate_ids, params)
 
 
 def usage_of_pool(
@@ -186,9 +193,6 @@ def recent_usage(
     request_id: int | None,
 ) -> dict[int, Row[Any]]:
     """The rolling windows' counts for these advocates, from their engagements since the oldest window's start."""
-    if not advocate_ids:
-        return {}
     since = min(window.since_360, window.year_start, window.previous_quarter_start)
     params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
-    rows = session.execute(_recent(), {**params, "advocate_ids": list(advocate_ids), "since": since})
-    return {row.advocate_id: row for row in rows}
+    return _by_id(session, _recent(), advocate_ids, {**params, "since": since})
