@@ -38,6 +38,9 @@ __all__ = ["Dispatcher", "PassResult"]
 
 log = logging.getLogger(__name__)
 
+# The scheduled messages sent to a member, in the member's working hours (their zone asked of Slack).
+TO_MEMBERS = sorted(kind.value for kind in NudgeKind if kind not in TO_CHANNEL and kind not in INTERNAL)
+
 
 @dataclass
 class Dispatcher:
@@ -140,7 +143,10 @@ class Dispatcher:
         if self._zones is None:
             self._zones = Zones(self.client, self.zone_ttl)
         members = [n.recipient for n in scheduled if NudgeKind(n.kind) not in TO_CHANNEL]
-        known = self._zones.of_all(members, self._senders())
+        # A cold start (zones unknown): the next batch's members are asked for while this one sends.
+        if self._zones.ask(members):
+            self._ask_ahead(claim, now)
+        known = self._zones.wait(members)
         zones = {n.id: known.get(n.recipient, UTC_ZONE) for n in scheduled}
         composed: dict[int, Composed | None] = {}
         if scheduled:
@@ -191,6 +197,18 @@ class Dispatcher:
                         appreciation_threshold=self.appreciation_threshold,
                         cs_channel=self.cs_channel_id,
                     )
+
+    def _ask_ahead(self, claim: Claim, now: datetime) -> None:
+        """The zones of the members the next batch will likely take (read, not claimed: a guess that costs
+        nothing if another replica takes them)."""
+        with claim.timed(), self.db.unit_of_work() as session:
+            upcoming = session.scalars(
+                select(Nudge.recipient)
+                .where(Nudge.status == NudgeStatus.PENDING, Nudge.due_at <= now, Nudge.kind.in_(TO_MEMBERS))
+                .order_by(Nudge.due_at, Nudge.id)
+                .limit(self.batch)
+            ).all()
+        self._zones.prefetch(upcoming)
 
     def _ready(
         self,
