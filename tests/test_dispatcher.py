@@ -269,7 +269,7 @@ def test_one_claim_takes_one_batch_and_leaves_the_rest_to_other_replicas(harness
     from bot.delivery.scheduler import make_dispatcher
     from tests.conftest import make_settings
 
-    seed_due_nudges(harness.db, 120)
+    seed_due_nudges(harness.db, 250)  # more than two batches
     one = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
     other = make_dispatcher(settings=make_settings(harness.slack), db=harness.db, clock=harness.clock)
     first, second = one._claim(NOW, PassResult()).ids, other._claim(NOW, PassResult()).ids

@@ -51,7 +51,7 @@ class Dispatcher:
     policy: Policy = field(default_factory=Policy)
     appreciation_threshold: int = 3
     lease: timedelta = timedelta(minutes=2)
-    batch: int = 50  # small claims: a row waits for at most a batch's sends under one lease
+    batch: int = 100  # small claims: a row waits for at most a batch's sends under one lease
     max_attempts: int = 5
     backoff: timedelta = timedelta(seconds=30)
     worker: str = field(default_factory=leases.this_process)
