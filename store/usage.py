@@ -12,7 +12,7 @@ over engagements in advocate order) and `refdesk doctor` prints and repairs what
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -52,6 +52,14 @@ class Counters:
         if self.quarter == current:
             return self.previous_count
         return self.quarter_count if self.quarter == quarter_before(current) else 0
+
+
+# The stored columns, in order: a row's values without dataclasses.asdict (which deep-copies every field).
+NAMES = tuple(f.name for f in fields(Counters))
+
+
+def as_row(counters: Counters) -> dict[str, Any]:
+    return {name: getattr(counters, name) for name in NAMES}
 
 
 ROW_COLUMNS = (
@@ -146,11 +154,11 @@ def _write(connection: Connection, counters: dict[int, Counters]) -> None:
         return
     table = AdvocateUsage.__table__
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    rows = [{"advocate_id": advocate_id, **asdict(c)} for advocate_id, c in sorted(counters.items())]
+    rows = [{"advocate_id": advocate_id, **as_row(c)} for advocate_id, c in sorted(counters.items())]
     statement = dialect.insert(table)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.advocate_id],
-        set_={name: statement.excluded[name] for name in asdict(Counters())},
+        set_={name: statement.excluded[name] for name in NAMES},
     )
     connection.execute(statement, rows)
 

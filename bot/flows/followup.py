@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bot.flows import outreach
 from bot.reporting.metrics import Period
@@ -241,7 +241,10 @@ def plan_appreciations(
     )
     planned = 0
     for advocate in session.scalars(
-        select(Advocate).where(Advocate.id.in_(advocate_ids)).order_by(Advocate.id)
+        select(Advocate)
+        .options(load_only(Advocate.id, Advocate.appreciated_level))  # not the whole profile of each
+        .where(Advocate.id.in_(advocate_ids))
+        .order_by(Advocate.id)
     ):
         count = counts.get(advocate.id, 0)
         level = count // threshold
