@@ -24,15 +24,18 @@ UTC_ZONE = ZoneInfo("UTC")
 class Zones:
     client: WebClient
     ttl: timedelta = timedelta(hours=6)  # a member's zone is asked again after this
+    # When Slack could not say (a 429 from users.info, Tier 4, on a cold start; an outage), UTC stands in
+    # only this long: the member's real zone is asked again soon, not after `ttl`.
+    retry: timedelta = timedelta(minutes=5)
     lookups: int = 4  # users.info calls in flight at once
-    _known: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)  # member → (zone, when asked)
+    _known: dict[str, tuple[ZoneInfo, float]] = field(default_factory=dict)  # member → (zone, good until)
     _asking: dict[str, Future[ZoneInfo]] = field(default_factory=dict)  # member → users.info on its way
     _prefetched: set[str] = field(default_factory=set)  # asked ahead, not yet wanted by a batch
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     def _fresh(self, user_id: str) -> ZoneInfo | None:
         known = self._known.get(user_id)
-        if known is not None and time.monotonic() - known[1] < self.ttl.total_seconds():
+        if known is not None and time.monotonic() < known[1]:
             return known[0]
         return None
 
@@ -42,10 +45,10 @@ class Zones:
         if zone is not None:
             return zone
         try:
-            zone = ZoneInfo(self.client.users_info(user=user_id)["user"].get("tz") or "UTC")
+            zone, keep = ZoneInfo(self.client.users_info(user=user_id)["user"].get("tz") or "UTC"), self.ttl
         except (SlackApiError, OSError, ZoneInfoNotFoundError, KeyError, ValueError):
-            zone = UTC_ZONE
-        self._known[user_id] = (zone, time.monotonic())
+            zone, keep = UTC_ZONE, self.retry
+        self._known[user_id] = (zone, time.monotonic() + keep.total_seconds())
         return zone
 
     def _ask(self, user_id: str) -> Future[ZoneInfo] | None:

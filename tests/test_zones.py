@@ -1,0 +1,42 @@
+"""Members' zones (bot.delivery.zones): what stands in when Slack can't say, and for how long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+
+from bot.delivery.zones import UTC_ZONE, Zones
+
+
+def client_for(slack) -> WebClient:
+    return WebClient(token="xoxb-test", base_url=slack.base_url)
+
+
+def test_a_known_zone_is_remembered(slack):
+    slack.user_tz["U0DANA"] = "America/Chicago"
+    zones = Zones(client_for(slack))
+    assert zones.of("U0DANA") == ZoneInfo("America/Chicago")
+    assert zones.of("U0DANA") == ZoneInfo("America/Chicago")
+    assert len(slack.of("users.info")) == 1
+
+
+def test_a_rate_limited_lookup_stands_in_utc_briefly_then_asks_again(slack):
+    slack.user_tz["U0DANA"] = "Europe/Madrid"
+    slack.fail("users.info", status=429, retry_after=1)
+    zones = Zones(client_for(slack), retry=timedelta(0))
+    assert zones.of("U0DANA") == UTC_ZONE  # a message is never held back for want of a zone
+    # Not remembered for the six hours a real answer is: the next message asks Slack again.
+    assert zones.wait(["U0DANA"]) == {"U0DANA": ZoneInfo("Europe/Madrid")}
+    assert zones.of("U0DANA") == ZoneInfo("Europe/Madrid")
+    assert len(slack.of("users.info")) == 1  # the fake records the calls it answered
+
+
+def test_a_failed_lookup_is_not_asked_again_within_the_retry_window(slack):
+    slack.user_tz["U0DANA"] = "Europe/Madrid"
+    slack.fail("users.info", status=500)
+    zones = Zones(client_for(slack))  # retry: five minutes
+    assert zones.of("U0DANA") == UTC_ZONE
+    assert zones.of("U0DANA") == UTC_ZONE  # Slack would answer now, but is not asked within the window
+    assert slack.of("users.info") == []
