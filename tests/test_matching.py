@@ -555,6 +555,22 @@ def test_a_strategic_advocate_ranks_after_an_equal_grade_one_on_a_smaller_deal_o
     assert (ids(small), ids(big)) == ([2, 1, 3], [1, 2, 3])
 
 
+@pytest.mark.parametrize("strategic_used", [0, 1, 2])
+@pytest.mark.parametrize("standard_used", [0, 1])
+def test_a_strategic_advocate_with_the_same_profile_stays_after_whatever_either_has_left(
+    strategic_used: int, standard_used: int
+) -> None:
+    # Need per ask left: a strategic advocate on a smaller deal counts one ask, whatever their cap leaves.
+    def used(n: int) -> Usage:
+        return Usage(this_quarter=n, total=n, last_asked=date(2026, 4, 1) if n else None)
+
+    strategic = make_candidate(1, tier="strategic", usage=used(strategic_used))
+    standard = make_candidate(2, usage=used(standard_used))
+    small = rank(need=make_need(deal_arr=60_000), candidates=[strategic, standard], policy=POLICY, today=TODAY)
+    assert [a.grade for a in small] == [Grade.EXCELLENT, Grade.EXCELLENT]
+    assert ids(small) == [2, 1]
+
+
 @pytest.mark.parametrize(
     ("joined_days_ago", "grade", "reason"),
     [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -89,24 +88,26 @@ def _profile_shares(candidate: Candidate, policy: Policy) -> tuple[float, float,
 
 
 def _room(candidate: Candidate, policy: Policy, reserved: bool) -> int:
-    """Asks left in the advocate's quarter for this request (the reserved share is not theirs to give here)."""
-    held = policy.strategic_reserved if reserved else 0
-    return max(cap_of(candidate, policy) - held - candidate.usage.this_quarter, 1)
+    """Asks left in the advocate's quarter for this request. On a smaller deal a strategic advocate's quarter
+    is held for big deals: it counts as one ask, so their high cap never puts them ahead of an equal-grade
+    advocate the coming weeks need as much (PROGRAM.md: a reservation)."""
+    if reserved:
+        return 1
+    return max(cap_of(candidate, policy) - candidate.usage.this_quarter, 1)
 
 
 def _order(a: Assessment) -> tuple[object, ...]:
     usage = a.candidate.usage
-    # PROGRAM.md: grade first; a strategic advocate on a smaller deal comes after every advocate of the same
-    # grade (a reservation). Among equals, the one the rest of the quarter needs least: the share of incoming
-    # requests they could serve (need_share: recent demand for their industries and size, their profile's
-    # breadth otherwise) over the asks left in their quarter, in powers of two (so specialists serve the
-    # requests only they fit and the highest caps carry the most, while shares within 2× of each other are
-    # equals). Rotation orders those: never asked first, then longest since the last ask, fewest this quarter,
-    # fewest ever. Every limit is already met by everyone ranked here. bench.year and bench.sweep measure the
-    # order against least recently used.
-    need = math.frexp(a.demand)[1] if a.demand > 0 else -1_000
+    # PROGRAM.md: grade first. Among equal grades, the one the rest of the quarter needs least: the share of
+    # incoming requests they could serve (need_share: recent demand for their industries and size, their
+    # profile's breadth otherwise) over the asks left in their quarter (_room; a strategic advocate on a
+    # smaller deal has one), so specialists serve the requests only they fit and the highest caps carry the
+    # most. At equal need, a strategic advocate on a smaller deal comes after the others (the reservation);
+    # then rotation: never asked first, then longest since the last ask, fewest this quarter, fewest ever.
+    # Every limit is already met by everyone ranked here. bench.year and bench.sweep measure the order
+    # against least recently used.
     asked = (usage.last_asked is not None, usage.last_asked or date.min)
-    return (-a.grade, a.reserved, need, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
+    return (-a.grade, a.demand, a.reserved, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
 
 
 def rank(
