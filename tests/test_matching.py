@@ -566,7 +566,9 @@ def test_a_strategic_advocate_with_the_same_profile_stays_after_whatever_either_
 
     strategic = make_candidate(1, tier="strategic", usage=used(strategic_used))
     standard = make_candidate(2, usage=used(standard_used))
-    small = rank(need=make_need(deal_arr=60_000), candidates=[strategic, standard], policy=POLICY, today=TODAY)
+    small = rank(
+        need=make_need(deal_arr=60_000), candidates=[strategic, standard], policy=POLICY, today=TODAY
+    )
     assert [a.grade for a in small] == [Grade.EXCELLENT, Grade.EXCELLENT]
     assert ids(small) == [2, 1]
 
