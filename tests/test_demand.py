@@ -88,8 +88,15 @@ def test_need_share_is_breadth_with_industry_and_size_measured_on_demand() -> No
     assert need_share(candidate, POLICY, Demand()) == breadth(candidate, POLICY)  # no recent requests
     demand = demand_of(dict(industry="software"), dict(industry="retail", employees=10_000))
     industries_near_software = 6 / 16  # software and its five neighbours, of the 16 industries
-    expected = breadth(candidate, POLICY) / industries_near_software * (1 / 2) * (1 / 2)
+    # Two requests seen, half of them in software's industries and half of a size within 5×; each share leans
+    # on the profile's (6/16 for industries, one half for size) as if ten more requests had come that way.
+    industry = (1 / 2 * 2 + industries_near_software * 10) / 12
+    size = (1 / 2 * 2 + 1 / 2 * 10) / 12
+    expected = breadth(candidate, POLICY) / industries_near_software * industry * size
     assert need_share(candidate, POLICY, demand) == pytest.approx(expected)
+    # Many requests: the measured shares decide (the profile's weight is 10 of 1,010).
+    many = demand_of(*[dict(industry="retail", employees=10_000)] * 1_000)
+    assert need_share(candidate, POLICY, many) < breadth(candidate, POLICY) / 50
 
 
 # --- the order -----------------------------------------------------------------------------------------------

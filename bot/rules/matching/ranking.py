@@ -50,10 +50,19 @@ def breadth(candidate: Candidate, policy: Policy) -> float:
     return shares[0] * shares[1] * shares[2] * shares[3]
 
 
+# Recent demand is a sample: a few requests say little. Each share measured on them is shrunk toward what the
+# profile alone says (the industry share counted in the vocabulary; one half for size, which the profile can't
+# say) as if PRIOR_REQUESTS more requests had come in that way. bench.sweep: behind least-recently-used in
+# fewer simulated years with it, light loads and heavy (README "The matcher").
+PRIOR_REQUESTS = 10
+PRIOR_SIZE_SHARE = 0.5
+
+
 def need_share(candidate: Candidate, policy: Policy, demand: Demand | None) -> float:
     """The share of the requests coming in that the advocate could serve at Good or better: `breadth`, with
     its industry share measured on the recent requests instead of counted in the vocabulary, times the share
-    of recent requests of a company size theirs is within 5× of. Without recent requests, `breadth`.
+    of recent requests of a company size theirs is within 5× of. Without recent requests, `breadth`; with a
+    few, each measured share leans on the profile's (PRIOR_REQUESTS).
 
     The other three shares (role levels, kinds, use-case themes) stay the profile's own: measured on a
     quarter of requests they barely tell advocates apart (most requests are calls for managers and
@@ -62,7 +71,9 @@ def need_share(candidate: Candidate, policy: Policy, demand: Demand | None) -> f
     shares = _profile_shares(candidate, policy)
     if demand is None or not demand.total:
         return shares[0] * shares[1] * shares[2] * shares[3]
-    industry, size = demand.industry_share(candidate, policy), demand.size_share(candidate)
+    seen, prior = demand.total, PRIOR_REQUESTS
+    industry = (demand.industry_share(candidate, policy) * seen + shares[0] * prior) / (seen + prior)
+    size = (demand.size_share(candidate) * seen + PRIOR_SIZE_SHARE * prior) / (seen + prior)
     return industry * shares[1] * shares[2] * shares[3] * size
 
 
