@@ -58,6 +58,39 @@ def test_size_share_reads_the_same_boundary_as_size_fits(
     assert Demand.of([need]).size_share(candidate) == (1.0 if size_fits(need, candidate) else 0.0)
 
 
+SIZES = [0, 1, 39, 40, 199, 200, 201, 1_000, 5_000, 5_001, 25_000, 25_001, 100_000]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    needs=st.lists(
+        st.tuples(
+            st.sampled_from([1, 40, 200, 1_000, 5_000, 30_000]),
+            st.sampled_from([None, "1-50", "201-1000", "1001-5000", "5001+", "nonsense"]),
+            st.sampled_from(["software", "retail", "healthcare", "energy"]),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_a_demand_counts_each_request_as_size_fits_and_the_matrix_do(
+    needs: list[tuple[int, str | None, str]],
+) -> None:
+    wanted = [make_need(employees=e, size_band=band, industry=i) for e, band, i in needs]
+    demand = Demand.of(wanted)
+    near = POLICY.industry_adjacency
+    for theirs in SIZES:
+        for industry in ("software", "media", "education"):  # asked twice: the second answer is remembered
+            candidate = make_candidate(employees=theirs, industry=industry)
+            fits = sum(size_fits(need, candidate) for need in wanted) / len(wanted)
+            same = sum(n.industry == industry or industry in near.get(n.industry, ()) for n in wanted) / len(
+                wanted
+            )
+            assert demand.size_share(candidate) == pytest.approx(fits)
+            assert demand.industry_share(candidate, POLICY) == demand.industry_share(candidate, POLICY)
+            assert demand.industry_share(candidate, POLICY) == pytest.approx(same)
+
+
 @pytest.mark.parametrize(("prospect", "fits"), [(200, True), (199, False), (5_000, True), (5_001, False)])
 def test_a_size_counts_within_five_times_either_way(prospect: int, fits: bool) -> None:
     demand = demand_of(dict(employees=prospect))  # the advocate's company has 1,000 employees

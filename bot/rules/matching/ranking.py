@@ -77,8 +77,33 @@ def need_share(candidate: Candidate, policy: Policy, demand: Demand | None) -> f
     return industry * shares[1] * shares[2] * shares[3] * size
 
 
-def _profile_shares(candidate: Candidate, policy: Policy) -> tuple[float, float, float, float]:
+Shares = tuple[float, float, float, float]
+# _profile_shares remembered per policy and profile: a shortlist asks for every candidate, most profiles repeat
+# (a policy is not hashable, so it is keyed by identity and kept beside the answer to rule out a reused id).
+_SHARES: dict[tuple[int, str, str, tuple[str, ...], tuple[str, ...]], tuple[Policy, Shares]] = {}
+_SHARES_MAX = 50_000
+
+
+def _profile_shares(candidate: Candidate, policy: Policy) -> Shares:
     """breadth's four shares: industries, wanted role levels, kinds, use-case themes."""
+    key = (
+        id(policy),
+        candidate.industry,
+        candidate.role_level,
+        tuple(candidate.kinds),
+        tuple(candidate.use_cases),
+    )
+    known = _SHARES.get(key)
+    if known is not None and known[0] is policy:
+        return known[1]
+    if len(_SHARES) >= _SHARES_MAX:
+        _SHARES.clear()
+    shares = _count_shares(candidate, policy)
+    _SHARES[key] = (policy, shares)
+    return shares
+
+
+def _count_shares(candidate: Candidate, policy: Policy) -> Shares:
     near = policy.industry_adjacency
     industries = {candidate.industry, *near.get(candidate.industry, ())}
     industries |= {other for other, theirs in near.items() if candidate.industry in theirs}
