@@ -82,8 +82,8 @@ class Zones:
         return zones
 
     def prefetch(self, members: Iterable[str]) -> None:
-        """Ask ahead for these members' zones without waiting: a later `of_all` finds them known, or on
-        their way."""
+        """Ask ahead for these members' zones without waiting: a later `ask` and `wait` find them known, or
+        on their way."""
         for member in set(members):
             if self._ask(member) is not None:
                 self._prefetched.add(member)
