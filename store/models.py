@@ -19,10 +19,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
     event,
+    func,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 from sqlalchemy.types import TypeDecorator
 
 # A request's states are the program's words (builders show them, and builders never import the store).
@@ -63,6 +67,13 @@ class ReferenceRequest(Base):
     """A rep's request for a customer reference: every field of PROGRAM.md's form, and its decision."""
 
     __tablename__ = "reference_requests"
+    # A period's figures (bot.reporting.metrics) read requests by when they were filed, decided and closed: a
+    # range of the period, not the whole history.
+    __table_args__ = (
+        Index("ix_reference_requests_created_at", "created_at"),
+        Index("ix_reference_requests_decided_at", "decided_at"),
+        Index("ix_reference_requests_outcome_at", "outcome_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, info=ADVOCATE)
     status: Mapped[str] = mapped_column(String(20), default=RequestStatus.PENDING, index=True, info=INTERNAL)
@@ -304,11 +315,31 @@ class Engagement(Base):
             "reply_seconds",
         ),
         # The dashboard's recent activity, queue and period metrics.
-        Index("ix_engagements_asked", "asked_at", "status", "advocate_id"),
+        # (source: a period's answered asks count refdesk's own, read from the index alone)
+        Index("ix_engagements_asked", "asked_at", "status", "advocate_id", "source"),
         Index("ix_engagements_status_call", "status", "call_at"),
         Index("ix_engagements_feedback_at", "feedback_at"),
         Index("ix_engagements_checkin_at", "checkin_at"),
     )
+
+
+def given_at() -> ColumnElement[datetime]:
+    """When a reference was given: for an engagement whose status is GIVEN, when it happened (the call, or the
+    imported history's date); NULL for any other (bot.reporting.metrics.given_in reads a period of it). The
+    statuses are written as constants, so that it is the very expression ix_engagements_given indexes."""
+    given = Engagement.status.in_([literal_column(f"'{status.value}'") for status in GIVEN])
+    return case((given, func.coalesce(Engagement.call_at, Engagement.held_at)))
+
+
+# A period's references given, read as a range of the period with the columns its figures count, whatever the
+# length of the history before it. Led by the expression: only the queries that name it are drawn to it.
+Index(
+    "ix_engagements_given",
+    Grouping(given_at()),  # in parentheses: PostgreSQL's index expressions need them
+    Engagement.advocate_id,
+    Engagement.request_id,
+    Engagement.outcome,
+)
 
 
 class AdvocateUsage(Base):
@@ -325,7 +356,9 @@ class AdvocateUsage(Base):
 
     advocate_id: Mapped[int] = mapped_column(ForeignKey("advocates.id", ondelete="CASCADE"), primary_key=True)
     total: Mapped[int] = mapped_column(Integer, default=0)  # counted asks, spoken kinds: the caps' ledger
-    given: Mapped[int] = mapped_column(Integer, default=0)  # references given (bot.reporting.metrics.GIVEN), every kind
+    given: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # references given (bot.reporting.metrics.GIVEN), every kind
     last_asked: Mapped[datetime | None]  # the latest ask of a spoken kind, any outcome
     last_used: Mapped[datetime | None]  # the latest counted reference: held, or asked when not held yet
     pending: Mapped[int] = mapped_column(Integer, default=0)  # open engagements (asked, accepted, scheduled)

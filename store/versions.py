@@ -10,6 +10,11 @@ The counter is spread over SLOTS rows (`program:0` … `program:31`, one per thr
 their sum: with one row, every writing transaction of every replica queued on that row's lock through its
 commit, and 50 form submissions at once waited for each other's commits one by one (bench/crowd.py). The sum
 only grows, so a reader that sees it unchanged knows nothing changed.
+
+Beside it, one counter per group of tables (GROUPS), bumped in the same way when the transaction wrote one of the
+group's tables: Home rebuilds only the parts that read a group that changed (an advocate's sentiment does not
+recount the quarter's references; an approval does not re-read the pool). A write whose table is not known (a
+textual statement) bumps every group.
 """
 
 from __future__ import annotations
@@ -28,6 +33,14 @@ PROGRAM = "program"
 # Written without changing any figure Home shows from its cache (the queue is read on each open).
 IGNORED = frozenset({"nudges", "webhook_deliveries", "cache_versions"})
 _CHANGED = "refdesk_program_changed"
+# Tables by what reads them: "requests" (a period's activity, the reps), "engagements" (that too, and the pool's
+# usage), "advocates" (the pool). Each group's counter is named f"{PROGRAM}.{group}".
+GROUPS: dict[str, frozenset[str]] = {
+    "requests": frozenset({"reference_requests"}),
+    "engagements": frozenset({"engagements", "advocate_usage"}),
+    "advocates": frozenset({"advocates"}),
+}
+_UNKNOWN = "?"
 
 
 SLOTS = 32
@@ -37,6 +50,22 @@ def version(session: Session, name: str = PROGRAM) -> int:
     """The counter: the sum of its slots (and of the single row earlier versions kept under the bare name)."""
     counted = or_(CacheVersion.name == name, CacheVersion.name.like(f"{name}:%"))
     return session.scalar(select(func.coalesce(func.sum(CacheVersion.version), 0)).where(counted)) or 0
+
+
+def versions_of(session: Session) -> dict[str, int]:
+    """The program's counter and each group's (GROUPS), in one read: {"program": n, "requests": n, ...}."""
+    found = dict.fromkeys((PROGRAM, *GROUPS), 0)
+    rows = session.execute(
+        select(CacheVersion.name, CacheVersion.version).where(
+            or_(CacheVersion.name == PROGRAM, CacheVersion.name.like(f"{PROGRAM}%:%"))
+        )
+    )
+    for name, number in rows:
+        base = name.partition(":")[0]
+        group = PROGRAM if base == PROGRAM else base.removeprefix(f"{PROGRAM}.")
+        if group in found:
+            found[group] += number
+    return found
 
 
 def bump(session: Session, name: str = PROGRAM) -> None:
@@ -58,8 +87,10 @@ def _table_of(statement: Any) -> str | None:
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     """Statements run through the session: insert/update/delete of a watched table."""
-    if (state.is_insert or state.is_update or state.is_delete) and _table_of(state.statement) not in IGNORED:
-        state.session.info[_CHANGED] = True
+    if state.is_insert or state.is_update or state.is_delete:
+        table = _table_of(state.statement)
+        if table not in IGNORED:
+            _mark(state.session, table or _UNKNOWN)
 
 
 @event.listens_for(Session, "before_flush")
@@ -68,15 +99,22 @@ def _on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> No
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(type(obj), "__tablename__", None)
         if table not in IGNORED:
-            session.info[_CHANGED] = True
-            return
+            _mark(session, table or _UNKNOWN)
+
+
+def _mark(session: Session, table: str) -> None:
+    session.info.setdefault(_CHANGED, set()).add(table)
 
 
 @event.listens_for(Session, "before_commit")
 def _bump_before_commit(session: Session) -> None:
     session.flush()  # what is still pending marks the session too
-    if session.info.pop(_CHANGED, False):
+    tables = session.info.pop(_CHANGED, None)
+    if tables:
         bump(session)
+        for group, members in GROUPS.items():
+            if _UNKNOWN in tables or tables & members:
+                bump(session, f"{PROGRAM}.{group}")
 
 
 @event.listens_for(Session, "after_rollback")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -68,7 +70,9 @@ def _next_step(
         return mrkdwn(":point_right: {} said yes — pick a time in your DMs", name)
     if engagement.status == EngagementStatus.SCHEDULED and engagement.call_at and engagement.call_at > now:
         return mrkdwn(":calendar: Call with {} {}", name, slack_date(engagement.call_at))
-    if engagement.checkin_at is None and engagement.call_at is not None:  # no call (written, logged): no check-in
+    if (
+        engagement.checkin_at is None and engagement.call_at is not None
+    ):  # no call (written, logged): no check-in
         return ":speech_balloon: Check in with the prospect and log how it went"
     return f":briefcase: Tell us the outcome when the deal closes (expected {day(request.close_date)})"
 
@@ -110,9 +114,21 @@ class CsDashboard:
 
 
 # The program's figures, the pool, the reps and the coverage gaps change only when something is written (or the
-# day turns): remembered per process with the program's version (store/versions.py), which every change bumps in
-# its own transaction, on any replica. An open reads that one counter; only the first open after a change
-# rebuilds.
+# day turns): remembered per process, each part with the versions of the groups of tables it reads
+# (store/versions.py: every change bumps its groups' counters in its own transaction, on any replica). An open
+# reads those counters (one query); the first open after a change rebuilds only the parts that read what changed:
+# an advocate's sentiment re-reads the pool, not the quarter's activity; an approval re-reads the activity and
+# the reps, not the pool.
+_PARTS: dict[str, tuple[str, ...]] = {
+    "activity": ("requests", "engagements"),  # metrics.activity_counts
+    "pool_counts": ("advocates",),  # metrics.pool_counts
+    "picks": ("advocates", "engagements"),  # health.pool_picks
+    "pool": ("advocates", "engagements", "requests"),  # health.pool_shown (deal outcomes are on requests)
+    "reps": ("requests", "engagements"),
+    "gaps": ("advocates",),
+}
+
+
 @dataclass(frozen=True)
 class _Remembered:
     version: int
@@ -124,32 +140,53 @@ class _Remembered:
     use_case_gaps: list[str]
 
 
-_remembered: dict[str, _Remembered] = {}
+_parts: dict[str, dict[str, tuple[tuple[Any, ...], Any]]] = {}
 _remembered_lock = threading.Lock()
 
 
 def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Remembered:
     key = f"{session.get_bind().url}|{id(policy)}"
     today = now.date()
-    current = versions.version(session)
+    current = versions.versions_of(session)
     with _remembered_lock:
-        cached = _remembered.get(key)
-    if cached is not None and cached.version == current and cached.today == today:
-        return cached
+        kept = dict(_parts.get(key, {}))
+    built: dict[str, Any] = {}
+
+    def part(name: str, build: Callable[[], Any]) -> Any:
+        stamp = (today, *(current[group] for group in _PARTS[name]))
+        found = kept.get(name)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        value = build()
+        built[name] = (stamp, value)
+        return value
+
     period = metrics.Period.quarter(today)
-    industries, use_cases = health.coverage_gaps(session=session, today=today)
-    built = _Remembered(
-        version=current,
+    counts = metrics.Counts(
+        **part("activity", lambda: metrics.activity_counts(session=session, period=period)),
+        **part("pool_counts", lambda: metrics.pool_counts(session=session, period=period, today=today)),
+    )
+    picks = part(
+        "picks", lambda: health.pool_picks(session=session, today=today, policy=policy, limit=POOL_SHOWN)
+    )
+    pool = part("pool", lambda: health.pool_shown(session=session, picks=picks, today=today, policy=policy))
+    reps = part(
+        "reps",
+        lambda: rep_stats(session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN),
+    )
+    industries, use_cases = part("gaps", lambda: health.coverage_gaps(session=session, today=today))
+    if built:
+        with _remembered_lock:
+            _parts.setdefault(key, {}).update(built)
+    return _Remembered(
+        version=current[versions.PROGRAM],
         today=today,
-        program=metrics.program_metrics(session=session, period=period, policy=policy, today=today),
-        pool=health.pool_health(session=session, today=today, policy=policy, limit=POOL_SHOWN),
-        reps=rep_stats(session=session, period=metrics.Period.last_12_months(today), limit=REPS_SHOWN),
+        program=metrics.measures(counts),
+        pool=pool,
+        reps=reps,
         industry_gaps=industries,
         use_case_gaps=use_cases,
     )
-    with _remembered_lock:
-        _remembered[key] = built
-    return built
 
 
 # The queue moves with the data (the version) and with the clock (a request waiting over 3 days, a call 48 hours

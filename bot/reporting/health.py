@@ -46,6 +46,19 @@ class PoolHealth:
     soonest: list[AdvocateRow] = field(default_factory=list)  # the rest: who can be asked, and when
 
 
+@dataclass(frozen=True)
+class PoolPicks:
+    """The pool's counts and whom it shows (ids), before their rows are read."""
+
+    size: int
+    can_be_asked: int
+    fatigued: int
+    at_cap: int
+    needing_care: int
+    care: list[int]
+    soonest: list[int]
+
+
 def pool_health(*, session: Session, today: date, policy: Policy, limit: int) -> PoolHealth:
     """The pool today: how many the shortlist could offer, and the advocates that need care, each with why.
 
@@ -53,6 +66,13 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
     with rows.pool_limits' definitions (tests/test_pool_health_sql.py checks they agree); lifetime figures and
     the reasons in words only for those shown.
     """
+    picks = pool_picks(session=session, today=today, policy=policy, limit=limit)
+    return pool_shown(session=session, picks=picks, today=today, policy=policy)
+
+
+def pool_picks(*, session: Session, today: date, policy: Policy, limit: int) -> PoolPicks:
+    """pool_health's counts and the ids it shows: read from the advocates, their kept usage and their last year
+    of engagements (not from requests)."""
     facts = _pool_facts(today=today, policy=policy)
     a = Advocate
     cares = facts.reasons > 0
@@ -95,6 +115,11 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
     )
     if len(shown_rest) < wanted and size - needing_care > len(shown_rest):
         shown_rest = _soonest_later(session=session, today=today, policy=policy, wanted=wanted)
+    return PoolPicks(size, can_be_asked, fatigued, at_cap, needing_care, shown_care, shown_rest)
+
+
+def pool_shown(*, session: Session, picks: PoolPicks, today: date, policy: Policy) -> PoolHealth:
+    """The rows of the advocates picks shows (their history, deal outcomes included), with its counts."""
     rows = {
         row.advocate.id: row
         for row in advocate_rows(
@@ -102,17 +127,17 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
             period=Period.quarter(today),
             policy=policy,
             today=today,
-            advocate_ids=shown_care + shown_rest,
+            advocate_ids=picks.care + picks.soonest,
         )
     }
     return PoolHealth(
-        size=size,
-        can_be_asked=can_be_asked,
-        fatigued=fatigued,
-        at_cap=at_cap,
-        needing_care=needing_care,
-        care=[rows[i] for i in shown_care],
-        soonest=[rows[i] for i in shown_rest],
+        size=picks.size,
+        can_be_asked=picks.can_be_asked,
+        fatigued=picks.fatigued,
+        at_cap=picks.at_cap,
+        needing_care=picks.needing_care,
+        care=[rows[i] for i in picks.care],
+        soonest=[rows[i] for i in picks.soonest],
     )
 
 

@@ -28,6 +28,7 @@ from store.models import (
     EngagementStatus,
     ReferenceRequest,
     RequestStatus,
+    given_at,
 )
 
 DECIDED = (RequestStatus.APPROVED, RequestStatus.DECLINED, RequestStatus.NO_MATCH)
@@ -47,8 +48,10 @@ def reference_at() -> Any:
 
 
 def given_in(period: Period) -> Any:
-    when = reference_at()
-    return and_(Engagement.status.in_(GIVEN), when >= period.start, when < period.end)
+    """A reference given in the period: its status is GIVEN and it happened inside the period (store.models.given_at,
+    read as a range of the index on it)."""
+    when = given_at()
+    return and_(when >= period.start, when < period.end)
 
 
 def deal_outcome() -> Any:
@@ -182,6 +185,15 @@ class Counts:
 
 
 def period_counts(*, session: Session, period: Period, today: date) -> Counts:
+    return Counts(
+        **activity_counts(session=session, period=period),
+        **pool_counts(session=session, period=period, today=today),
+    )
+
+
+def activity_counts(*, session: Session, period: Period) -> dict[str, Any]:
+    """The counts read from requests and engagements (each a range of the period); Counts' other fields are
+    pool_counts'."""
     r, e = ReferenceRequest, Engagement
     start, end = period.start, period.end
     requests = session.scalar(select(func.count()).where(r.created_at >= start, r.created_at < end)) or 0
@@ -221,21 +233,8 @@ def period_counts(*, session: Session, period: Period, today: date) -> Counts:
         for c in session.scalars(select(e.checkin).where(e.checkin_at >= start, e.checkin_at < end))
     ]
     answers = [a for a in answers if a]
-    moment = as_of(period, today)
-    # Breaks and account trouble are not kept as history: a running period counts who can be asked today,
-    # a past one the members it ended with.
-    active = (
-        in_pool_at(moment) if moment < day_start(today) else and_(in_pool_at(moment), eligible_now(today))
-    )
-    pool, pool_at_start, retained = session.execute(
-        select(
-            count_if(active),
-            count_if(in_pool_at(start)),
-            count_if(and_(in_pool_at(start), in_pool_at(moment))),
-        ).select_from(Advocate)
-    ).one()
     deals_closed, deals_won = _deals_with_reference(session=session, period=period)
-    return Counts(
+    return dict(
         requests=int(requests),
         approved=int(approved),
         decided=int(decided),
@@ -250,12 +249,28 @@ def period_counts(*, session: Session, period: Period, today: date) -> Counts:
         satisfied=int(satisfied),
         checkins=len(answers),
         helpful=sum(1 for a in answers if a == "yes"),
-        pool=int(pool),
-        pool_at_start=int(pool_at_start),
-        retained=int(retained),
         deals_closed=deals_closed,
         deals_won=deals_won,
     )
+
+
+def pool_counts(*, session: Session, period: Period, today: date) -> dict[str, int]:
+    """The pool's counts of the period, read from the advocates alone."""
+    start = period.start
+    moment = as_of(period, today)
+    # Breaks and account trouble are not kept as history: a running period counts who can be asked today,
+    # a past one the members it ended with.
+    active = (
+        in_pool_at(moment) if moment < day_start(today) else and_(in_pool_at(moment), eligible_now(today))
+    )
+    pool, pool_at_start, retained = session.execute(
+        select(
+            count_if(active),
+            count_if(in_pool_at(start)),
+            count_if(and_(in_pool_at(start), in_pool_at(moment))),
+        ).select_from(Advocate)
+    ).one()
+    return dict(pool=int(pool), pool_at_start=int(pool_at_start), retained=int(retained))
 
 
 def _deals_with_reference(*, session: Session, period: Period) -> tuple[int, int]:
@@ -268,9 +283,12 @@ def _deals_with_reference(*, session: Session, period: Period) -> tuple[int, int
             had, r.outcome.in_(CLOSED), r.outcome_at >= period.start, r.outcome_at < period.end
         )
     ).one()
+    # Counted inside the period's references (the index on when they were given), not by request_id, which most
+    # history lacks.
+    imported_closed = e.request_id.is_(None) & e.outcome.in_(CLOSED)
     imported = session.execute(
-        select(func.count(), count_if(e.outcome == "won")).where(
-            e.request_id.is_(None), e.outcome.in_(CLOSED), given_in(period)
+        select(count_if(imported_closed), count_if(imported_closed & (e.outcome == "won"))).where(
+            given_in(period)
         )
     ).one()
     return int(live[0]) + int(imported[0]), int(live[1]) + int(imported[1])
@@ -280,7 +298,11 @@ def program_metrics(
     *, session: Session, period: Period, policy: Policy | None = None, today: date
 ) -> list[Metric]:
     """PROGRAM.md's measures for `period`, each with its target where the program gives one."""
-    c = period_counts(session=session, period=period, today=today)
+    return measures(period_counts(session=session, period=period, today=today))
+
+
+def measures(c: Counts) -> list[Metric]:
+    """The measures made of a period's counts."""
     approval = share(c.approved, c.decided)
     participation = share(c.asks_yes, c.asks_answered)
     completion = share(c.completed, c.approved_requests)
