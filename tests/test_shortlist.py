@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
+from bot.flows import effects
 from modals.ids import Action
 from store import lifecycle
 from store.models import Advocate, Engagement
@@ -55,6 +58,31 @@ def test_approval_posts_a_ranked_explained_shortlist_in_the_cards_thread(harness
     # Protected and poorly matched advocates are never on the first page.
     for name in ("Mia Chen", "Jonas Berg", "Tom Okafor", "Priya Shah"):
         assert name not in text
+
+
+def test_a_shortlist_goes_before_the_messages_the_courier_is_still_sending(harness):
+    """CS clicked Approve and waits on the thread: a courier busy with earlier messages sends the shortlist
+    before the rest of them, not after."""
+    seed(harness)
+    request_id = harness.file_request()
+    busy, answer = "U0BUSY", harness.slack._answer
+
+    def slowly(method, params):
+        if params.get("channel") == busy:
+            time.sleep(0.15)
+        return answer(method, params)
+
+    harness.slack._answer = slowly
+    with harness.db.unit_of_work() as session:  # its commit wakes the courier: eight slow messages to send
+        for n in range(8):
+            effects.post(session, now=harness.clock.now(), to=busy, text=f"Receipt {n}")
+    harness.click(Action.APPROVE, request_id, user="U0CS1")
+    calls = harness.slack.attempts("chat.postMessage")
+    receipts = [c.at for c in calls if c.params.get("channel") == busy]
+    [shortlist] = [c.at for c in calls if str(c.params.get("text", "")).startswith("Shortlist")]
+    assert len(receipts) == 8
+    assert shortlist < receipts[-1], "the shortlist waited for every message queued before it"
+    assert names_in(harness.thread_replies()[-1]["blocks"]) == ["Lena Vogel", "Dana Whitfield", "Ravi Menon"]
 
 
 def test_show_more_lists_who_is_excluded_and_why(harness):

@@ -4,6 +4,10 @@ A handler writes its messages as outbox rows in the transaction that changes the
 database wakes the courier when that transaction commits, and the courier's own thread claims and sends them
 with the dispatcher's claim, lease and retry logic, so the user waits for nothing extra and two processes never
 send the same row. What fails here stays in the outbox: the periodic dispatcher pass retries it with back-off.
+
+A shortlist jumps the queue: woken while a pass is still sending (the card update and the rep's DM of the last
+approval, a crowd's receipts), the courier sends the new shortlists (dispatcher.URGENT) before the next row of
+its batch. CS clicked Approve and waits on the card's thread; the rest follows a moment later.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ class Courier:
         self._busy = False
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._wakes = 0  # how often woken: a pass started at one count, a wake since brought new rows
+        self._looked_at = 0  # the count the last look for urgent rows (or the pass's own claim) covered
+        self._jumping = False
+        dispatcher.jump_queue = self._jump_queue
 
     def wake(self) -> None:
         """Something is due now: deliver it (starts the courier's thread on first use)."""
@@ -31,6 +39,7 @@ class Courier:
             if self._stopped:
                 return
             self._busy = True  # idle only once the thread has looked
+            self._wakes += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="refdesk-courier", daemon=True)
                 self._thread.start()
@@ -44,6 +53,7 @@ class Courier:
                     self._busy = False
                     self._state.notify_all()
                     return
+                self._looked_at = self._wakes  # the pass's first claim takes what these wakes brought
             self._wanted.clear()
             try:
                 self.dispatcher.run_effects()
@@ -53,6 +63,19 @@ class Courier:
                 if not self._wanted.is_set():
                     self._busy = False
                     self._state.notify_all()
+
+    def _jump_queue(self) -> None:
+        """Between two rows of a pass: if woken since, the new shortlists are claimed and sent now."""
+        if self._jumping or self._looked_at == self._wakes:
+            return
+        self._looked_at = self._wakes
+        self._jumping = True
+        try:
+            self.dispatcher.run_urgent()
+        except Exception:  # what this left behind is still due: the pass (or the next) sends it
+            log.exception("courier: sending a shortlist ahead of the queue failed")
+        finally:
+            self._jumping = False
 
     def wait_idle(self, timeout: float = 15.0) -> None:
         """Until everything woken for has been tried (tests, the demo, the bench)."""

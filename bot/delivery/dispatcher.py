@@ -38,6 +38,11 @@ __all__ = ["Dispatcher", "PassResult"]
 
 log = logging.getLogger(__name__)
 
+# What a click waits on: a new shortlist (one post per approval, in its card's thread, which it waits for anyway)
+# is sent ahead of a courier pass in progress. Nothing claimed before it has to arrive first; shortlist updates
+# stay in line (two of the same message must not swap).
+URGENT = frozenset({effects.Fx.SHORTLIST.value})
+
 # The scheduled messages sent to a member, in the member's working hours (their zone asked of Slack).
 TO_MEMBERS = sorted(kind.value for kind in NudgeKind if kind not in TO_CHANNEL and kind not in INTERNAL)
 
@@ -57,6 +62,7 @@ class Dispatcher:
     worker: str = field(default_factory=leases.this_process)
     rules: Rules | None = None  # the card's qualification flags, when the card is (re-)rendered
     yield_to: Callable[[], None] | None = None  # called before each send: the courier waits out a burst
+    jump_queue: Callable[[], None] | None = None  # before each row: the courier sends URGENT rows first
     zone_ttl: timedelta = timedelta(hours=6)  # a member's zone from users.info is asked again after this
     # Scheduled messages in flight at once, each to a different member (Slack paces per channel): while one
     # waits on the network the next is prepared. 1 sends each in turn.
@@ -87,19 +93,23 @@ class Dispatcher:
                 followup.plan_quarter(session=session, now=now, cs_channel=self.cs_channel_id)
                 followup.plan_year(session=session, now=now, cs_channel=self.cs_channel_id)
             self._planned_on = now.date()
-        return self._drain(effects_only=False)
+        return self._drain(kinds=None)
 
     def run_effects(self) -> PassResult:
         """The courier's pass: only the effects handlers just wrote (due now), nothing scheduled."""
-        return self._drain(effects_only=True)
+        return self._drain(kinds=effects.EFFECTS)
 
-    def _drain(self, *, effects_only: bool) -> PassResult:
+    def run_urgent(self) -> PassResult:
+        """Only the URGENT effects (a new shortlist): the courier's pass ahead of the rows it already holds."""
+        return self._drain(kinds=URGENT)
+
+    def _drain(self, *, kinds: frozenset[str] | None) -> PassResult:
         result = PassResult()
         # Elapsed time is measured on the machine's own timer: the injected clock may stand still.
         started = time.monotonic()
         while True:
             now = self.clock.now()
-            claim = self._claim(now, result, effects_only=effects_only)
+            claim = self._claim(now, result, kinds=kinds)
             if not claim.ids:
                 return result
             result.claimed += len(claim.ids)
@@ -107,7 +117,7 @@ class Dispatcher:
             if time.monotonic() - started > self.lease.total_seconds() / 2:
                 return result  # leave the rest to the next pass rather than outlive our own lease
 
-    def _claim(self, now: datetime, result: PassResult, *, effects_only: bool = False) -> Claim:
+    def _claim(self, now: datetime, result: PassResult, *, kinds: frozenset[str] | None = None) -> Claim:
         return Claim.take(
             db=self.db,
             clock=self.clock,
@@ -116,7 +126,7 @@ class Dispatcher:
             batch=self.batch,
             now=now,
             result=result,
-            where=Nudge.kind.in_(sorted(effects.EFFECTS)) if effects_only else None,
+            where=Nudge.kind.in_(sorted(kinds)) if kinds is not None else None,
         )
 
     # --- delivering a claim ----------------------------------------------------------------------
@@ -168,6 +178,8 @@ class Dispatcher:
                     continue
                 if self.yield_to is not None:
                     self.yield_to()  # the courier lets acks go first (bot/web.py)
+                if self.jump_queue is not None:
+                    self.jump_queue()  # a shortlist CS just asked for goes before the rest of this batch
                 if not claim.is_fresh():  # a slow batch: renew what is left of it before sending on
                     lost |= set(ids[index:]) - claim.hold(ids[index:], now)
                 if nudge_id in lost:
