@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
@@ -199,21 +200,49 @@ def _tenure(candidate: Candidate, policy: Policy, today: date) -> Graded:
     return Grade.EXCELLENT, f"Customer for {days // 30} months"
 
 
-def dimensions(*, need: Need, candidate: Candidate, policy: Policy, today: date) -> tuple[Dimension, ...]:
-    """Every dimension of the matrix that applies to this request, graded, in the matrix's order."""
-    graded = {
-        DimensionName.INDUSTRY: _industry(need, candidate, policy),
-        DimensionName.COMPANY_SIZE: _size(need, candidate),
-        DimensionName.USE_CASE: _use_case(need, candidate, policy),
-        DimensionName.ROLE: _role(need, candidate),
-    }
+Memo = dict[tuple[object, ...], Dimension]
+
+
+def dimensions(
+    *, need: Need, candidate: Candidate, policy: Policy, today: date, memo: Memo | None = None
+) -> tuple[Dimension, ...]:
+    """Every dimension of the matrix that applies to this request, graded, in the matrix's order.
+
+    `memo`, a dict kept by the caller for one request, policy and day (ranking.rank keeps one per ranking),
+    remembers each dimension by the advocate's values it reads: a shortlist grades hundreds of advocates who
+    share an industry, tags, a level, a place, a sentiment, and each is graded once.
+    """
+    if memo is None:
+        memo = {}
+    found = [
+        _remembered(memo, (DimensionName.INDUSTRY, candidate.industry), _industry, need, candidate, policy),
+        _remembered(memo, (DimensionName.COMPANY_SIZE, candidate.employees), _size, need, candidate),
+        _remembered(memo, (DimensionName.USE_CASE, candidate.use_cases), _use_case, need, candidate, policy),
+        _remembered(
+            memo, (DimensionName.ROLE, candidate.role_level, candidate.function), _role, need, candidate
+        ),
+    ]
     if need.region or need.country:
-        graded[DimensionName.GEOGRAPHY] = _geography(need, candidate)
-    graded[DimensionName.SENTIMENT] = _sentiment(candidate)
-    graded[DimensionName.LAST_USED] = _last_used(candidate, policy, today)
+        key = (DimensionName.GEOGRAPHY, candidate.region, candidate.country)
+        found.append(_remembered(memo, key, _geography, need, candidate))
+    found.append(_remembered(memo, (DimensionName.SENTIMENT, candidate.sentiment), _sentiment, candidate))
+    key = (DimensionName.LAST_USED, candidate.usage.last_used)
+    found.append(_remembered(memo, key, _last_used, candidate, policy, today))
     if candidate.joined_on is not None:
-        graded[DimensionName.TENURE] = _tenure(candidate, policy, today)
-    return tuple(Dimension(name, grade, reason) for name, (grade, reason) in graded.items())
+        key = (DimensionName.TENURE, candidate.joined_on)
+        found.append(_remembered(memo, key, _tenure, candidate, policy, today))
+    return tuple(found)
+
+
+def _remembered(
+    memo: Memo, key: tuple[object, ...], grade: Callable[..., Graded], *args: object
+) -> Dimension:
+    """The dimension named by key[0], from `memo` or graded by `grade(*args)`; key[1:] is all `grade` reads of
+    the advocate."""
+    known = memo.get(key)
+    if known is None:
+        known = memo[key] = Dimension(key[0], *grade(*args))
+    return known
 
 
 def size_fits(need: Need, candidate: Candidate) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, timedelta
 
 from bot.rules.matching.dates import ago, monday, next_quarter_start
@@ -23,6 +22,12 @@ def _fatigue_signals(usage: Usage, policy: Policy) -> list[str]:
     for count, when in ((usage.this_quarter, "this quarter"), (usage.previous_quarter, "last quarter")):
         if count > policy.fatigue_threshold:
             signals.append(f"{count} references {when} (more than {policy.fatigue_threshold})")
+    return signals + _behaviour_signals(usage, policy)
+
+
+def _behaviour_signals(usage: Usage, policy: Policy) -> list[str]:
+    """The signs of fatigue that end when people act (passes, slower replies), not on a date."""
+    signals = []
     if usage.passes_recent > usage.passes_before and usage.passes_recent >= 2:
         signals.append(f"{usage.passes_recent} passes in 180 days (before: {usage.passes_before})")
     recent, before = usage.reply_hours_recent, usage.reply_hours_before
@@ -110,7 +115,7 @@ def next_eligible(candidate: Candidate, policy: Policy, today: date) -> date | N
     usage = candidate.usage
     # Slower replies and more passes, and an open ask, end when people act, not on a date; so does a break
     # without an end date. Too many references in a quarter is a rest through the whole next quarter.
-    other_signals = _fatigue_signals(dataclasses.replace(usage, this_quarter=0, previous_quarter=0), policy)
+    other_signals = _behaviour_signals(usage, policy)
     if (
         candidate.status == AdvocateStatus.RETIRED
         or candidate.account_trouble

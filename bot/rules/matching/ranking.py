@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from bot.rules.matching.demand import Demand
-from bot.rules.matching.grades import dimensions, group_words, word_stems
+from bot.rules.matching.grades import Memo, dimensions, group_words, word_stems
 from bot.rules.matching.kinds import KIND_COVERAGE
 from bot.rules.matching.limits import cap_of, exclusions, next_eligible, reserved_for_big_deals
 from bot.rules.matching.policy import Policy
@@ -15,14 +15,20 @@ from bot.rules.vocabulary import Industry
 
 
 def assess(
-    *, need: Need, candidate: Candidate, policy: Policy, today: date, demand: Demand | None = None
+    *,
+    need: Need,
+    candidate: Candidate,
+    policy: Policy,
+    today: date,
+    demand: Demand | None = None,
+    memo: Memo | None = None,
 ) -> Assessment:
     """Grade one advocate against one request and list every hard limit that rules them out.
 
     `demand` (the recent requests, bot.flows.shortlist reads them) only orders equals; without it the
-    advocate's profile alone says how much they are likely to be needed (`breadth`).
+    advocate's profile alone says how much they are likely to be needed (`breadth`). `memo`: grades.dimensions'.
     """
-    graded = dimensions(need=need, candidate=candidate, policy=policy, today=today)
+    graded = dimensions(need=need, candidate=candidate, policy=policy, today=today, memo=memo)
     reserved = reserved_for_big_deals(need, candidate, policy)
     # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
     overall = min(d.grade for d in graded)
@@ -150,7 +156,11 @@ def rank(
     *, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date, demand: Demand | None = None
 ) -> list[Assessment]:
     """Eligible advocates best first, then the excluded ones (fewest exclusions first) so CS can see why."""
-    assessed = [assess(need=need, candidate=c, policy=policy, today=today, demand=demand) for c in candidates]
+    memo: Memo = {}  # for this request, policy and day: each dimension graded once per value it reads
+    assessed = [
+        assess(need=need, candidate=c, policy=policy, today=today, demand=demand, memo=memo)
+        for c in candidates
+    ]
     eligible = sorted((a for a in assessed if not a.excluded), key=_order)
     excluded = sorted((a for a in assessed if a.excluded), key=lambda a: (len(a.exclusions), *_order(a)))
     return eligible + excluded
