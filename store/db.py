@@ -143,8 +143,8 @@ class Database:
 
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        # Called after a unit of work that wrote outbox effects commits (the courier's wake-up).
-        self.on_effects: list[Callable[[], None]] = []
+        # Called after a unit of work that wrote outbox effects commits (the courier's wake-up), with their kinds.
+        self.on_effects: list[Callable[[frozenset[str]], None]] = []
 
     @classmethod
     def from_url(cls, url: str) -> Database:
@@ -154,9 +154,9 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
-        if session.info.pop("refdesk_effects", False):
+        if written := session.info.pop("refdesk_effects", None):
             for wake in self.on_effects:
-                wake()
+                wake(frozenset(written))
 
     def check_connection(self) -> None:
         """Connect and run one query; the driver's error, if any, is raised (`ping` is the quiet form)."""

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection
 
-from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dispatcher import URGENT, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +29,19 @@ class Courier:
         self._busy = False
         self._stopped = False
         self._thread: threading.Thread | None = None
-        self._wakes = 0  # how often woken: a pass started at one count, a wake since brought new rows
+        self._urgent = 0  # wakes that brought a shortlist (one since a pass began goes ahead of its batch)
         self._looked_at = 0  # the count the last look for urgent rows (or the pass's own claim) covered
         self._jumping = False
         dispatcher.jump_queue = self._jump_queue
 
-    def wake(self) -> None:
-        """Something is due now: deliver it (starts the courier's thread on first use)."""
+    def wake(self, kinds: Collection[str] = frozenset()) -> None:
+        """Effects of these kinds are due now: deliver them (starts the courier's thread on first use)."""
         with self._state:
             if self._stopped:
                 return
             self._busy = True  # idle only once the thread has looked
-            self._wakes += 1
+            if URGENT & set(kinds):
+                self._urgent += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="refdesk-courier", daemon=True)
                 self._thread.start()
@@ -53,7 +55,7 @@ class Courier:
                     self._busy = False
                     self._state.notify_all()
                     return
-                self._looked_at = self._wakes  # the pass's first claim takes what these wakes brought
+                self._looked_at = self._urgent  # the pass's first claim takes what these wakes brought
             self._wanted.clear()
             try:
                 self.dispatcher.run_effects()
@@ -65,10 +67,10 @@ class Courier:
                     self._state.notify_all()
 
     def _jump_queue(self) -> None:
-        """Between two rows of a pass: if woken since, the new shortlists are claimed and sent now."""
-        if self._jumping or self._looked_at == self._wakes:
+        """Between two rows of a pass: if a shortlist was written since, it is claimed and sent now."""
+        if self._jumping or self._looked_at == self._urgent:
             return
-        self._looked_at = self._wakes
+        self._looked_at = self._urgent
         self._jumping = True
         try:
             self.dispatcher.run_urgent()

@@ -24,7 +24,7 @@ from bot.text import mrkdwn
 from modals import kit
 from store.models import Nudge
 
-WAKE_KEY = "refdesk_effects"  # set in session.info when a unit of work wrote effects: the courier is woken
+WAKE_KEY = "refdesk_effects"  # session.info: the kinds of effect a unit of work wrote (the courier wakes)
 
 
 class Fx(StrEnum):
@@ -83,7 +83,7 @@ def enqueue(
         payload=payload or {},
     )
     session.add(row)
-    session.info[WAKE_KEY] = True
+    session.info.setdefault(WAKE_KEY, set()).add(str(kind))
     return row
 
 
