@@ -8,7 +8,7 @@ import socket
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Nudge, NudgeStatus, WebhookDelivery
@@ -26,6 +26,14 @@ def new_token(worker: str) -> str:
     return f"{worker}:{uuid.uuid4().hex[:8]}"
 
 
+def constant(status: NudgeStatus) -> ColumnElement[str]:
+    """A status written into the statement's text instead of bound. PostgreSQL prepares a statement run often and
+    may then run its generic plan, made without the values: with the status bound, the claim's generic plan
+    scanned the whole outbox (python -m bench.plans --explain: Seq Scan on nudges, 1.7-3.7x the custom plan at
+    20k rows), and sent rows stay, so it only grew. Written in, the plan knows it looks for pending rows."""
+    return literal(status.value, literal_execute=True)
+
+
 def claim_due(
     *,
     session: Session,
@@ -39,8 +47,8 @@ def claim_due(
 ) -> list[int]:
     """Atomically take up to `batch` due rows (and rows whose claimer's lease ran out); their ids, sorted."""
     due = or_(
-        and_(model.status == NudgeStatus.PENDING, model.due_at <= now),
-        and_(model.status == NudgeStatus.SENDING, model.lease_until < now),
+        and_(model.status == constant(NudgeStatus.PENDING), model.due_at <= now),
+        and_(model.status == constant(NudgeStatus.SENDING), model.lease_until < now),
     )
     if where is not None:
         due = and_(due, where)

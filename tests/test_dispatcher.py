@@ -11,11 +11,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 
 from bot.rules.nudges import NudgeKind
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
-from tests.conftest import CS_CHANNEL, SIGNING_SECRET
+from tests.conftest import CS_CHANNEL, PG_URL, SIGNING_SECRET
 from tests.support.factories import advocate_values, request_values
 from tests.test_outreach import schedule
 
@@ -327,3 +327,54 @@ def test_several_senders_send_each_message_once_and_a_members_in_order(harness):
     assert same == [f"A{n:04d}" for n in range(1, 6)]  # one at a time for one member, in the order due
     with harness.db.unit_of_work() as session:
         assert set(session.scalars(select(Nudge.status))) == {"sent"}
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's prepared statements: SQLite has no generic plans")
+def test_the_claims_generic_plan_reads_the_due_rows_not_the_whole_outbox(database):
+    """psycopg prepares a statement run often and PostgreSQL may then run its generic plan, made without the
+    values. With the statuses bound, that plan scanned every row the outbox ever held; sent rows stay, so it only
+    grew. The claim's generic plan must find the due rows through ix_nudges_due."""
+    import re
+
+    from psycopg import ClientCursor
+
+    from bot.clock import FrozenClock
+    from bot.delivery.dispatcher import Dispatcher, PassResult
+
+    sent = [
+        dict(key=f"old{n}", kind="thanks", recipient=f"U{n}", due_at=NOW - timedelta(days=1 + n % 300),
+             status="sent", attempts=1, created_at=NOW, payload={})
+        for n in range(5_000)
+    ]  # fmt: skip
+    due = [dict(row, key=f"due{n}", status="pending", due_at=NOW) for n, row in enumerate(sent[:10])]
+    with database.unit_of_work() as session:
+        session.execute(insert(Nudge), sent + due)
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("ANALYZE nudges")
+    seen: list[tuple[str, dict]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_):
+        if statement.lstrip().startswith(("UPDATE nudges", "WITH")) and "RETURNING" in statement:
+            seen.append((statement, dict(parameters)))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        dispatcher = Dispatcher(db=database, client=None, clock=FrozenClock(NOW), cs_channel_id="C0CS")
+        assert len(dispatcher._claim(NOW, PassResult()).ids) == 10
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    [(statement, parameters)] = seen
+    names: list[str] = []
+    text = re.sub(r"%\((\w+)\)s", lambda m: names.append(m.group(1)) or f"${len(names)}", statement)
+    raw = database.engine.raw_connection()
+    try:
+        cursor = ClientCursor(raw.driver_connection)  # the values written in, as EXECUTE's arguments
+        cursor.execute(f"PREPARE claim AS {text}")
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        placeholders = ", ".join(["%s"] * len(names))
+        cursor.execute(f"EXPLAIN EXECUTE claim({placeholders})", [parameters[n] for n in names])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    finally:
+        raw.driver_connection.rollback()
+        raw.close()
+    assert "ix_nudges_due" in plan and "Seq Scan on nudges" not in plan, plan

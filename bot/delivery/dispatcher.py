@@ -216,7 +216,11 @@ class Dispatcher:
         with claim.timed(), self.db.unit_of_work() as session:
             upcoming = session.scalars(
                 select(Nudge.recipient)
-                .where(Nudge.status == NudgeStatus.PENDING, Nudge.due_at <= now, Nudge.kind.in_(TO_MEMBERS))
+                .where(
+                    Nudge.status == leases.constant(NudgeStatus.PENDING),
+                    Nudge.due_at <= now,
+                    Nudge.kind.in_(TO_MEMBERS),
+                )
                 .order_by(Nudge.due_at, Nudge.id)
                 .limit(self.batch)
             ).all()
