@@ -71,11 +71,18 @@ class Dispatcher:
     _recovered: bool = field(default=False, init=False)  # what a dead process left half-done was finished
     _planned_on: date | None = field(default=None, init=False)  # the day the quarter and year were planned
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    _marker: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
 
     def _senders(self) -> ThreadPoolExecutor | None:
         if self.senders > 1 and self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.senders, thread_name_prefix="refdesk-send")
         return self._pool
+
+    def _marks(self) -> ThreadPoolExecutor:
+        """The thread that marks sends done while the next message is on its way (claims.py)."""
+        if self._marker is None:
+            self._marker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refdesk-mark")
+        return self._marker
 
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
@@ -133,9 +140,11 @@ class Dispatcher:
     def _deliver(self, claim: Claim, now: datetime, slowed: set[str], *, stale: bool = False) -> None:
         """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
         a few statements, scheduled messages composed together; then each send is followed by the one statement
-        that marks it sent (so at most the message in flight can go twice if the process dies), and the calls
-        the thank-yous mark as held are recorded together at the end. `stale`: the claim may have outlived its
-        lease, so what it still holds is checked first (a row someone else took meanwhile is left alone)."""
+        that marks it sent (on PostgreSQL written by the marker thread while the next message goes out, never more
+        than one mark on its way when a message goes: so if the process dies, at most the message in flight can
+        go twice, and on PostgreSQL the one before it too), and the calls the thank-yous mark as held are recorded
+        together at the end, once every mark is committed. `stale`: the claim may have outlived its lease, so what it still holds is
+        checked first (a row someone else took meanwhile is left alone)."""
         ids = claim.ids
         if stale:
             still = claim.hold(ids, now)
@@ -164,10 +173,14 @@ class Dispatcher:
                 composed, claim.thanks_pending = compose_batch(
                     session=session, nudges=scheduled, zones=zones, policy=self.policy, now=now
                 )
+        # PostgreSQL: a mark is a round trip to another process, written while the next message is on its way.
+        # SQLite's is in-process work that a second thread only slows (GIL): marked in turn, as before.
+        claim.marker = self._marks() if scheduled and not self.db.is_sqlite else None
         flight = Flight(
             pool=self._senders(),
             senders=self.senders,
             send=self._send,
+            cleared=lambda: claim.settle(1),  # a message goes once no more than the last mark is on its way
             landed=lambda nudge, composed, sent: self._landed(claim, nudge, now, slowed, composed, sent),
         )
         lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
@@ -181,11 +194,14 @@ class Dispatcher:
                 if self.jump_queue is not None:
                     self.jump_queue()  # a shortlist CS just asked for goes before the rest of this batch
                 if not claim.is_fresh():  # a slow batch: renew what is left of it before sending on
+                    flight.land_all()
+                    claim.settle()  # what was sent is marked while the lease still holds
                     lost |= set(ids[index:]) - claim.hold(ids[index:], now)
                 if nudge_id in lost:
                     continue
                 if nudge.kind in effects.EFFECTS or nudge.kind in INTERNAL:
                     flight.land_all()  # effects and internal rows keep their order after what was sent
+                    claim.settle()
                     if nudge.kind in effects.EFFECTS:
                         self._deliver_effect(claim, nudge_id, now)
                     else:
@@ -199,7 +215,10 @@ class Dispatcher:
             try:
                 flight.land_all()
             finally:
-                claim.disconnect()
+                try:
+                    claim.settle()  # every mark committed before the connection goes back and the calls are held
+                finally:
+                    claim.disconnect()
                 if flight.thanked:
                     bookkeeping.mark_held(
                         self.db,
