@@ -7,6 +7,7 @@ What a claim is and how its rows end lives in `claims.py`; what a message says i
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -72,6 +73,8 @@ class Dispatcher:
     _planned_on: date | None = field(default=None, init=False)  # the day the quarter and year were planned
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
     _marker: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
+    # The last batch's held calls, being recorded by the marker thread: (its future, its time, the pass's result).
+    _holding: tuple[Future[None], PassResult, PassResult] | None = field(default=None, init=False, repr=False)
 
     def _senders(self) -> ThreadPoolExecutor | None:
         if self.senders > 1 and self._pool is None:
@@ -114,15 +117,20 @@ class Dispatcher:
         result = PassResult()
         # Elapsed time is measured on the machine's own timer: the injected clock may stand still.
         started = time.monotonic()
-        while True:
-            now = self.clock.now()
-            claim = self._claim(now, result, kinds=kinds)
-            if not claim.ids:
-                return result
-            result.claimed += len(claim.ids)
-            self._deliver(claim, now, set())
-            if time.monotonic() - started > self.lease.total_seconds() / 2:
-                return result  # leave the rest to the next pass rather than outlive our own lease
+        try:
+            while True:
+                now = self.clock.now()
+                claim = self._claim(now, result, kinds=kinds)
+                if not claim.ids:
+                    if self._held():
+                        continue  # the last batch's held calls may have planned prompts due now
+                    return result
+                result.claimed += len(claim.ids)
+                self._deliver(claim, now, set())
+                if time.monotonic() - started > self.lease.total_seconds() / 2:
+                    return result  # leave the rest to the next pass rather than outlive our own lease
+        finally:
+            self._held()  # a pass ends with its held calls recorded
 
     def _claim(self, now: datetime, result: PassResult, *, kinds: frozenset[str] | None = None) -> Claim:
         return Claim.take(
@@ -219,15 +227,40 @@ class Dispatcher:
                     claim.settle()  # every mark committed before the connection goes back and the calls are held
                 finally:
                     claim.disconnect()
-                if flight.thanked:
-                    bookkeeping.mark_held(
-                        self.db,
-                        flight.thanked,
-                        now,
-                        claim.result,
-                        appreciation_threshold=self.appreciation_threshold,
-                        cs_channel=self.cs_channel_id,
-                    )
+                    if flight.thanked:
+                        self._hold(claim, flight.thanked, now)
+
+    def _hold(self, claim: Claim, thanked: list[int], now: datetime) -> None:
+        """The calls the batch's thank-yous hold, in one transaction. On PostgreSQL the marker thread records
+        them while the next batch is claimed, composed and sent (its marks queue behind them); `_held` waits for
+        them. A process that dies first leaves them to `hold_calls_already_thanked`, as before."""
+        record = functools.partial(
+            bookkeeping.mark_held,
+            self.db,
+            thanked,
+            now,
+            appreciation_threshold=self.appreciation_threshold,
+            cs_channel=self.cs_channel_id,
+        )
+        if claim.marker is None:
+            record(claim.result)
+            return
+        self._held()
+        spent = PassResult()
+        self._holding = (claim.marker.submit(record, spent), spent, claim.result)
+
+    def _held(self) -> bool:
+        """Wait for the held calls the marker thread is recording, if any (their failure is raised here).
+        True when there were some."""
+        if self._holding is None:
+            return False
+        holding, spent, result = self._holding
+        self._holding = None
+        try:
+            holding.result()
+        finally:
+            result.seconds_in_database += spent.seconds_in_database
+        return True
 
     def _ask_ahead(self, claim: Claim, now: datetime) -> None:
         """The zones of the members the next batch will likely take (read, not claimed: a guess that costs
