@@ -154,6 +154,14 @@ def test_a_change_rebuilds_only_the_parts_that_read_it(database, monkeypatch):
     program, pool = fresh()
     assert (shown.program, plain(shown.pool)) == (program, plain(pool))
 
+    with database.unit_of_work() as session:  # an engagement: the activity, the reps and the pool's picks
+        session.execute(update(Engagement).where(Engagement.advocate_id == 4).values(status="passed"))
+    built.clear()
+    shown = open_home()
+    assert set(built) == {"activity_counts", "rep_stats", "pool_picks"}
+    program, pool = fresh()
+    assert (shown.program, plain(shown.pool)) == (program, plain(pool))
+
 
 def plain(pool: health.PoolHealth) -> tuple[Any, ...]:
     """The pool's health with each row's advocate as its id (rows hold ORM objects of their own session)."""
