@@ -164,23 +164,22 @@ class KeptUsage:
 
     @classmethod
     def of(cls, kept: Row[Any], recent: Row[Any] | None) -> KeptUsage:
-        def get(name: str) -> Any:
-            return getattr(recent, name) if recent is not None else None
-
+        if recent is None:  # nothing in the last year
+            return cls(kept.total, 0, kept.last_asked, kept.last_used, 0, 0, 0, 0, 0, None, None, 0, 0)
         return cls(
             total=kept.total,
-            this_quarter=get("this_quarter") or 0,
+            this_quarter=recent.this_quarter or 0,
             last_asked=kept.last_asked,
             last_used=kept.last_used,
-            recent_90d=get("recent_90d") or 0,
-            previous_quarter=get("previous_quarter") or 0,
-            this_year=get("this_year") or 0,
-            passes_recent=get("passes_recent") or 0,
-            passes_before=get("passes_before") or 0,
-            reply_recent=get("reply_recent"),
-            reply_before=get("reply_before"),
-            asked_for_prospect=get("asked_for_prospect") or 0,
-            pending=get("pending") or 0,
+            recent_90d=recent.recent_90d or 0,
+            previous_quarter=recent.previous_quarter or 0,
+            this_year=recent.this_year or 0,
+            passes_recent=recent.passes_recent or 0,
+            passes_before=recent.passes_before or 0,
+            reply_recent=recent.reply_recent,
+            reply_before=recent.reply_before,
+            asked_for_prospect=recent.asked_for_prospect or 0,
+            pending=recent.pending or 0,
         )
 
 

@@ -6,10 +6,23 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, String, bindparam, case, cast, false, or_, select, true
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    TypeDecorator,
+    bindparam,
+    case,
+    cast,
+    false,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from store.counts import KeptUsage, UsageWindow, recent_usage
@@ -115,11 +128,32 @@ def fitting_advocates(
     return list(session.scalars(_fitting(_shape(strict)), params))
 
 
+class _Tags(TypeDecorator[tuple[str, ...]]):
+    """A JSON list of strings (use cases, kinds) read as its text and decoded to a tuple, each distinct text once
+    per process: a pool repeats a few hundred tag lists over thousands of advocates, and decoding every row's
+    two lists was a fifth of the shortlist's own work at 100k advocates on PostgreSQL."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Any) -> tuple[str, ...] | None:
+        return None if value is None else _decoded(value)
+
+
+@lru_cache(maxsize=8_192)
+def _decoded(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
+
+
+def _tags(column: Any) -> Any:
+    return type_coerce(cast(column, String), _Tags()).label(column.key)
+
+
 CANDIDATE_COLUMNS = (
     Advocate.id, Advocate.name, Advocate.title, Advocate.role_level, Advocate.company, Advocate.industry,
-    Advocate.employees, Advocate.region, Advocate.country, Advocate.use_cases, Advocate.kinds, Advocate.tier,
-    Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment, Advocate.joined_on,
-    Advocate.function,
+    Advocate.employees, Advocate.region, Advocate.country, _tags(Advocate.use_cases), _tags(Advocate.kinds),
+    Advocate.tier, Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment,
+    Advocate.joined_on, Advocate.function,
 )  # fmt: skip
 
 
