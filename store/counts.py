@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, case, func, select
+from sqlalchemy import ARRAY, Integer, Row, Select, any_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from store.models import COUNTED, OPEN, WRITTEN_KINDS, Engagement, EngagementStatus
@@ -98,13 +98,17 @@ def _of_pool(some: bool) -> Select[Any]:
 
 
 @cache
-def _recent() -> Select[Any]:
+def _recent(postgresql: bool) -> Select[Any]:
+    # On PostgreSQL the survivors' ids are one array: the statement's text stays the same whatever their number
+    # (an IN list of ~1,000 placeholders was rendered, and parsed by psycopg, again for every shortlist).
+    ids = (
+        Engagement.advocate_id == any_(bindparam("advocate_ids", type_=ARRAY(Integer)))
+        if postgresql
+        else Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True))
+    )
     return (
         select(Engagement.advocate_id, *_usage_columns())
-        .where(
-            Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True)),
-            Engagement.asked_at >= bindparam("since"),
-        )
+        .where(ids, Engagement.asked_at >= bindparam("since"))
         .group_by(Engagement.advocate_id)
     )
 
@@ -194,4 +198,5 @@ def recent_usage(
     """The rolling windows' counts for these advocates, from their engagements since the oldest window's start."""
     since = min(window.since_360, window.year_start, window.previous_quarter_start)
     params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
-    return _by_id(session, _recent(), advocate_ids, {**params, "since": since})
+    statement = _recent(session.get_bind().dialect.name == "postgresql")
+    return _by_id(session, statement, advocate_ids, {**params, "since": since})
