@@ -229,9 +229,9 @@ def test_a_dispatcher_killed_mid_pass_loses_nothing(harness, migrated_url):
     counts = per_recipient(harness)
     assert len(counts) == 300  # everything got sent
     twice = [r for r, n in counts.items() if n > 1]
-    # At most the one message in flight when the process died; on PostgreSQL also the one before it, whose mark
-    # the marker thread was still writing while that message went (bot/delivery/claims.py).
-    assert len(twice) <= (1 if harness.db.is_sqlite else 2), twice
+    # At most the one message in flight when the process died (on PostgreSQL the marker thread commits the last
+    # mark before the next message goes: bot/delivery/claims.py).
+    assert len(twice) <= 1, twice
 
 
 def test_dispatch_now_from_the_command_line_sends_the_prep_once(harness, migrated_url):

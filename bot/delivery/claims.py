@@ -65,7 +65,7 @@ class Claim:
     """The rows one claim took (`ids`, in order), under one token, and when its lease was last taken (machine
     timer and injected clock). `thanks_pending`: the engagements among its feedback questions whose thank-you
     is still due. `connection`: held while the batch is delivered, for marking sends (`disconnect()` at its end).
-    `marker`: the thread that writes the marks while the next message is on its way (`settle()` waits for them);
+    `marker`: the thread that writes the marks while the next message is made ready (`settle()` waits for them);
     None marks each send on the caller's thread."""
 
     db: Database
@@ -165,9 +165,9 @@ class Claim:
 
     def mark_sent(self, nudge_id: int, now: datetime) -> None:
         """The row is sent: one statement on the batch's autocommit connection (its own transaction: one round
-        trip, not BEGIN, UPDATE and COMMIT). With a `marker` it is written there while the caller sends the
-        next message: at most one mark is on its way when a message goes (`settle(1)` before each send), so a
-        process that dies can send twice only the message in flight and the one before it. Marks are the same
+        trip, not BEGIN, UPDATE and COMMIT). With a `marker` it is written there while the caller makes the
+        next message ready: no mark is on its way when a message goes (`settle()` before each send), so a
+        process that dies can send twice only the message in flight, as without a marker. Marks are the same
         conditional update either way, and all are committed (`settle()`) before the lease is renewed and at the
         batch's end: a row is never marked by a claim that no longer holds it, nor left unmarked for another
         replica to send again while this process lives."""

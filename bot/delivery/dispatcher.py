@@ -82,7 +82,7 @@ class Dispatcher:
         return self._pool
 
     def _marks(self) -> ThreadPoolExecutor:
-        """The thread that marks sends done while the next message is on its way (claims.py)."""
+        """The thread that marks sends done while the next message is made ready (claims.py)."""
         if self._marker is None:
             self._marker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refdesk-mark")
         return self._marker
@@ -148,11 +148,11 @@ class Dispatcher:
     def _deliver(self, claim: Claim, now: datetime, slowed: set[str], *, stale: bool = False) -> None:
         """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
         a few statements, scheduled messages composed together; then each send is followed by the one statement
-        that marks it sent (on PostgreSQL written by the marker thread while the next message goes out, never more
-        than one mark on its way when a message goes: so if the process dies, at most the message in flight can
-        go twice, and on PostgreSQL the one before it too), and the calls the thank-yous mark as held are recorded
-        together at the end, once every mark is committed. `stale`: the claim may have outlived its lease, so what it still holds is
-        checked first (a row someone else took meanwhile is left alone)."""
+        that marks it sent (on PostgreSQL written by the marker thread while the next message is made ready, and
+        committed before it goes: so if the process dies, at most the message in flight can go twice), and the
+        calls the thank-yous mark as held are recorded together at the end, once every mark is committed.
+        `stale`: the claim may have outlived its lease, so what it still holds is checked first (a row someone
+        else took meanwhile is left alone)."""
         ids = claim.ids
         if stale:
             still = claim.hold(ids, now)
@@ -181,14 +181,14 @@ class Dispatcher:
                 composed, claim.thanks_pending = compose_batch(
                     session=session, nudges=scheduled, zones=zones, policy=self.policy, now=now
                 )
-        # PostgreSQL: a mark is a round trip to another process, written while the next message is on its way.
+        # PostgreSQL: a mark is a round trip to another process, written while the next message is made ready.
         # SQLite's is in-process work that a second thread only slows (GIL): marked in turn, as before.
         claim.marker = self._marks() if scheduled and not self.db.is_sqlite else None
         flight = Flight(
             pool=self._senders(),
             senders=self.senders,
             send=self._send,
-            cleared=lambda: claim.settle(1),  # a message goes once no more than the last mark is on its way
+            cleared=claim.settle,  # a message goes once every earlier mark is committed: one can go twice, not two
             landed=lambda nudge, composed, sent: self._landed(claim, nudge, now, slowed, composed, sent),
         )
         lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
