@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 
 from bot.clock import Clock
 from bot.delivery import bookkeeping, failures, sending
@@ -33,7 +33,7 @@ from bot.rules.qualification import Rules
 from modals.wire import as_dicts
 from store import leases, versions
 from store.db import Database
-from store.models import Nudge, NudgeStatus
+from store.models import Nudge, NudgeStatus, ReferenceRequest
 
 __all__ = ["Dispatcher", "PassResult"]
 
@@ -141,7 +141,21 @@ class Dispatcher:
             batch=self.batch,
             now=now,
             result=result,
-            where=Nudge.kind.in_(sorted(kinds)) if kinds is not None else None,
+            where=self._where(kinds),
+        )
+
+    @staticmethod
+    def _where(kinds: frozenset[str] | None) -> ColumnElement[bool] | None:
+        if kinds is None:
+            return None
+        of_kinds = Nudge.kind.in_(sorted(kinds))
+        if kinds is not URGENT:
+            return of_kinds
+        # Ahead of the queue only a shortlist whose card is in Slack: one whose card is still queued (an Approve
+        # quicker than the card's bookkeeping) stays in line behind it, rather than wait a dispatcher pass.
+        card = ReferenceRequest
+        return of_kinds & exists().where(
+            card.id == Nudge.request_id, card.card_channel.is_not(None), card.card_ts.is_not(None)
         )
 
     # --- delivering a claim ----------------------------------------------------------------------
