@@ -105,6 +105,7 @@ def test_a_change_rebuilds_only_the_parts_that_read_it(database, monkeypatch):
         (metrics, "activity_counts"),
         (metrics, "pool_counts"),
         (health, "pool_picks"),
+        (health, "rolling_flags"),
         (health, "coverage_gaps"),
         (dashboard, "rep_stats"),
     ]:
@@ -137,7 +138,7 @@ def test_a_change_rebuilds_only_the_parts_that_read_it(database, monkeypatch):
     with database.unit_of_work() as session:
         session.execute(update(Advocate).where(Advocate.id == 3).values(sentiment=0.1))
     shown = open_home()
-    assert set(built) == {"pool_counts", "pool_picks", "coverage_gaps"}
+    assert set(built) == {"pool_counts", "pool_picks", "coverage_gaps"}  # not the last year's engagements
     program, pool = fresh()
     assert (shown.program, plain(shown.pool)) == (program, plain(pool))
     assert any(row.advocate.id == 3 and "low sentiment" in " ".join(row.care) for row in shown.pool.care)
@@ -154,11 +155,11 @@ def test_a_change_rebuilds_only_the_parts_that_read_it(database, monkeypatch):
     program, pool = fresh()
     assert (shown.program, plain(shown.pool)) == (program, plain(pool))
 
-    with database.unit_of_work() as session:  # an engagement: the activity, the reps and the pool's picks
+    with database.unit_of_work() as session:  # an engagement: its advocate's last year, and the activity
         session.execute(update(Engagement).where(Engagement.advocate_id == 4).values(status="passed"))
     built.clear()
     shown = open_home()
-    assert set(built) == {"activity_counts", "rep_stats", "pool_picks"}
+    assert set(built) == {"activity_counts", "rep_stats", "rolling_flags", "pool_picks"}
     program, pool = fresh()
     assert (shown.program, plain(shown.pool)) == (program, plain(pool))
 

@@ -122,6 +122,9 @@ class CsDashboard:
 _PARTS: dict[str, tuple[str, ...]] = {
     "activity": ("requests", "engagements"),  # metrics.activity_counts
     "pool_counts": ("advocates",),  # metrics.pool_counts
+    "rolling": (
+        "engagements",
+    ),  # health.rolling_flags: the last year's engagements, read apart from the pool
     "picks": ("advocates", "engagements"),  # health.pool_picks
     "pool": ("advocates", "engagements", "requests"),  # health.pool_shown (deal outcomes are on requests)
     "reps": ("requests", "engagements"),
@@ -166,8 +169,10 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
         **part("activity", lambda: metrics.activity_counts(session=session, period=period)),
         **part("pool_counts", lambda: metrics.pool_counts(session=session, period=period, today=today)),
     )
+    flags = part("rolling", lambda: health.rolling_flags(session=session, today=today, policy=policy))
     picks = part(
-        "picks", lambda: health.pool_picks(session=session, today=today, policy=policy, limit=POOL_SHOWN)
+        "picks",
+        lambda: health.pool_picks(session=session, today=today, policy=policy, limit=POOL_SHOWN, flags=flags),
     )
     pool = part("pool", lambda: health.pool_shown(session=session, picks=picks, today=today, policy=policy))
     reps = part(

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, String, and_, case, cast, func, or_, select
+from sqlalchemy import Float, Integer, String, and_, any_, bindparam, case, cast, false, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from bot.reporting.metrics import Period, count_if, day_start, eligible_now
@@ -70,10 +71,14 @@ def pool_health(*, session: Session, today: date, policy: Policy, limit: int) ->
     return pool_shown(session=session, picks=picks, today=today, policy=policy)
 
 
-def pool_picks(*, session: Session, today: date, policy: Policy, limit: int) -> PoolPicks:
-    """pool_health's counts and the ids it shows: read from the advocates, their kept usage and their last year
-    of engagements (not from requests)."""
-    facts = _pool_facts(today=today, policy=policy)
+def pool_picks(
+    *, session: Session, today: date, policy: Policy, limit: int, flags: RollingFlags | None = None
+) -> PoolPicks:
+    """pool_health's counts and the ids it shows: read from the advocates, their kept usage and what their last
+    year of engagements says (`flags`, read here when not given; never from requests)."""
+    if flags is None:
+        flags = rolling_flags(session=session, today=today, policy=policy)
+    facts = _pool_facts(today=today, policy=policy, flags=flags, dialect=session.get_bind().dialect.name)
     a = Advocate
     cares = facts.reasons > 0
     # One pass over the pool (the rolling usage is read once): the totals, and those needing care, worst first.
@@ -159,29 +164,22 @@ def _soonest_later(*, session: Session, today: date, policy: Policy, wanted: int
 
 
 @dataclass(frozen=True)
-class _PoolFacts:
-    joined: Any  # advocates, their kept usage, their last 360 days' passes, replies and open asks
-    reasons: Any  # how many reasons to care (rows.pool_limits' care list, counted)
-    fatigued: Any
-    capped: Any
-    askable: Any  # next eligible today, and sentiment good enough
+class RollingFlags:
+    """What the last 360 days of engagements say about the pool (rows.pool_limits' rolling signals): the ids of
+    the advocates passing more, answering slower, with an open ask, or at the yearly limit. Read from
+    engagements alone (a few percent of the pool), so a change to the advocates does not read them again."""
+
+    passing: tuple[int, ...]
+    slower: tuple[int, ...]
+    pending: tuple[int, ...]
+    over_year: tuple[int, ...]
 
 
-def _pool_facts(*, today: date, policy: Policy) -> _PoolFacts:
-    """rows.pool_limits' per-advocate verdicts as SQL expressions. Every date limit is compared with a bound
-    computed here (no date arithmetic in SQL), and the quarter counts come from the kept counters (pinned to
-    the quarter of the latest counted ask, so shifted to today as usage.Counters does)."""
+def rolling_flags(*, session: Session, today: date, policy: Policy) -> RollingFlags:
     from bot.flows.shortlist import usage_window
 
-    a, u, e = Advocate, AdvocateUsage, Engagement
+    e = Engagement
     window = usage_window(today)
-    quarter = quarter_of(today)
-    this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
-    previous_quarter = case(
-        (u.quarter == quarter, u.previous_count),
-        (u.quarter == quarter_before(quarter), u.quarter_count),
-        else_=0,
-    )
     spoken = e.kind.is_(None) | e.kind.not_in(sorted(WRITTEN_KINDS))
     counted = e.status.in_([s.value for s in COUNTED]) & spoken
     recent = e.asked_at >= window.since_180
@@ -205,6 +203,60 @@ def _pool_facts(*, today: date, policy: Policy) -> _PoolFacts:
         .group_by(e.advocate_id)
         .subquery()
     )
+    r = rolling.c
+    # fatigue_signals' rolling signals, one condition each
+    passing = and_(r.passes_recent > r.passes_before, r.passes_recent >= 2)
+    slower = and_(
+        r.reply_recent.is_not(None),
+        r.reply_before.is_not(None),
+        r.reply_recent >= 24 * 3600,
+        r.reply_recent > r.reply_before * policy.reply_slowdown,
+    )
+    pending = r.pending > 0
+    over_year = r.this_year >= policy.yearly_limit if policy.yearly_limit else false()
+    found: dict[str, list[int]] = {"passing": [], "slower": [], "pending": [], "over_year": []}
+    signals = {"passing": passing, "slower": slower, "pending": pending, "over_year": over_year}
+    for row in session.execute(
+        select(r.advocate_id, *(case((c, 1), else_=0).label(n) for n, c in signals.items())).where(
+            or_(*signals.values())
+        )
+    ):
+        for name in signals:
+            if getattr(row, name):
+                found[name].append(row.advocate_id)
+    return RollingFlags(**{name: tuple(sorted(ids)) for name, ids in found.items()})
+
+
+def _one_of(ids: tuple[int, ...], dialect: str) -> Any:
+    """Advocates.id among `ids`, as one parameter however many (an array on PostgreSQL, JSON on SQLite)."""
+    if dialect == "postgresql":
+        return Advocate.id == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    listed = func.json_each(bindparam(None, json.dumps(ids), type_=String)).table_valued("value")
+    return Advocate.id.in_(select(listed.c.value))
+
+
+@dataclass(frozen=True)
+class _PoolFacts:
+    joined: Any  # advocates and their kept usage
+    reasons: Any  # how many reasons to care (rows.pool_limits' care list, counted)
+    fatigued: Any
+    capped: Any
+    askable: Any  # next eligible today, and sentiment good enough
+
+
+def _pool_facts(*, today: date, policy: Policy, flags: RollingFlags, dialect: str) -> _PoolFacts:
+    """rows.pool_limits' per-advocate verdicts as SQL expressions. Every date limit is compared with a bound
+    computed here (no date arithmetic in SQL), the quarter counts come from the kept counters (pinned to the
+    quarter of the latest counted ask, so shifted to today as usage.Counters does), the rolling signals from
+    `flags`."""
+    a, u, e = Advocate, AdvocateUsage, Engagement
+    quarter = quarter_of(today)
+    this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
+    previous_quarter = case(
+        (u.quarter == quarter, u.previous_count),
+        (u.quarter == quarter_before(quarter), u.quarter_count),
+        else_=0,
+    )
     # A few rows, found by the date of their feedback.
     sad = a.id.in_(
         select(e.advocate_id).where(
@@ -212,21 +264,13 @@ def _pool_facts(*, today: date, policy: Policy) -> _PoolFacts:
             e.feedback_at >= day_start(today - timedelta(days=NOT_GREAT_DAYS)),
         )
     )
-    joined = a.__table__.outerjoin(u, u.advocate_id == a.id).outerjoin(rolling, rolling.c.advocate_id == a.id)
-    passes_recent = func.coalesce(rolling.c.passes_recent, 0)
-    passes_before = func.coalesce(rolling.c.passes_before, 0)
-    reply_recent, reply_before = rolling.c.reply_recent, rolling.c.reply_before
+    joined = a.__table__.outerjoin(u, u.advocate_id == a.id)
     threshold = policy.fatigue_threshold
     # fatigue_signals, one condition per signal
     tired_now = this_quarter > threshold
     tired_before = previous_quarter > threshold
-    passing = and_(passes_recent > passes_before, passes_recent >= 2)
-    slower = and_(
-        reply_recent.is_not(None),
-        reply_before.is_not(None),
-        reply_recent >= 24 * 3600,
-        reply_recent > reply_before * policy.reply_slowdown,
-    )
+    passing = _one_of(flags.passing, dialect) if flags.passing else false()
+    slower = _one_of(flags.slower, dialect) if flags.slower else false()
     trouble = a.account_trouble.is_(True)
     low = and_(a.sentiment.is_not(None), a.sentiment < SENTIMENT_GOOD)
     reasons = sum(
@@ -241,7 +285,7 @@ def _pool_facts(*, today: date, policy: Policy) -> _PoolFacts:
     monday_bound -= timedelta(days=monday_bound.weekday())
     askable = and_(
         ~trouble,
-        func.coalesce(rolling.c.pending, 0) == 0,
+        *([~_one_of(flags.pending, dialect)] if flags.pending else []),
         ~passing,
         ~slower,
         or_(
@@ -251,7 +295,7 @@ def _pool_facts(*, today: date, policy: Policy) -> _PoolFacts:
         ~capped,
         this_quarter <= threshold,
         previous_quarter <= threshold,
-        *([func.coalesce(rolling.c.this_year, 0) < policy.yearly_limit] if policy.yearly_limit else []),
+        *([~_one_of(flags.over_year, dialect)] if flags.over_year else []),
         or_(
             u.last_asked.is_(None),
             and_(
