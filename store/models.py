@@ -323,12 +323,17 @@ class Engagement(Base):
     )
 
 
+def reference_at() -> ColumnElement[datetime]:
+    """When a reference happened: the call, or the imported history's date."""
+    return func.coalesce(Engagement.call_at, Engagement.held_at)
+
+
 def given_at() -> ColumnElement[datetime]:
     """When a reference was given: for an engagement whose status is GIVEN, when it happened (the call, or the
     imported history's date); NULL for any other (bot.reporting.metrics.given_in reads a period of it). The
     statuses are written as constants, so that it is the very expression ix_engagements_given indexes."""
     given = Engagement.status.in_([literal_column(f"'{status.value}'") for status in GIVEN])
-    return case((given, func.coalesce(Engagement.call_at, Engagement.held_at)))
+    return case((given, reference_at()))
 
 
 # A period's references given, read as a range of the period with the columns its figures count, whatever the

@@ -122,9 +122,8 @@ class CsDashboard:
 _PARTS: dict[str, tuple[str, ...]] = {
     "activity": ("requests", "engagements"),  # metrics.activity_counts
     "pool_counts": ("advocates",),  # metrics.pool_counts
-    "rolling": (
-        "engagements",
-    ),  # health.rolling_flags: the last year's engagements, read apart from the pool
+    # health.rolling_flags: the last year's engagements, read apart from the pool
+    "rolling": ("engagements",),
     "picks": ("advocates", "engagements"),  # health.pool_picks
     "pool": ("advocates", "engagements", "requests"),  # health.pool_shown (deal outcomes are on requests)
     "reps": ("requests", "engagements"),

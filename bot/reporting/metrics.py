@@ -29,6 +29,7 @@ from store.models import (
     ReferenceRequest,
     RequestStatus,
     given_at,
+    reference_at,  # when a reference happened: defined beside given_at, which its index reads
 )
 
 DECIDED = (RequestStatus.APPROVED, RequestStatus.DECLINED, RequestStatus.NO_MATCH)
@@ -40,11 +41,6 @@ ANSWERED = (*SAID_YES, EngagementStatus.PASSED, EngagementStatus.EXPIRED)
 SATISFIED = ("great", "fine")
 CLOSED = ("won", "lost")
 MIN_TO_JUDGE = 5  # observations before a rate is called met or not
-
-
-def reference_at() -> Any:
-    """When a reference happened: the call, or the imported history's date."""
-    return func.coalesce(Engagement.call_at, Engagement.held_at)
 
 
 def given_in(period: Period) -> Any:
