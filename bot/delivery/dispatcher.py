@@ -31,7 +31,7 @@ from bot.rules.matching import Policy
 from bot.rules.nudges import ABOUT_THE_CALL, INTERNAL, TO_CHANNEL, NudgeKind, send_at
 from bot.rules.qualification import Rules
 from modals.wire import as_dicts
-from store import leases, versions
+from store import leases
 from store.db import Database
 from store.models import Nudge, NudgeStatus, ReferenceRequest
 
@@ -86,6 +86,18 @@ class Dispatcher:
         if self._marker is None:
             self._marker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refdesk-mark")
         return self._marker
+
+    @property
+    def _refusals(self) -> failures.Refusals:
+        """What a send Slack refused does to its row (built when needed: tests and benches swap the client)."""
+        return failures.Refusals(
+            db=self.db,
+            client=self.client,
+            clock=self.clock,
+            cs_channel_id=self.cs_channel_id,
+            max_attempts=self.max_attempts,
+            backoff=self.backoff,
+        )
 
     def run_pass(self) -> PassResult:
         """Claim what is due, send it, repeat until nothing due is left (bounded by one lease)."""
@@ -351,10 +363,10 @@ class Dispatcher:
         try:
             sent.result()
         except SlackApiError as error:
-            self._after_slack_error(claim, nudge, now, error, slowed, composed.thread)
+            self._refusals.after_slack_error(claim, nudge, now, error, slowed, composed.thread)
             return None
         except OSError as error:  # the network: try again later, like a 5xx
-            self._retry_or_fail(claim, nudge, now, f"network: {error}", composed.thread)
+            self._refusals.retry_or_fail(claim, nudge, now, f"network: {error}", composed.thread)
             return None
         # The one window where a message can go twice: sent, and the process dies before this line.
         claim.mark_sent(nudge.id, now)
@@ -399,10 +411,10 @@ class Dispatcher:
         try:
             response = prepared.call(self.client)
         except SlackApiError as error:
-            self._after_slack_error(claim, nudge, now, error, set(), prepared.thread)
+            self._refusals.after_slack_error(claim, nudge, now, error, set(), prepared.thread)
             return
         except OSError as error:  # the network or a timeout: try again later, like a 5xx
-            self._retry_or_fail(claim, nudge, now, f"network: {error}", prepared.thread)
+            self._refusals.retry_or_fail(claim, nudge, now, f"network: {error}", prepared.thread)
             return
         with claim.timed(), self.db.unit_of_work() as session:
             # What later steps need from this call (the card's ts, the ask's channel) is stored in the same
@@ -419,61 +431,3 @@ class Dispatcher:
             if done and prepared.after is not None:
                 prepared.after(session, response, now)
         claim.result.sent += 1
-
-    # --- when Slack says no ----------------------------------------------------------------------
-    def _after_slack_error(
-        self,
-        claim: Claim,
-        nudge: Nudge,
-        now: datetime,
-        error: SlackApiError,
-        slowed: set[str],
-        thread: tuple[str, str] | None,
-    ) -> None:
-        status = error.response.status_code
-        if status == 429:
-            headers = error.response.headers or {}
-            wait = int(headers.get("Retry-After") or headers.get("retry-after") or 1)
-            slowed.add(nudge.recipient)
-            claim.release(nudge.id, due_at=now + timedelta(seconds=wait), count_attempt=False)
-            claim.result.deferred += 1
-        elif status >= 500:
-            self._retry_or_fail(claim, nudge, now, f"Slack answered {status}", thread)
-        else:
-            self._fail(claim, nudge, str(error.response.get("error")), thread)
-
-    def _retry_or_fail(
-        self, claim: Claim, nudge: Nudge, now: datetime, reason: str, thread: tuple[str, str] | None
-    ) -> None:
-        attempts = nudge.attempts  # read after the claim, which counted this attempt
-        if attempts >= self.max_attempts:
-            self._fail(claim, nudge, reason, thread)
-            return
-        claim.finish(
-            nudge.id,
-            status=NudgeStatus.PENDING,
-            due_at=now + self.backoff * (2 ** (attempts - 1)),
-            claimed_by=None,
-            lease_until=None,
-            last_error=reason[:500],
-        )
-        claim.result.retried += 1
-
-    def _fail(self, claim: Claim, nudge: Nudge, reason: str, thread: tuple[str, str] | None) -> None:
-        if not claim.finish(nudge.id, status=NudgeStatus.FAILED, last_error=reason[:500]):
-            return
-        claim.result.failed += 1
-        with self.db.unit_of_work() as session:
-            versions.bump(session)  # Home's queue counts the messages that could not be sent
-        # A missing calendar file leaves the call confirmed: people add it by hand, as they are told.
-        level = logging.WARNING if nudge.kind == effects.Fx.ICS else logging.ERROR
-        log.log(level, "nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
-        failures.tell(
-            db=self.db,
-            client=self.client,
-            clock=self.clock,
-            cs_channel_id=self.cs_channel_id,
-            nudge=nudge,
-            reason=reason,
-            thread=thread,
-        )

@@ -1,17 +1,22 @@
-"""When a message can't be sent after its last try: undo what would be stuck, and tell the people who can act."""
+"""When Slack refuses a send: wait out a 429, try a 5xx or the network again with back-off (`Refusals`); after the
+last try, undo what would be stuck and tell the people who can act (`tell`)."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.clock import Clock
+from bot.delivery.claims import Claim
 from bot.flows import effects, lapses
 from bot.text import Mrkdwn, channel_link, esc, mention, mrkdwn
+from store import versions
 from store.db import Database
-from store.models import Nudge, ReferenceRequest
+from store.models import Nudge, NudgeStatus, ReferenceRequest
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +95,74 @@ def _effect_failed(db: Database, client: WebClient, clock: Clock, nudge: Nudge, 
                 session=session, engagement_id=nudge.engagement_id, reason=reason, now=clock.now()
             )
     return False
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """What a send Slack refused does to its row: a 429 waits out Retry-After, a 5xx or the network is tried again
+    with back-off until the last attempt, anything else fails at once; a failed row is undone and told
+    (`tell`)."""
+
+    db: Database
+    client: WebClient
+    clock: Clock
+    cs_channel_id: str
+    max_attempts: int
+    backoff: timedelta
+
+    def after_slack_error(
+        self,
+        claim: Claim,
+        nudge: Nudge,
+        now: datetime,
+        error: SlackApiError,
+        slowed: set[str],
+        thread: tuple[str, str] | None,
+    ) -> None:
+        status = error.response.status_code
+        if status == 429:
+            headers = error.response.headers or {}
+            wait = int(headers.get("Retry-After") or headers.get("retry-after") or 1)
+            slowed.add(nudge.recipient)
+            claim.release(nudge.id, due_at=now + timedelta(seconds=wait), count_attempt=False)
+            claim.result.deferred += 1
+        elif status >= 500:
+            self.retry_or_fail(claim, nudge, now, f"Slack answered {status}", thread)
+        else:
+            self.fail(claim, nudge, str(error.response.get("error")), thread)
+
+    def retry_or_fail(
+        self, claim: Claim, nudge: Nudge, now: datetime, reason: str, thread: tuple[str, str] | None
+    ) -> None:
+        attempts = nudge.attempts  # read after the claim, which counted this attempt
+        if attempts >= self.max_attempts:
+            self.fail(claim, nudge, reason, thread)
+            return
+        claim.finish(
+            nudge.id,
+            status=NudgeStatus.PENDING,
+            due_at=now + self.backoff * (2 ** (attempts - 1)),
+            claimed_by=None,
+            lease_until=None,
+            last_error=reason[:500],
+        )
+        claim.result.retried += 1
+
+    def fail(self, claim: Claim, nudge: Nudge, reason: str, thread: tuple[str, str] | None) -> None:
+        if not claim.finish(nudge.id, status=NudgeStatus.FAILED, last_error=reason[:500]):
+            return
+        claim.result.failed += 1
+        with self.db.unit_of_work() as session:
+            versions.bump(session)  # Home's queue counts the messages that could not be sent
+        # A missing calendar file leaves the call confirmed: people add it by hand, as they are told.
+        level = logging.WARNING if nudge.kind == effects.Fx.ICS else logging.ERROR
+        log.log(level, "nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
+        tell(
+            db=self.db,
+            client=self.client,
+            clock=self.clock,
+            cs_channel_id=self.cs_channel_id,
+            nudge=nudge,
+            reason=reason,
+            thread=thread,
+        )
