@@ -211,3 +211,44 @@ def test_each_event_shows_on_the_next_open_of_a_remembered_home(harness):
         )
     imported = text_of(home_of(harness, "U0CS1"))
     assert "*References given*\\n2" in imported  # live and imported history count the same
+
+
+def test_the_queue_follows_the_clock_and_is_not_reread_before_it_must(harness):
+    """With nothing written, the queue still moves with the clock: a request turns overdue 3 days after it was
+    filed, a call leaves "Scheduled" 2 hours after its start and waits for feedback 48 hours after. Between those
+    moments an open reads no queue row again (only the version counters)."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from tests.test_outreach import CALL
+
+    schedule(harness)
+    harness.file_request(prospect_company="Globex")  # pending, filed at harness.clock.now()
+    filed = harness.clock.now()
+    text = text_of(home_of(harness, "U0CS1"))
+    assert "Scheduled (1)" in text and "Awaiting approval (1)" in text and "more than 3 days" not in text
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+        statements.append(statement)
+
+    event.listen(harness.db.engine, "before_cursor_execute", record)
+    try:
+        harness.clock.set(filed + timedelta(hours=6))
+        later = text_of(home_of(harness, "U0CS1"))
+    finally:
+        event.remove(harness.db.engine, "before_cursor_execute", record)
+    read = [s for s in statements if "reference_requests" in s or "engagements" in s]
+    assert statements and not read, read
+    assert "Scheduled (1)" in later and "Awaiting approval (1)" in later and "more than 3 days" not in later
+
+    harness.clock.set(filed + timedelta(days=3, seconds=1))
+    assert "1 request(s) waiting for a decision for more than 3 days" in text_of(home_of(harness, "U0CS1"))
+    harness.clock.set(CALL + timedelta(hours=2, seconds=1))
+    text = text_of(home_of(harness, "U0CS1"))
+    assert "Scheduled (0)" in text and "Awaiting feedback (0)" in text
+    harness.clock.set(CALL + timedelta(hours=48, seconds=1))
+    assert "Awaiting feedback (1)" in text_of(home_of(harness, "U0CS1"))
+

@@ -193,22 +193,24 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
     )
 
 
-# The queue moves with the data (the version) and with the clock (a request waiting over 3 days, a call 48 hours
-# past): remembered for the minute it was read in, so its time limits are at most a minute late. Failed messages
-# (the outbox, written outside the version) show within that minute too.
+# The queue moves with the data (the version: a message that could not be sent bumps it too) and with the clock
+# (a request waiting over 3 days, a call 48 hours past): remembered until either moves it, the version or the
+# first time limit one of its items crosses (Queue.good_until).
 _queues: dict[str, tuple[int, datetime, health.Queue]] = {}
 
 
 def _queue(*, session: Session, now: datetime, version: int) -> health.Queue:
     key = str(session.get_bind().url)
-    minute = now.replace(second=0, microsecond=0)
     with _remembered_lock:
         cached = _queues.get(key)
-    if cached is not None and cached[0] == version and cached[1] == minute:
-        return cached[2]
+    if cached is not None:
+        kept_version, read_at, kept = cached
+        good_until = kept.good_until
+        if kept_version == version and read_at <= now and (good_until is None or now < good_until):
+            return kept
     found = health.queue(session=session, now=now, limit=QUEUE_SHOWN)
     with _remembered_lock:
-        _queues[key] = (version, minute, found)
+        _queues[key] = (version, now, found)
     return found
 
 

@@ -325,15 +325,27 @@ class Queue:
     awaiting_feedback: list[tuple[Engagement, Advocate, ReferenceRequest]]
     overdue: list[str]
     counts: dict[str, int]
+    # The first moment the clock alone changes what the queue shows (a call leaves "scheduled" two hours after
+    # it starts, one enters "awaiting feedback" 48 hours after, a request turns overdue after 3 days); None: not
+    # until something is written. Until then the same data shows the same queue.
+    good_until: datetime | None = None
+
+
+# When an item crosses each of the queue's time limits: (how long after its time, the limit's name).
+UPCOMING_FOR = timedelta(hours=2)
+FEEDBACK_AFTER = timedelta(hours=48)
+STALE_AFTER = timedelta(days=3)
 
 
 def queue(*, session: Session, now: datetime, limit: int) -> Queue:
     r, e = ReferenceRequest, Engagement
     pending = r.status == RequestStatus.PENDING
     asked = e.status == EngagementStatus.ASKED
-    upcoming = (e.status == EngagementStatus.SCHEDULED) & (e.call_at >= now - timedelta(hours=2))
-    no_feedback = e.status.in_(GIVEN) & e.feedback_rating.is_(None) & (e.call_at < now - timedelta(hours=48))
-    stale_pending = pending & (r.created_at < now - timedelta(days=3))
+    scheduled = e.status == EngagementStatus.SCHEDULED
+    upcoming = scheduled & (e.call_at >= now - UPCOMING_FOR)
+    unrated = e.status.in_(GIVEN) & e.feedback_rating.is_(None)
+    no_feedback = unrated & (e.call_at < now - FEEDBACK_AFTER)
+    stale_pending = pending & (r.created_at < now - STALE_AFTER)
     failed = Nudge.status == NudgeStatus.FAILED
 
     def count(model: type, condition: object) -> int:
@@ -363,6 +375,17 @@ def queue(*, session: Session, now: datetime, limit: int) -> Queue:
         overdue.append(f"{counts['stale_pending']} request(s) waiting for a decision for more than 3 days")
     if counts["failed_messages"]:
         overdue.append(f"{counts['failed_messages']} scheduled message(s) could not be sent")
+    # The earliest item still on the near side of each limit: it crosses at its time + the limit.
+    crossings = [
+        session.scalar(select(func.min(column)).where(condition))
+        for column, condition in (
+            (e.call_at, upcoming),
+            (e.call_at, unrated & (e.call_at >= now - FEEDBACK_AFTER)),
+            (r.created_at, pending & (r.created_at >= now - STALE_AFTER)),
+        )
+    ]
+    after = (UPCOMING_FOR, FEEDBACK_AFTER, STALE_AFTER)
+    due = [at + delay for at, delay in zip(crossings, after, strict=True) if at is not None]
     return Queue(
         awaiting_approval=list(session.scalars(select(r).where(pending).order_by(r.created_at).limit(limit))),
         awaiting_advocate=engagements(asked, e.asked_at),
@@ -370,6 +393,7 @@ def queue(*, session: Session, now: datetime, limit: int) -> Queue:
         awaiting_feedback=engagements(no_feedback, e.call_at),
         overdue=overdue,
         counts=counts,
+        good_until=min(due, default=None),
     )
 
 
