@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.deps import Deps, deps_of
 from bot.reporting import dashboard
-from modals.home import REP_SHOWN, build_cs_home, build_rep_home
+from modals.home import REP_SHOWN, build_rep_home, cs_home
 from modals.wire import as_dict
 
 
@@ -23,15 +23,12 @@ def publish_home(*, client: WebClient, deps: Deps, user_id: str) -> None:
     cs = deps.cs_team.is_cs(client, user_id)
     with deps.db.unit_of_work() as session:
         if cs:
-            view = build_cs_home(
-                dashboard=dashboard.cs_dashboard(session=session, now=now, policy=deps.policy)
-            )
+            view = cs_home(dashboard=dashboard.cs_dashboard(session=session, now=now, policy=deps.policy))
         else:
-            view = build_rep_home(
-                requests=dashboard.rep_requests(session=session, user_id=user_id, now=now, limit=REP_SHOWN)
-            )
-    # modals/wire.py: the same dict as slack_sdk's to_dict, validators included, 2.9 → 0.5 ms for CS's Home.
-    client.views_publish(user_id=user_id, view=as_dict(view))
+            requests = dashboard.rep_requests(session=session, user_id=user_id, now=now, limit=REP_SHOWN)
+            # modals/wire.py: the same dict as slack_sdk's to_dict, validators included, 2.9 → 0.5 ms.
+            view = as_dict(build_rep_home(requests=requests))
+    client.views_publish(user_id=user_id, view=view)
 
 
 def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:

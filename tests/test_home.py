@@ -252,3 +252,28 @@ def test_the_queue_follows_the_clock_and_is_not_reread_before_it_must(harness):
     harness.clock.set(CALL + timedelta(hours=48, seconds=1))
     assert "Awaiting feedback (1)" in text_of(home_of(harness, "U0CS1"))
 
+
+def test_the_remembered_body_is_what_a_fresh_build_sends(harness):
+    """cs_home remembers the blocks below "As of" for the same parts: what it returns is the fresh build's JSON,
+    on a first open, on a remembered one, and on the first after a change."""
+    from bot.reporting import dashboard
+    from bot.rules.matching import Policy
+    from modals.home import build_cs_home, cs_home
+    from modals.wire import as_dict
+
+    policy = Policy()
+
+    def both() -> tuple[dict, dict]:
+        with harness.db.unit_of_work() as session:
+            d = dashboard.cs_dashboard(session=session, now=harness.clock.now(), policy=policy)
+            return cs_home(dashboard=d), as_dict(build_cs_home(dashboard=d))
+
+    seed(harness)
+    harness.file_request(prospect_company="Globex")
+    first, fresh = both()
+    assert first == fresh and "Awaiting approval (1)" in str(first)
+    again, fresh = both()
+    assert again == fresh and again["blocks"][2:] == first["blocks"][2:]
+    harness.file_request(prospect_company="Initech")
+    changed, fresh = both()
+    assert changed == fresh and "Awaiting approval (2)" in str(changed)

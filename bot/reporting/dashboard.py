@@ -122,6 +122,8 @@ class CsDashboard:
 _PARTS: dict[str, tuple[str, ...]] = {
     "activity": ("requests", "engagements"),  # metrics.activity_counts
     "pool_counts": ("advocates",),  # metrics.pool_counts
+    # metrics.measures of the two above: the same list (the same objects) while they hold
+    "program": ("requests", "engagements", "advocates"),
     # health.rolling_flags: the last year's engagements, read apart from the pool
     "rolling": ("engagements",),
     "picks": ("advocates", "engagements"),  # health.pool_picks
@@ -185,7 +187,7 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
     return _Remembered(
         version=current[versions.PROGRAM],
         today=today,
-        program=metrics.measures(counts),
+        program=part("program", lambda: metrics.measures(counts)),
         pool=pool,
         reps=reps,
         industry_gaps=industries,
