@@ -7,7 +7,8 @@
 Scenario A ("plain"): N due thank-yous, each to its own recipient, against a fake Slack that accepts
 everything: `run_pass()` repeated until a pass finds nothing due, as the scheduler does (one pass stops after half
 a lease so its rows are never at risk; 10,000 take more than one pass when the machine is slow). Run "cold"
-(a fresh dispatcher: each recipient's zone asked of Slack, users.info) and "warm" (the same long-lived dispatcher,
+(a fresh dispatcher: each recipient's zone asked of Slack; the fake's workspace, which users.list pages through,
+is the round's recipients) and "warm" (the same long-lived dispatcher,
 a second round of thank-yous to the same people: zones remembered across passes, as in a running server). The
 floor, in the same run: the same WebClient (bot.slack_client.make_client) sending exactly the messages Slack received in
 the cold run to a fresh fake, one after another, no database; the ratio is refdesk's messages/s over the floor's.
@@ -69,6 +70,7 @@ class Plain:
     in_statements: float
     statements: int
     users_info: int
+    users_list: int
     posts: int
     once: int
     never: int
@@ -96,7 +98,7 @@ def plain(
     dispatcher (a long-lived one for the warm round); `recipients` repeats a round's recipients."""
     recipients = recipients or recipients_for(count, None, rng)
     seed(db, recipients)
-    slack = RemoteSlack(check_blocks=check_blocks).start()
+    slack = RemoteSlack(check_blocks=check_blocks, workspace=recipients).start()
     try:
         if dispatcher_for is not None:
             dispatcher = dispatcher_for(slack)
@@ -134,6 +136,7 @@ def plain(
             in_statements=db.in_statements,
             statements=db.statements,
             users_info=len(slack.attempts("users.info")),
+            users_list=len(slack.attempts("users.list")),
             posts=len(slack.attempts("chat.postMessage")),
             once=once,
             never=never,
@@ -180,7 +183,8 @@ def show_plain(p: Plain, count: int, dialect: str, name: str, floor_rate: float 
         f"\nScenario {name} — plain: run_pass() until nothing is due, {count:,} due thank-yous, one recipient "
         f"each  [{dialect}]\n"
         f"  pass result          {r}  ({p.passes} passes, the last one empty)\n"
-        f"  messages sent        {r.sent:,}  (chat.postMessage calls {p.posts:,}, users.info calls {p.users_info:,})\n"
+        f"  messages sent        {r.sent:,}  (chat.postMessage calls {p.posts:,}, users.info calls {p.users_info:,}, "
+        f"users.list calls {p.users_list:,})\n"
         f"  wall                 {p.wall:.2f} s  →  {rate:,.0f} messages/s, {p.wall / max(r.sent, 1) * 1000:.2f} ms each{versus}\n"
         f"  seconds_in_database  {r.seconds_in_database:.3f} s  ({r.seconds_in_database / p.wall:.1%} of wall)"
         "  ← PassResult's own figure, read off the machine's timer\n"

@@ -45,9 +45,11 @@ class QuietSlack(FakeSlack):
         return super()._check_blocks(method, params) if self.check_blocks else None
 
 
-def _serve_fake(connection: Any, check_blocks: bool) -> None:
+def _serve_fake(connection: Any, check_blocks: bool, workspace: list[str]) -> None:
     """The child process of RemoteSlack: a QuietSlack, answering for its calls over a pipe."""
-    slack = QuietSlack(check_blocks=check_blocks).start()
+    slack = QuietSlack(check_blocks=check_blocks)
+    slack.user_tz.update(dict.fromkeys(workspace, "UTC"))  # who users.list names (users.info answers anyone)
+    slack.start()
     connection.send(slack.base_url)
     while True:
         command = connection.recv()
@@ -65,15 +67,18 @@ class RemoteSlack:
     (a send measured ~1.2 ms in a bare loop, ~4–5 ms with 1 ms of other work between sends), which made the
     floor look several times faster than any real sender can be. Scenario A and its floor both use it."""
 
-    def __init__(self, *, check_blocks: bool = False) -> None:
+    def __init__(self, *, check_blocks: bool = False, workspace: list[str] | None = None) -> None:
         self.check_blocks = check_blocks
+        self.workspace = workspace or []  # the members users.list names, each in UTC
         self.base_url = ""
         self._calls: list[tuple[str, dict[str, Any], bool]] | None = None
 
     def start(self) -> RemoteSlack:
         context = multiprocessing.get_context("spawn")  # nothing of this process (engines, sockets) inherited
         self._pipe, child = context.Pipe()
-        self._process = context.Process(target=_serve_fake, args=(child, self.check_blocks), daemon=True)
+        self._process = context.Process(
+            target=_serve_fake, args=(child, self.check_blocks, self.workspace), daemon=True
+        )
         self._process.start()
         self.base_url = self._pipe.recv()
         return self

@@ -22,6 +22,7 @@ SCOPES = {
     "views_publish": None,
     "views_update": None,
     "users_info": "users:read",
+    "users_list": "users:read",
     "users_lookupByEmail": "users:read.email",
     "conversations_open": "im:write",
     "files_upload_v2": "files:write",

@@ -40,3 +40,34 @@ def test_a_failed_lookup_is_not_asked_again_within_the_retry_window(slack):
     assert zones.of("U0DANA") == UTC_ZONE
     assert zones.of("U0DANA") == UTC_ZONE  # Slack would answer now, but is not asked within the window
     assert slack.of("users.info") == []
+
+
+def test_many_unknown_members_are_learned_from_the_workspace_listing_page_by_page(slack):
+    for n in range(5):
+        slack.user_tz[f"U0LISTED{n}"] = "Asia/Tokyo"
+    zones = Zones(client_for(slack), bulk=3, page=2)
+    wanted = [f"U0LISTED{n}" for n in range(5)] + ["U0OUTSIDER"]  # one from another organisation: not listed
+    assert zones.ask(wanted)
+    found = zones.wait(wanted)
+    assert found == {**{f"U0LISTED{n}": ZoneInfo("Asia/Tokyo") for n in range(5)}, "U0OUTSIDER": UTC_ZONE}
+    assert [call.get("cursor") for call in slack.of("users.list")] == [None, "2", "4"]
+    assert [call["user"] for call in slack.of("users.info")] == ["U0OUTSIDER"]
+
+
+def test_a_refused_listing_falls_back_to_asking_each_member(slack):
+    for n in range(4):
+        slack.user_tz[f"U0LISTED{n}"] = "Europe/Madrid"
+    slack.fail("users.list", status=429, retry_after=30)
+    zones = Zones(client_for(slack), bulk=3, page=2)
+    wanted = [f"U0LISTED{n}" for n in range(4)]
+    zones.ask(wanted)
+    assert zones.wait(wanted) == dict.fromkeys(wanted, ZoneInfo("Europe/Madrid"))
+    assert sorted(call["user"] for call in slack.of("users.info")) == wanted
+
+
+def test_a_few_unknown_members_are_asked_one_by_one(slack):
+    zones = Zones(client_for(slack), bulk=3)
+    zones.ask(["U0A", "U0B"])
+    assert zones.wait(["U0A", "U0B"]) == {"U0A": UTC_ZONE, "U0B": UTC_ZONE}
+    assert slack.of("users.list") == []
+    assert len(slack.of("users.info")) == 2

@@ -188,6 +188,15 @@ class FakeSlack:
         if method == "users.info":
             user = str(params.get("user"))
             return {"ok": True, "user": {"id": user, "tz": self.user_tz.get(user, "UTC")}}
+        if method == "users.list":  # the workspace: the members whose zone it was given, in that order
+            start, limit = int(params.get("cursor") or 0), int(params.get("limit") or 200)
+            listed = list(self.user_tz.items())[start : start + limit]
+            more = start + limit < len(self.user_tz)
+            return {
+                "ok": True,
+                "members": [{"id": user, "tz": tz} for user, tz in listed],
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+            }
         if method == "users.lookupByEmail":
             found = self.users_by_email.get(str(params.get("email", "")).lower())
             if found is None:
