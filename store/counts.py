@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, Row, Select, any_, bindparam, case, func, select
@@ -123,6 +124,19 @@ def _by_id(
     return {row.advocate_id: row for row in rows}
 
 
+@lru_cache(maxsize=64)
+def _record(fields: tuple[str, ...]) -> Any:
+    return namedtuple("Record", fields)
+
+
+def records(result: Any) -> list[Any]:
+    """A result's rows as named tuples, read by the same names. SQLAlchemy's Row finds a column by name in ~1 µs
+    (~0.1 for a named tuple), and the shortlist reads ~35 columns of each of 1,000-3,000 rows at 100k advocates:
+    ~20 µs a candidate, ~17 of them saved here (measured on 30,786 candidates at 100k, load ~4)."""
+    make = _record(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
 def usage_by_advocate(
     *,
     session: Session,
@@ -148,45 +162,6 @@ def usage_of_pool(
     return {row.advocate_id: row for row in rows}
 
 
-@dataclass(frozen=True)
-class KeptUsage:
-    """An advocate's usage as ranking reads it: lifetime figures kept, rolling windows from the last year."""
-
-    total: int
-    this_quarter: int
-    last_asked: datetime | None
-    last_used: datetime | None
-    recent_90d: int
-    previous_quarter: int
-    this_year: int
-    passes_recent: int
-    passes_before: int
-    reply_recent: float | None
-    reply_before: float | None
-    asked_for_prospect: int
-    pending: int
-
-    @classmethod
-    def of(cls, kept: Row[Any], recent: Row[Any] | None) -> KeptUsage:
-        if recent is None:  # nothing in the last year
-            return cls(kept.total, 0, kept.last_asked, kept.last_used, 0, 0, 0, 0, 0, None, None, 0, 0)
-        return cls(
-            total=kept.total,
-            this_quarter=recent.this_quarter or 0,
-            last_asked=kept.last_asked,
-            last_used=kept.last_used,
-            recent_90d=recent.recent_90d or 0,
-            previous_quarter=recent.previous_quarter or 0,
-            this_year=recent.this_year or 0,
-            passes_recent=recent.passes_recent or 0,
-            passes_before=recent.passes_before or 0,
-            reply_recent=recent.reply_recent,
-            reply_before=recent.reply_before,
-            asked_for_prospect=recent.asked_for_prospect or 0,
-            pending=recent.pending or 0,
-        )
-
-
 def recent_usage(
     *,
     session: Session,
@@ -194,9 +169,13 @@ def recent_usage(
     window: UsageWindow,
     prospect_key: str,
     request_id: int | None,
-) -> dict[int, Row[Any]]:
-    """The rolling windows' counts for these advocates, from their engagements since the oldest window's start."""
+) -> dict[int, Any]:
+    """The rolling windows' counts for these advocates (named tuples, `records`), from their engagements since the
+    oldest window's start."""
     since = min(window.since_360, window.year_start, window.previous_quarter_start)
     params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
+    if not advocate_ids:
+        return {}
     statement = _recent(session.get_bind().dialect.name == "postgresql")
-    return _by_id(session, statement, advocate_ids, {**params, "since": since})
+    result = session.execute(statement, {**params, "since": since, "advocate_ids": list(advocate_ids)})
+    return {row.advocate_id: row for row in records(result)}

@@ -10,7 +10,6 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    Row,
     Select,
     String,
     TypeDecorator,
@@ -25,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from store.counts import KeptUsage, UsageWindow, recent_usage
+from store.counts import UsageWindow, recent_usage, records
 from store.models import OPEN, Advocate, AdvocateUsage, Engagement
 
 
@@ -218,8 +217,10 @@ def shortlistable(
     limits: Limits,
     prospect_key: str,
     request_id: int | None,
-) -> list[tuple[Row[Any], Any]]:
-    """The advocates who could make the shortlist, protected ones left out, with their usage.
+) -> list[tuple[Any, Any]]:
+    """The advocates who could make the shortlist, protected ones left out, with their usage: each row (a named
+    tuple, counts.records) has the kept lifetime figures (`total` None: never used), paired with its rolling
+    windows' row (counts.recent_usage; None: nothing in the last year).
 
     Two statements whose cost does not grow with history: the pool's fit filters plus the kept counters
     (models.AdvocateUsage) decide who is left; then the rolling windows (90/180/360 days, the year) are counted
@@ -244,7 +245,7 @@ def shortlistable(
     )
     statement = _shortlistable(_shape(strict), tuple(limits.caps.items()), limits.fatigue_threshold)
     # Plain rows, not ORM objects: only what ranking reads, and nothing to track.
-    rows = list(session.execute(statement, params))
+    rows = records(session.execute(statement, params))
     windows = recent_usage(
         session=session,
         advocate_ids=[row.id for row in rows if row.total is not None],
@@ -252,11 +253,5 @@ def shortlistable(
         prospect_key=prospect_key,
         request_id=request_id,
     )
-    found = []
-    for row in rows:
-        if row.total is None:
-            found.append((row, None))
-            continue
-        recent = windows.get(row.id)
-        found.append((row, KeptUsage.of(row, recent)))
-    return found
+    # The kept figures ride on the pool's row; the windows' row is None for one with nothing in the last year.
+    return [(row, None if row.total is None else windows.get(row.id)) for row in rows]

@@ -133,7 +133,7 @@ def candidates_for(
             prospect_key=need.prospect_key,
             request_id=need.request_id,
         )
-        return [candidate_of(advocate, usage) for advocate, usage in rows]
+        return [_candidate(row, _kept_usage(row, recent)) for row, recent in rows]
     advocates = pool.fitting_advocates(session=session, **bounds)
     usage = counts.usage_by_advocate(
         session=session,
@@ -145,8 +145,33 @@ def candidates_for(
     return [candidate_of(a, usage.get(a.id)) for a in advocates]
 
 
+def _kept_usage(row: Any, recent: Any) -> Usage:
+    """pool.shortlistable's pair as ranking reads it: the lifetime figures kept on the pool's row, the rolling
+    windows from the last year (none: nothing in it). Built once, with no record in between."""
+    if row.total is None:
+        return Usage()
+    last_asked, last_used = _day(row.last_asked), _day(row.last_used)
+    if recent is None:
+        return Usage(total=int(row.total), last_asked=last_asked, last_used=last_used)
+    return Usage(
+        total=int(row.total),
+        this_quarter=int(recent.this_quarter or 0),
+        last_asked=last_asked,
+        last_used=last_used,
+        recent_90d=int(recent.recent_90d or 0),
+        previous_quarter=int(recent.previous_quarter or 0),
+        this_year=int(recent.this_year or 0),
+        passes_recent=int(recent.passes_recent or 0),
+        passes_before=int(recent.passes_before or 0),
+        reply_hours_recent=float(recent.reply_recent) / 3600 if recent.reply_recent is not None else None,
+        reply_hours_before=float(recent.reply_before) / 3600 if recent.reply_before is not None else None,
+        asked_for_prospect=bool(recent.asked_for_prospect),
+        pending_elsewhere=bool(recent.pending),
+    )
+
+
 def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate:
-    """`advocate` is a model or a row with its columns (the shortlist query reads only those)."""
+    """`advocate` is a model or a row with its columns; `row` its usage aggregate (counts), None: never asked."""
     if row is None:
         found = Usage()
     else:
@@ -165,6 +190,11 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
             asked_for_prospect=bool(row.asked_for_prospect),
             pending_elsewhere=bool(row.pending),
         )
+    return _candidate(advocate, found)
+
+
+def _candidate(advocate: Any, usage: Usage) -> Candidate:
+    """`advocate` is a model, a row or a record with its columns (the shortlist query reads only those)."""
     return Candidate(
         advocate_id=advocate.id,
         name=advocate.name,
@@ -182,7 +212,7 @@ def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate
         break_until=advocate.break_until,
         account_trouble=advocate.account_trouble,
         sentiment=advocate.sentiment,
-        usage=found,
+        usage=usage,
         joined_on=advocate.joined_on,
         function=advocate.function,
     )
