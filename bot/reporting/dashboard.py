@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.reporting import health, metrics
+from bot.reporting.queue import Queue, queue
 from bot.reporting.rows import RepRow, rep_stats
 from bot.rules.matching import Policy
 from bot.rules.questions import answered_in_writing
@@ -104,7 +105,7 @@ def rep_requests(*, session: Session, user_id: str, now: datetime, limit: int) -
 @dataclass(frozen=True)
 class CsDashboard:
     period: metrics.Period
-    queue: health.Queue
+    queue: Queue
     program: list[metrics.Metric]
     pool: health.PoolHealth
     reps: list[RepRow]
@@ -198,10 +199,10 @@ def _program_figures(*, session: Session, now: datetime, policy: Policy) -> _Rem
 # The queue moves with the data (the version: a message that could not be sent bumps it too) and with the clock
 # (a request waiting over 3 days, a call 48 hours past): remembered until either moves it, the version or the
 # first time limit one of its items crosses (Queue.good_until).
-_queues: dict[str, tuple[int, datetime, health.Queue]] = {}
+_queues: dict[str, tuple[int, datetime, Queue]] = {}
 
 
-def _queue(*, session: Session, now: datetime, version: int) -> health.Queue:
+def _queue(*, session: Session, now: datetime, version: int) -> Queue:
     key = str(session.get_bind().url)
     with _remembered_lock:
         cached = _queues.get(key)
@@ -210,7 +211,7 @@ def _queue(*, session: Session, now: datetime, version: int) -> health.Queue:
         good_until = kept.good_until
         if kept_version == version and read_at <= now and (good_until is None or now < good_until):
             return kept
-    found = health.queue(session=session, now=now, limit=QUEUE_SHOWN)
+    found = queue(session=session, now=now, limit=QUEUE_SHOWN)
     with _remembered_lock:
         _queues[key] = (version, now, found)
     return found
