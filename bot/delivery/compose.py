@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
@@ -22,7 +19,6 @@ from bot.text import SECTION_TEXT_LIMIT, render
 from modals import kit
 from modals.advocate_side import controls as advocate_controls
 from modals.nudges import build_nudge
-from modals.wire import as_dicts
 from store.models import Advocate, Engagement, EngagementStatus, Nudge, NudgeStatus, ReferenceRequest
 
 # A nudge still makes sense only while its engagement is in one of these states.
@@ -50,10 +46,8 @@ def still_relevant(kind: str, engagement: Engagement) -> bool:
 
 @dataclass(frozen=True)
 class Composed:
-    """A message that should go. Its words are rendered when first read (`text`, `blocks`, `wire`): the dispatcher
-    reads them while the message before is on its way to Slack, so a render costs no time of its own."""
-
-    words: Callable[[], tuple[str, list[Block]]]  # (text, blocks), from rows already read
+    text: str
+    blocks: list[Block]
     call_at: datetime | None = None
     attachment: tuple[bytes, str] | None = None  # (content, file name), sent with the text as its comment
     call_minutes: int | None = None
@@ -61,28 +55,6 @@ class Composed:
     advocate_id: int | None = None
     request_id: int | None = None
     thread: tuple[str, str] | None = field(default=None)  # the request's card, where CS hears of failures
-
-    @classmethod
-    def of(cls, text: str, blocks: list[Block], **about: Any) -> Composed:
-        """Words rendered already (the kinds that read more of the store to say what they say)."""
-        return cls(words=lambda: (text, blocks), **about)
-
-    @cached_property
-    def _rendered(self) -> tuple[str, list[Block]]:
-        return self.words()
-
-    @property
-    def text(self) -> str:
-        return self._rendered[0]
-
-    @property
-    def blocks(self) -> list[Block]:
-        return self._rendered[1]
-
-    @cached_property
-    def wire(self) -> list[dict[str, Any]]:
-        """The blocks as the JSON posted: what slack_sdk's to_dict makes of them, ~5x sooner (modals/wire.py)."""
-        return as_dicts(self.blocks)
 
 
 def compose(
@@ -102,7 +74,7 @@ def compose(
         if advocate is None:
             return None
         text = render("appreciation", advocate=advocate, count=payload.get("count", 0))
-        return Composed.of(kit.notification(text), kit.text_message(text), advocate_id=advocate.id)
+        return Composed(text=kit.notification(text), blocks=kit.text_message(text), advocate_id=advocate.id)
     if kind == NudgeKind.QUARTER_SUMMARY:
         advocate = session.get(Advocate, payload.get("advocate_id"))
         if advocate is None:
@@ -115,12 +87,12 @@ def compose(
         )
         # Not only thanks: their own controls ride along (what they're happy to do, a pause).
         blocks = [*kit.text_message(text), advocate_controls(advocate_id=advocate.id)]
-        return Composed.of(kit.notification(text), blocks, advocate_id=advocate.id)
+        return Composed(text=kit.notification(text), blocks=blocks, advocate_id=advocate.id)
     if kind == NudgeKind.YEAR_RECOGNITION:
         year = int(payload.get("year", 0))
         top = followup.top_advocates(session=session, year=year)
         text = render("year_recognition", year=year, top=top)
-        return Composed.of(kit.notification(text), kit.text_message(text))
+        return Composed(text=kit.notification(text), blocks=kit.text_message(text))
     if kind == NudgeKind.QUARTER_REPORT:
         from bot.reporting.chart import quarter_chart
         from bot.reporting.report import build_report, stats_text
@@ -128,9 +100,9 @@ def compose(
         period = Period.parse(payload["quarter"])
         report = build_report(session=session, period=period, policy=policy, today=today)
         text = stats_text(report)
-        return Composed.of(
-            kit.safe(text, SECTION_TEXT_LIMIT),
-            kit.text_message(text),
+        return Composed(
+            text=kit.safe(text, SECTION_TEXT_LIMIT),
+            blocks=kit.text_message(text),
             attachment=(quarter_chart(report), f"refdesk-{period.label}.png"),
         )
     engagement = session.get(Engagement, nudge.engagement_id) if nudge.engagement_id else None
@@ -140,21 +112,18 @@ def compose(
         return None
     if kind == NudgeKind.DEAL_OUTCOME and request.outcome:
         return None  # already told
-
-    def words() -> tuple[str, list[Block]]:
-        # From the rows read with the batch (loaded, and kept after their session: expire_on_commit is off).
-        return build_nudge(
-            kind=kind,
-            brief=Brief.of(request, advocate, engagement),
-            on_slack=bool(advocate.slack_user_id),
-            close_date=request.close_date,
-            zone=zone,
-            now=now,
-        )
-
+    text, blocks = build_nudge(
+        kind=kind,
+        brief=Brief.of(request, advocate, engagement),
+        on_slack=bool(advocate.slack_user_id),
+        close_date=request.close_date,
+        zone=zone,
+        now=now,
+    )
     thread = (request.card_channel, request.card_ts) if request.card_channel and request.card_ts else None
     return Composed(
-        words=words,
+        text=text,
+        blocks=blocks,
         call_at=engagement.call_at,
         call_minutes=engagement.call_minutes,
         engagement_id=engagement.id,

@@ -13,9 +13,8 @@ class Flight:
     """At most `senders` messages in flight, never two to the same member (Slack paces per channel, and a
     member's messages keep their order). Each lands on the caller's thread: `landed` marks it sent or acts on
     Slack's answer, and returns the engagement a thank-you holds (collected in `thanked`); `cleared` is called
-    right before each send (the marks of what landed catch up). With a pool and one sender, the caller makes the
-    next message ready while the one before is on its way, and lands that one right before sending the next.
-    Without a pool each message lands before the next row is looked at, as if sent in turn."""
+    right before each send (the marks of what landed catch up). Without a pool each message lands before the next
+    row is looked at, as if sent in turn."""
 
     def __init__(
         self,
