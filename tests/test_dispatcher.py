@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import event, insert, select, update
 from bot.rules.nudges import NudgeKind
 from store.models import Advocate, Engagement, Nudge, ReferenceRequest
 from tests.conftest import CS_CHANNEL, PG_URL, SIGNING_SECRET
+from tests.support import payloads
 from tests.support.factories import advocate_values, request_values
 from tests.test_outreach import schedule
 
@@ -78,6 +80,65 @@ def test_a_permanent_slack_error_fails_at_once_and_tells_cs(harness):
     result = harness.dispatch(NOW)
     assert result.failed == 1 and thanks_row(harness).last_error == "user_not_found"
     assert "user_not_found" in harness.slack.of("chat.postMessage")[-1]["text"]
+    harness.expect_errors = True
+
+
+def refuse_writes_to_cache_versions(harness) -> Callable[[], None]:
+    """The database refuses to count a change (a trigger): what it is asked to commit with one fails whole.
+    Returns how to allow it again."""
+    with harness.db.engine.begin() as connection:
+        if harness.db.is_sqlite:
+            for when in ("INSERT", "UPDATE"):
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER refuse_{when.lower()} BEFORE {when} ON cache_versions "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+        else:
+            connection.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ "
+                "LANGUAGE plpgsql"
+            )
+            connection.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON cache_versions "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+
+    def allow() -> None:
+        with harness.db.engine.begin() as connection:
+            if harness.db.is_sqlite:
+                connection.exec_driver_sql("DROP TRIGGER refuse_insert")
+                connection.exec_driver_sql("DROP TRIGGER refuse_update")
+            else:
+                connection.exec_driver_sql("DROP TRIGGER refuse ON cache_versions")
+                connection.exec_driver_sql("DROP FUNCTION refuse()")
+
+    return allow
+
+
+def test_a_failure_is_never_recorded_without_telling_home(harness):
+    """Marking a message failed and the change Home's remembered queue waits for are one transaction: when the
+    second cannot be written, the row is not failed either (and CS not told); it is sent to its end again once
+    its lease runs out, and then Home shows it."""
+    due_now(harness)
+    harness.sender.event(payloads.app_home_opened(user_id="U0CS1"))
+    harness.settle()
+    assert "could not be sent" not in str(harness.slack.of("views.publish")[-1]["view"])
+    harness.slack.fail("chat.postMessage", error="user_not_found", times=2)
+    allow = refuse_writes_to_cache_versions(harness)
+    try:
+        with pytest.raises(Exception, match="refused"):
+            harness.dispatch(NOW)
+    finally:
+        allow()
+    row = thanks_row(harness)
+    assert (row.status, row.last_error) == ("sending", None)  # neither failed nor half-failed
+    assert [m for m in harness.slack.of("chat.postMessage") if m["channel"] == CS_CHANNEL] == []
+
+    later = harness.dispatch(NOW + timedelta(minutes=3))  # the lease ran out: taken again, and fails whole
+    assert later.failed == 1 and thanks_row(harness).status == "failed"
+    harness.sender.event(payloads.app_home_opened(user_id="U0CS1"))
+    harness.settle()
+    assert "1 scheduled message(s) could not be sent" in str(harness.slack.of("views.publish")[-1]["view"])
     harness.expect_errors = True
 
 

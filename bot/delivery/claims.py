@@ -119,22 +119,20 @@ class Claim:
         finally:
             self.result.seconds_in_database += time.monotonic() - started
 
-    def finish(self, nudge_id: int, **values: object) -> bool:
-        """Update a row only if this claim still holds it. True when it did."""
-        # A connection's own transaction, not a Session: one statement needs no unit of work around it.
-        with self.timed(), self.db.engine.begin() as connection:
-            return (
-                connection.execute(
-                    update(Nudge)
-                    .where(
-                        Nudge.id == nudge_id,
-                        Nudge.claimed_by == self.token,
-                        Nudge.status == NudgeStatus.SENDING,
-                    )
-                    .values(**values)
-                ).rowcount
-                == 1
-            )
+    def finish(self, nudge_id: int, *, connection: Connection | None = None, **values: object) -> bool:
+        """Update a row only if this claim still holds it. True when it did. With `connection`, in the caller's
+        transaction (what else the ending changes commits with it); else in one of its own."""
+        statement = (
+            update(Nudge)
+            .where(Nudge.id == nudge_id, Nudge.claimed_by == self.token, Nudge.status == NudgeStatus.SENDING)
+            .values(**values)
+        )
+        with self.timed():
+            if connection is not None:
+                return connection.execute(statement).rowcount == 1
+            # A connection's own transaction, not a Session: one statement needs no unit of work around it.
+            with self.db.engine.begin() as own:
+                return own.execute(statement).rowcount == 1
 
     def _connect(self) -> Connection:
         """The batch's connection for marking sends, opened at its first: autocommit, and on PostgreSQL not

@@ -149,11 +149,17 @@ class Refusals:
         claim.result.retried += 1
 
     def fail(self, claim: Claim, nudge: Nudge, reason: str, thread: tuple[str, str] | None) -> None:
-        if not claim.finish(nudge.id, status=NudgeStatus.FAILED, last_error=reason[:500]):
+        # Failed, and Home's queue told (it counts the messages that could not be sent), in one transaction: Home
+        # remembers its queue until the program's version moves, so a failure must never commit without it.
+        with self.db.unit_of_work() as session:
+            failed = claim.finish(
+                nudge.id, connection=session.connection(), status=NudgeStatus.FAILED, last_error=reason[:500]
+            )
+            if failed:
+                versions.bump(session)
+        if not failed:
             return
         claim.result.failed += 1
-        with self.db.unit_of_work() as session:
-            versions.bump(session)  # Home's queue counts the messages that could not be sent
         # A missing calendar file leaves the call confirmed: people add it by hand, as they are told.
         level = logging.WARNING if nudge.kind == effects.Fx.ICS else logging.ERROR
         log.log(level, "nudge %s (%s) failed: %s", nudge.id, nudge.kind, reason)
