@@ -51,3 +51,23 @@ def test_dicts_pass_through_and_a_block_slack_would_refuse_is_refused_the_same_w
     with pytest.raises(SlackObjectFormationError) as ours:
         as_dicts([too_long])
     assert str(ours.value) == str(theirs.value)
+
+
+def test_the_outbox_serialises_the_card_and_the_shortlist_as_slack_sdk_would(harness) -> None:
+    from bot.delivery import surfaces
+    from bot.flows.effects import serialise
+    from bot.rules.matching import Policy
+    from store.models import ReferenceRequest
+    from tests.support.pool import seed
+
+    seed(harness)
+    request_id = harness.file_request()
+    with harness.db.unit_of_work() as session:
+        request = session.get(ReferenceRequest, request_id)
+        card = surfaces.card_blocks(None, request)
+        _, page = surfaces.render_page(
+            session=session, request=request, policy=Policy(), today=harness.clock.now().date(), page=1
+        )
+    assert len(page) > 3
+    for blocks in (card, page):
+        assert serialise(blocks) == [b.to_dict() for b in blocks]
