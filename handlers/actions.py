@@ -14,6 +14,7 @@ from bot.rules.qualification import needs_lead
 from bot.text import Mrkdwn, mention, mrkdwn
 from handlers.announce import announce_decision, flags_of
 from handlers.engagements import load_request
+from handlers.errors import after_ack
 from handlers.events import publish_home
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import GONE, NOT_CS, already_decided, tell
@@ -25,9 +26,9 @@ from store.models import ReferenceRequest, RequestStatus
 
 
 def register(app: App) -> None:
-    app.action(Action.APPROVE)(handle_approve)
-    app.action(Action.DECLINE)(handle_decline_click)
-    app.action(Action.CANCEL)(handle_cancel)
+    app.action(Action.APPROVE)(after_ack(handle_approve))
+    app.action(Action.DECLINE)(after_ack(handle_decline_click))
+    app.action(Action.CANCEL)(after_ack(handle_cancel))
 
 
 def _request_id(body: dict[str, Any]) -> int | None:

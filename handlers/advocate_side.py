@@ -23,6 +23,7 @@ from bot.flows.records import AdvocateRecord
 from bot.rules.vocabulary import AdvocateKind, label_of
 from bot.text import Mrkdwn, link, mention, mrkdwn, valid_link
 from handlers.engagements import either_side, load_step
+from handlers.errors import after_ack
 from handlers.guard import refuse_unreadable
 from handlers.replies import tell
 from modals import advocate_side as views
@@ -37,14 +38,14 @@ GONE = "I can't find that advocate any more."
 
 
 def register(app: App) -> None:
-    app.action(Action.PAUSE_ME)(handle_pause_click)
-    app.view(Callback.PAUSE_FORM)(handle_pause_submission)
-    app.action(Action.HAPPY_TO_DO)(handle_happy_click)
-    app.view(Callback.HAPPY_FORM)(handle_happy_submission)
-    app.action(Action.CS_JOIN)(handle_cs_join)
-    app.action(Action.WRITTEN_YES)(handle_written_yes)
-    app.action(Action.MEETING_LINK)(handle_meeting_link_click)
-    app.view(Callback.MEETING_LINK_FORM)(handle_meeting_link_submission)
+    app.action(Action.PAUSE_ME)(after_ack(handle_pause_click))
+    app.view(Callback.PAUSE_FORM)(after_ack(handle_pause_submission))
+    app.action(Action.HAPPY_TO_DO)(after_ack(handle_happy_click))
+    app.view(Callback.HAPPY_FORM)(after_ack(handle_happy_submission))
+    app.action(Action.CS_JOIN)(after_ack(handle_cs_join))
+    app.action(Action.WRITTEN_YES)(after_ack(handle_written_yes))
+    app.action(Action.MEETING_LINK)(after_ack(handle_meeting_link_click))
+    app.view(Callback.MEETING_LINK_FORM)(after_ack(handle_meeting_link_submission))
 
 
 # --- who may, and where CS hears it ----------------------------------------------------------------

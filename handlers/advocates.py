@@ -16,6 +16,7 @@ from bot.flows.records import AdvocateRecord
 from bot.rules.forms import parse_id
 from bot.rules.vocabulary import AdvocateStatus
 from bot.text import mrkdwn
+from handlers.errors import after_ack
 from handlers.guard import refuse_unreadable
 from handlers.replies import CS_ONLY_POOL, tell
 from modals.advocates import (
@@ -38,11 +39,11 @@ _EMPTY = {
 
 
 def register(app: App) -> None:
-    app.action(Action.POOL_PAGE)(handle_pool_page)
-    app.action(Action.POOL_ADD)(handle_pool_add)
-    app.action(Action.POOL_MENU)(handle_pool_menu)
-    app.view(Callback.ADVOCATE_FORM)(handle_advocate_submission)
-    app.view(Callback.BREAK_FORM)(handle_break_submission)
+    app.action(Action.POOL_PAGE)(after_ack(handle_pool_page))
+    app.action(Action.POOL_ADD)(after_ack(handle_pool_add))
+    app.action(Action.POOL_MENU)(after_ack(handle_pool_menu))
+    app.view(Callback.ADVOCATE_FORM)(after_ack(handle_advocate_submission))
+    app.view(Callback.BREAK_FORM)(after_ack(handle_break_submission))
 
 
 def _pool_blocks(deps: Deps, page: int) -> list:

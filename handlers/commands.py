@@ -13,6 +13,7 @@ from bot.reporting.metrics import Period
 from bot.reporting.report import build_report, stats_text
 from bot.text import render
 from handlers.advocates import page_of, show_pool
+from handlers.errors import after_ack
 from handlers.replies import CS_ONLY_STATS
 from modals.rep_views import LIST_LIMIT, build_request_list
 from modals.request_form import request_modal_payload
@@ -22,7 +23,7 @@ COMMAND = "/reference"
 
 
 def register(app: App) -> None:
-    app.command(COMMAND)(handle_reference_command)
+    app.command(COMMAND)(after_ack(handle_reference_command))
 
 
 def show_stats(*, deps: Deps, client: WebClient, user_id: str, respond: Respond) -> None:

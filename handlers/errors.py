@@ -6,10 +6,11 @@ answers 500: before the ack it chooses the HTTP answer itself (inline form error
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import App, BoltResponse, Respond
@@ -31,6 +32,32 @@ _ACTIONS = frozenset(Action) - frozenset(FAMILIES)
 
 def register(app: App) -> None:
     app.error(handle_error)
+
+
+def after_ack(listener: Callable[..., None]) -> Callable[..., None]:
+    """`listener`, answering its own failures once it has called ack(); before, Bolt's error handler does.
+
+    Bolt's thread runner races with a listener that fails after its ack(): while its request thread polls for the
+    ack every 10 ms, the failure sets the shared answer to 500 and then back, and resets the ack, so Slack could
+    get a 500 (the user sees an error beside the apology) or no answer for 3 s. Caught here, the failure never
+    reaches Bolt: Slack gets the ack, the user the apology (or the domain error's own message), the log the id.
+    Bolt passes a listener the arguments its own signature names (it unwraps this one): each has `ack` and
+    `context` (the client and respond), and the payload as `body` (a slash command's as `command`).
+    """
+
+    @functools.wraps(listener)
+    def answering(**kwargs: Any) -> None:
+        try:
+            listener(**kwargs)
+        except Exception as error:
+            ack, context = kwargs.get("ack"), kwargs.get("context")
+            if ack is None or ack.response is None or context is None:
+                raise  # not acknowledged: handle_error chooses the HTTP answer (inline errors, 400)
+            body = kwargs.get("body") or kwargs.get("command") or {}
+            handle_error(error, body, context.client, context.respond, None)
+
+    answering.answers_after_ack = True  # type: ignore[attr-defined]
+    return answering
 
 
 def _first_input(body: Mapping[str, Any]) -> str | None:

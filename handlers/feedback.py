@@ -21,6 +21,7 @@ from handlers.engagements import (
     load_step,
     suggest_next_rung,
 )
+from handlers.errors import after_ack
 from handlers.replies import tell
 from modals import followup as views
 from modals import kit
@@ -32,9 +33,9 @@ RATING = family(Action.FEEDBACK_RATE)
 
 
 def register(app: App) -> None:
-    app.action(RATING)(handle_feedback_rating)
-    app.action(Action.FEEDBACK_MORE)(handle_feedback_more)
-    app.view(Callback.FEEDBACK_FORM)(handle_feedback_submission)
+    app.action(RATING)(after_ack(handle_feedback_rating))
+    app.action(Action.FEEDBACK_MORE)(after_ack(handle_feedback_more))
+    app.view(Callback.FEEDBACK_FORM)(after_ack(handle_feedback_submission))
 
 
 def _suggest_after_rating(deps: Deps, step: outreach.Step, rating: str) -> None:

@@ -24,6 +24,7 @@ from handlers.engagements import (
     rep_side,
     suggest_next_rung,
 )
+from handlers.errors import after_ack
 from handlers.replies import tell
 from modals import followup as views
 from modals import kit
@@ -36,12 +37,12 @@ OUTCOME = family(Action.OUTCOME)
 
 
 def register(app: App) -> None:
-    app.action(Action.CHECKIN_LOG)(handle_checkin_log)
-    app.view(Callback.CHECKIN_FORM)(handle_checkin_submission)
-    app.action(Action.NO_CALL)(handle_no_call)
-    app.view(Callback.NO_CALL_FORM)(handle_no_call_submission)
-    app.action(OUTCOME)(handle_outcome)
-    app.view(Callback.OUTCOME_FORM)(handle_outcome_submission)
+    app.action(Action.CHECKIN_LOG)(after_ack(handle_checkin_log))
+    app.view(Callback.CHECKIN_FORM)(after_ack(handle_checkin_submission))
+    app.action(Action.NO_CALL)(after_ack(handle_no_call))
+    app.view(Callback.NO_CALL_FORM)(after_ack(handle_no_call_submission))
+    app.action(OUTCOME)(after_ack(handle_outcome))
+    app.view(Callback.OUTCOME_FORM)(after_ack(handle_outcome_submission))
 
 
 def _replace_prompt(client: WebClient, body: dict[str, Any], text: str) -> None:

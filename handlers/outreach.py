@@ -25,6 +25,7 @@ from handlers.engagements import (
     load_step,
     rep_side,
 )
+from handlers.errors import after_ack
 from handlers.guard import refuse_unreadable
 from handlers.replies import tell
 from handlers.written import said_yes
@@ -37,12 +38,12 @@ from store.models import EngagementStatus
 
 
 def register(app: App) -> None:
-    app.action(Action.ASK_YES)(handle_ask_yes)
-    app.action(Action.ASK_NO)(handle_ask_no)
-    app.view(Callback.TIMES_FORM)(handle_times_submission)
-    app.action(family(Action.PICK_TIME))(handle_pick_time)
-    app.action(Action.RESCHEDULE)(handle_reschedule)
-    app.action(Action.CANCEL_CALL)(handle_cancel_call)
+    app.action(Action.ASK_YES)(after_ack(handle_ask_yes))
+    app.action(Action.ASK_NO)(after_ack(handle_ask_no))
+    app.view(Callback.TIMES_FORM)(after_ack(handle_times_submission))
+    app.action(family(Action.PICK_TIME))(after_ack(handle_pick_time))
+    app.action(Action.RESCHEDULE)(after_ack(handle_reschedule))
+    app.action(Action.CANCEL_CALL)(after_ack(handle_cancel_call))
 
 
 def handle_ask_yes(

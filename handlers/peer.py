@@ -14,6 +14,7 @@ from bot.flows import effects, peer
 from bot.flows.records import RequestRecord
 from bot.text import Mrkdwn, blockquote, day, mention, mrkdwn
 from handlers.engagements import load_request
+from handlers.errors import after_ack
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import tell
 from modals import peer as views
@@ -28,9 +29,9 @@ ALREADY = "A peer conversation was already logged for request #{}: {}."
 
 
 def register(app: App) -> None:
-    app.action(Action.LOG_PEER)(handle_log_peer)
-    app.view(Callback.PEER_FORM)(handle_peer_submission)
-    app.options(Action.PEER_SEARCH)(handle_peer_search)
+    app.action(Action.LOG_PEER)(after_ack(handle_log_peer))
+    app.view(Callback.PEER_FORM)(after_ack(handle_peer_submission))
+    app.options(Action.PEER_SEARCH)(after_ack(handle_peer_search))
 
 
 def may_log(deps: Deps, client: WebClient, user_id: str, request: ReferenceRequest) -> bool:

@@ -14,6 +14,7 @@ from bot.deps import Deps, deps_of
 from bot.flows import effects, outreach, shortlist, workflow
 from bot.text import mrkdwn, render
 from handlers.engagements import load_request
+from handlers.errors import after_ack
 from handlers.guard import button_ids, refuse_unreadable
 from handlers.replies import CS_ONLY_ASK, CS_ONLY_NO_MATCH, CS_ONLY_SHORTLIST, GONE, tell
 from modals.ids import Action
@@ -22,9 +23,9 @@ from store.models import Advocate, ReferenceRequest, RequestStatus
 
 
 def register(app: App) -> None:
-    app.action(Action.SHOW_MORE)(handle_show_more)
-    app.action(Action.ASK)(handle_ask)
-    app.action(Action.NO_MATCH)(handle_no_match)
+    app.action(Action.SHOW_MORE)(after_ack(handle_show_more))
+    app.action(Action.ASK)(after_ack(handle_ask))
+    app.action(Action.NO_MATCH)(after_ack(handle_no_match))
 
 
 MAX_PAGE = 1000

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from bot.deps import deps_of
 from bot.flows import workflow
 from handlers.announce import announce_decision, announce_submitted
+from handlers.errors import after_ack
 from handlers.replies import NOT_CS, already_decided
 from modals.decline_form import build_notice_modal, decline_request_id, parse_decline_form
 from modals.ids import Block, Callback
@@ -21,8 +22,8 @@ _EARLIEST_ZONE = timedelta(hours=12)
 
 
 def register(app: App) -> None:
-    app.view(Callback.REQUEST_FORM)(handle_request_submission)
-    app.view(Callback.DECLINE_FORM)(handle_decline_submission)
+    app.view(Callback.REQUEST_FORM)(after_ack(handle_request_submission))
+    app.view(Callback.DECLINE_FORM)(after_ack(handle_decline_submission))
 
 
 def handle_request_submission(

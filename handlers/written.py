@@ -14,6 +14,7 @@ from bot.flows import effects, outreach, written
 from bot.flows.audience import Brief
 from bot.text import mention, mrkdwn
 from handlers.engagements import ADVOCATE_ONLY, advocate_click, advocate_side, load_step
+from handlers.errors import after_ack
 from handlers.replies import tell
 from modals import kit
 from modals import written as views
@@ -25,8 +26,8 @@ ENDED = "This reference was cancelled or has ended: there is nothing to answer a
 
 
 def register(app: App) -> None:
-    app.action(Action.WRITE_ANSWERS)(handle_write_answers)
-    app.view(Callback.ANSWERS_FORM)(handle_answers_submission)
+    app.action(Action.WRITE_ANSWERS)(after_ack(handle_write_answers))
+    app.view(Callback.ANSWERS_FORM)(after_ack(handle_answers_submission))
 
 
 def said_yes(
