@@ -264,11 +264,8 @@ def recent_demand(*, session: Session, request_id: int | None, policy: Policy, t
         .limit(policy.demand_sample)
     )
     since = today - timedelta(days=policy.demand_days)
-    return Demand.of(
-        Need(
-            request_id=0, industry=row.wanted_industry, employees=row.prospect_employees, use_case="",
-            role_level="", kind="", deal_arr=0, prospect_key="", size_band=row.wanted_size_band,
-        )  # fmt: skip
+    return Demand.counted(
+        (row.wanted_industry, row.prospect_employees, row.wanted_size_band)
         for row in rows
         if row.status not in _NOT_DEMAND and row.created_at.date() >= since
     )

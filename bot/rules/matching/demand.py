@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.rules.matching.grades import size_target
+from bot.rules.matching.grades import size_range
 from bot.rules.matching.policy import Policy
 from bot.rules.matching.records import Candidate, Need
 
@@ -40,11 +40,17 @@ class Demand:
 
     @classmethod
     def of(cls, needs: Iterable[Need]) -> Demand:
+        return cls.counted((need.industry, need.employees, need.size_band) for need in needs)
+
+    @classmethod
+    def counted(cls, asked: Iterable[tuple[str, int, str | None]]) -> Demand:
+        """From each request's (wanted industry, prospect's employees, wanted size band): `of` without a Need
+        per request (the store reads hundreds for each shortlist)."""
         industries: Counter[str] = Counter()
         sizes: Counter[tuple[int, int | None]] = Counter()
-        for need in needs:
-            industries[need.industry] += 1
-            sizes[size_target(need)] += 1
+        for industry, employees, size_band in asked:
+            industries[industry] += 1
+            sizes[size_range(employees, size_band)] += 1
         return cls(total=industries.total(), industries=industries, sizes=sizes)
 
     def industry_share(self, candidate: Candidate, policy: Policy) -> float:

@@ -66,8 +66,13 @@ def band_bounds(band: str | None) -> tuple[int, int | None] | None:
 
 def size_target(need: Need) -> tuple[int, int | None]:
     """The company sizes a reference is measured against: the prospect's, widened to the wanted band."""
-    prospect = max(need.employees, 1)
-    bounds = band_bounds(need.size_band)
+    return size_range(need.employees, need.size_band)
+
+
+def size_range(employees: int, size_band: str | None) -> tuple[int, int | None]:
+    """size_target of a request with this prospect size and wanted band."""
+    prospect = max(employees, 1)
+    bounds = band_bounds(size_band)
     if bounds is None:
         return prospect, prospect
     low, high = bounds
