@@ -148,13 +148,22 @@ def candidates_for(
 def _kept_usage(row: Any, recent: Any) -> Usage:
     """pool.shortlistable's pair as ranking reads it: the lifetime figures kept on the pool's row, the rolling
     windows from the last year (none: nothing in it). Built once, with no record in between."""
-    if row.total is None:
-        return Usage()
-    last_asked, last_used = _day(row.last_asked), _day(row.last_used)
+    return Usage() if row.total is None else _usage(row, recent)
+
+
+def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate:
+    """`advocate` is a model or a row with its columns; `row` its usage aggregate (counts), None: never asked."""
+    return _candidate(advocate, Usage() if row is None else _usage(row, row))
+
+
+def _usage(kept: Any, recent: Any) -> Usage:
+    """Usage from the lifetime figures (`kept`: total, last asked and used) and the rolling windows (`recent`;
+    None: nothing in them). One row can be both (counts.usage_by_advocate's aggregate)."""
+    total, last_asked, last_used = int(kept.total), _day(kept.last_asked), _day(kept.last_used)
     if recent is None:
-        return Usage(total=int(row.total), last_asked=last_asked, last_used=last_used)
+        return Usage(total=total, last_asked=last_asked, last_used=last_used)
     return Usage(
-        total=int(row.total),
+        total=total,
         this_quarter=int(recent.this_quarter or 0),
         last_asked=last_asked,
         last_used=last_used,
@@ -168,29 +177,6 @@ def _kept_usage(row: Any, recent: Any) -> Usage:
         asked_for_prospect=bool(recent.asked_for_prospect),
         pending_elsewhere=bool(recent.pending),
     )
-
-
-def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate:
-    """`advocate` is a model or a row with its columns; `row` its usage aggregate (counts), None: never asked."""
-    if row is None:
-        found = Usage()
-    else:
-        found = Usage(
-            total=int(row.total),
-            this_quarter=int(row.this_quarter),
-            last_asked=_day(row.last_asked),
-            last_used=_day(row.last_used),
-            recent_90d=int(row.recent_90d),
-            previous_quarter=int(row.previous_quarter),
-            this_year=int(row.this_year),
-            passes_recent=int(row.passes_recent),
-            passes_before=int(row.passes_before),
-            reply_hours_recent=float(row.reply_recent) / 3600 if row.reply_recent is not None else None,
-            reply_hours_before=float(row.reply_before) / 3600 if row.reply_before is not None else None,
-            asked_for_prospect=bool(row.asked_for_prospect),
-            pending_elsewhere=bool(row.pending),
-        )
-    return _candidate(advocate, found)
 
 
 def _candidate(advocate: Any, usage: Usage) -> Candidate:
