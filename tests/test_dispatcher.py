@@ -290,8 +290,8 @@ def test_a_dispatcher_killed_mid_pass_loses_nothing(harness, migrated_url):
     counts = per_recipient(harness)
     assert len(counts) == 300  # everything got sent
     twice = [r for r, n in counts.items() if n > 1]
-    # At most the one message in flight when the process died (on PostgreSQL the marker thread commits the last
-    # mark before the next message goes: bot/delivery/claims.py).
+    # At most the one message in flight when the process died (each mark commits before the next message goes:
+    # bot/delivery/claims.py).
     assert len(twice) <= 1, twice
 
 

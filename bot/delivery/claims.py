@@ -7,9 +7,7 @@ ran out may have been reclaimed by another replica, and is theirs to send (store
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -64,9 +62,7 @@ MARKS_DONE = text("RESET synchronous_commit")
 class Claim:
     """The rows one claim took (`ids`, in order), under one token, and when its lease was last taken (machine
     timer and injected clock). `thanks_pending`: the engagements among its feedback questions whose thank-you
-    is still due. `connection`: held while the batch is delivered, for marking sends (`disconnect()` at its end).
-    `marker`: the thread that writes the marks while the next message is made ready (`settle()` waits for them);
-    None marks each send on the caller's thread."""
+    is still due. `connection`: held while the batch is delivered, for marking sends (`disconnect()` at its end)."""
 
     db: Database
     clock: Clock
@@ -77,9 +73,6 @@ class Claim:
     held_since: tuple[float, datetime]
     thanks_pending: set[int] = field(default_factory=set)
     connection: Connection | None = None
-    marker: ThreadPoolExecutor | None = None
-    _marking: deque[Future[None]] = field(default_factory=deque)  # marks handed to the marker, oldest first
-    _marker_seconds: float = 0.0  # the marker's own time in the database (only its thread adds to it)
 
     @classmethod
     def take(
@@ -163,43 +156,12 @@ class Claim:
 
     def mark_sent(self, nudge_id: int, now: datetime) -> None:
         """The row is sent: one statement on the batch's autocommit connection (its own transaction: one round
-        trip, not BEGIN, UPDATE and COMMIT). With a `marker` it is written there while the caller makes the
-        next message ready: no mark is on its way when a message goes (`settle()` before each send), so a
-        process that dies can send twice only the message in flight, as without a marker. Marks are the same
-        conditional update either way, and all are committed (`settle()`) before the lease is renewed and at the
-        batch's end: a row is never marked by a claim that no longer holds it, nor left unmarked for another
-        replica to send again while this process lives."""
-        if self.marker is None:
-            with self.timed():
-                self._mark(nudge_id, now)
-            return
-        self._marking.append(self.marker.submit(self._marked, nudge_id, now))
-
-    def _marked(self, nudge_id: int, now: datetime) -> None:
-        started = time.monotonic()
-        try:
-            self._mark(nudge_id, now)
-        finally:
-            self._marker_seconds += time.monotonic() - started
-
-    def _mark(self, nudge_id: int, now: datetime) -> None:
-        connection = self.connection or self._connect()
-        connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
-
-    def settle(self, keep: int = 0) -> None:
-        """Wait until at most `keep` marks are still on their way; with 0, every mark is committed (or failed:
-        the first failure is raised once all were waited for, so the connection is free again)."""
-        failure: BaseException | None = None
-        while len(self._marking) > keep:
-            try:
-                self._marking.popleft().result()
-            except BaseException as error:  # noqa: BLE001 - raised below, after the rest were waited for
-                failure = failure or error
-        if not self._marking:
-            self.result.seconds_in_database += self._marker_seconds
-            self._marker_seconds = 0.0
-        if failure is not None:
-            raise failure
+        trip, not BEGIN, UPDATE and COMMIT), committed before the next message goes, so a process that dies can
+        send twice only the message in flight. The update applies only while this claim holds the row: a row is
+        never marked by a claim that no longer holds it."""
+        with self.timed():
+            connection = self.connection or self._connect()
+            connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
 
     def release(self, nudge_id: int, *, due_at: datetime, count_attempt: bool) -> None:
         """Back to the outbox, due again at `due_at` (a deferral doesn't count as an attempt)."""

@@ -7,7 +7,6 @@ What a claim is and how its rows end lives in `claims.py`; what a message says i
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable
@@ -72,20 +71,11 @@ class Dispatcher:
     _recovered: bool = field(default=False, init=False)  # what a dead process left half-done was finished
     _planned_on: date | None = field(default=None, init=False)  # the day the quarter and year were planned
     _pool: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
-    _marker: ThreadPoolExecutor | None = field(default=None, init=False, repr=False)
-    # The last batch's held calls, being recorded by the marker thread: (its future, its time, the pass's result).
-    _holding: tuple[Future[None], PassResult, PassResult] | None = field(default=None, init=False, repr=False)
 
     def _senders(self) -> ThreadPoolExecutor | None:
         if self.senders > 1 and self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.senders, thread_name_prefix="refdesk-send")
         return self._pool
-
-    def _marks(self) -> ThreadPoolExecutor:
-        """The thread that marks sends done while the next message is made ready (claims.py)."""
-        if self._marker is None:
-            self._marker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refdesk-mark")
-        return self._marker
 
     @property
     def _refusals(self) -> failures.Refusals:
@@ -129,20 +119,15 @@ class Dispatcher:
         result = PassResult()
         # Elapsed time is measured on the machine's own timer: the injected clock may stand still.
         started = time.monotonic()
-        try:
-            while True:
-                now = self.clock.now()
-                claim = self._claim(now, result, kinds=kinds)
-                if not claim.ids:
-                    if self._held():
-                        continue  # the last batch's held calls may have planned prompts due now
-                    return result
-                result.claimed += len(claim.ids)
-                self._deliver(claim, now, set())
-                if time.monotonic() - started > self.lease.total_seconds() / 2:
-                    return result  # leave the rest to the next pass rather than outlive our own lease
-        finally:
-            self._held()  # a pass ends with its held calls recorded
+        while True:
+            now = self.clock.now()
+            claim = self._claim(now, result, kinds=kinds)
+            if not claim.ids:
+                return result
+            result.claimed += len(claim.ids)
+            self._deliver(claim, now, set())
+            if time.monotonic() - started > self.lease.total_seconds() / 2:
+                return result  # leave the rest to the next pass rather than outlive our own lease
 
     def _claim(self, now: datetime, result: PassResult, *, kinds: frozenset[str] | None = None) -> Claim:
         return Claim.take(
@@ -174,8 +159,8 @@ class Dispatcher:
     def _deliver(self, claim: Claim, now: datetime, slowed: set[str], *, stale: bool = False) -> None:
         """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
         a few statements, scheduled messages composed together; then each send is followed by the one statement
-        that marks it sent (on PostgreSQL written by the marker thread while the next message is made ready, and
-        committed before it goes: so if the process dies, at most the message in flight can go twice), and the
+        that marks it sent (committed before the next one goes: so if the process dies, at most the message in
+        flight can go twice), and the
         calls the thank-yous mark as held are recorded together at the end, once every mark is committed.
         `stale`: the claim may have outlived its lease, so what it still holds is checked first (a row someone
         else took meanwhile is left alone)."""
@@ -207,14 +192,10 @@ class Dispatcher:
                 composed, claim.thanks_pending = compose_batch(
                     session=session, nudges=scheduled, zones=zones, policy=self.policy, now=now
                 )
-        # PostgreSQL: a mark is a round trip to another process, written while the next message is made ready.
-        # SQLite's is in-process work that a second thread only slows (GIL): marked in turn, as before.
-        claim.marker = self._marks() if scheduled and not self.db.is_sqlite else None
         flight = Flight(
             pool=self._senders(),
             senders=self.senders,
             send=self._send,
-            cleared=claim.settle,  # a message goes once every earlier mark is committed: one can go twice, not two
             landed=lambda nudge, composed, sent: self._landed(claim, nudge, now, slowed, composed, sent),
         )
         lost: set[int] = set()  # rows whose lease ran out and another replica took: theirs to send
@@ -228,14 +209,12 @@ class Dispatcher:
                 if self.jump_queue is not None:
                     self.jump_queue()  # a shortlist CS just asked for goes before the rest of this batch
                 if not claim.is_fresh():  # a slow batch: renew what is left of it before sending on
-                    flight.land_all()
-                    claim.settle()  # what was sent is marked while the lease still holds
+                    flight.land_all()  # what was sent is marked while the lease still holds
                     lost |= set(ids[index:]) - claim.hold(ids[index:], now)
                 if nudge_id in lost:
                     continue
                 if nudge.kind in effects.EFFECTS or nudge.kind in INTERNAL:
                     flight.land_all()  # effects and internal rows keep their order after what was sent
-                    claim.settle()
                     if nudge.kind in effects.EFFECTS:
                         self._deliver_effect(claim, nudge_id, now)
                     else:
@@ -247,46 +226,23 @@ class Dispatcher:
                     flight.take_off(nudge, ready)
         finally:
             try:
-                flight.land_all()
+                flight.land_all()  # every mark committed before the connection goes back and the calls are held
             finally:
-                try:
-                    claim.settle()  # every mark committed before the connection goes back and the calls are held
-                finally:
-                    claim.disconnect()
-                    if flight.thanked:
-                        self._hold(claim, flight.thanked, now)
+                claim.disconnect()
+                if flight.thanked:
+                    self._hold(claim, flight.thanked, now)
 
     def _hold(self, claim: Claim, thanked: list[int], now: datetime) -> None:
-        """The calls the batch's thank-yous hold, in one transaction. On PostgreSQL the marker thread records
-        them while the next batch is claimed, composed and sent (its marks queue behind them); `_held` waits for
-        them. A process that dies first leaves them to `hold_calls_already_thanked`, as before."""
-        record = functools.partial(
-            bookkeeping.mark_held,
+        """The calls the batch's thank-yous hold, in one transaction once the batch is delivered. A process that
+        dies first leaves them to `hold_calls_already_thanked` at its next start."""
+        bookkeeping.mark_held(
             self.db,
             thanked,
             now,
+            claim.result,
             appreciation_threshold=self.appreciation_threshold,
             cs_channel=self.cs_channel_id,
         )
-        if claim.marker is None:
-            record(claim.result)
-            return
-        self._held()
-        spent = PassResult()
-        self._holding = (claim.marker.submit(record, spent), spent, claim.result)
-
-    def _held(self) -> bool:
-        """Wait for the held calls the marker thread is recording, if any (their failure is raised here).
-        True when there were some."""
-        if self._holding is None:
-            return False
-        holding, spent, result = self._holding
-        self._holding = None
-        try:
-            holding.result()
-        finally:
-            result.seconds_in_database += spent.seconds_in_database
-        return True
 
     def _ask_ahead(self, claim: Claim, now: datetime) -> None:
         """The zones of the members the next batch will likely take (read, not claimed: a guess that costs

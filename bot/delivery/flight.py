@@ -12,8 +12,7 @@ from store.models import Nudge
 class Flight:
     """At most `senders` messages in flight, never two to the same member (Slack paces per channel, and a
     member's messages keep their order). Each lands on the caller's thread: `landed` marks it sent or acts on
-    Slack's answer, and returns the engagement a thank-you holds (collected in `thanked`); `cleared` is called
-    right before each send (the marks of what landed catch up). Without a pool each message lands before the next
+    Slack's answer, and returns the engagement a thank-you holds (collected in `thanked`). Without a pool each message lands before the next
     row is looked at, as if sent in turn."""
 
     def __init__(
@@ -23,15 +22,13 @@ class Flight:
         senders: int,
         send: Callable[[str, Composed], None],
         landed: Callable[[Nudge, Composed, Future[None]], int | None],
-        cleared: Callable[[], None] = lambda: None,
     ) -> None:
-        self.pool, self.senders, self.send, self.landed, self.cleared = pool, senders, send, landed, cleared
+        self.pool, self.senders, self.send, self.landed = pool, senders, send, landed
         self.flying: dict[str, tuple[Nudge, Composed, Future[None]]] = {}  # member → in flight, oldest first
         self.thanked: list[int] = []
 
     def take_off(self, nudge: Nudge, composed: Composed) -> None:
         if self.pool is None:
-            self.cleared()
             sent: Future[None] = Future()
             try:
                 self.send(nudge.recipient, composed)
@@ -43,7 +40,6 @@ class Flight:
             return
         while len(self.flying) >= self.senders:
             self.land(next(iter(self.flying)))
-        self.cleared()
         self.flying[nudge.recipient] = (
             nudge,
             composed,
