@@ -160,8 +160,7 @@ class Dispatcher:
         """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
         a few statements, scheduled messages composed together; then each send is followed by the one statement
         that marks it sent (committed before the next one goes: so if the process dies, at most the message in
-        flight can go twice), and the
-        calls the thank-yous mark as held are recorded together at the end, once every mark is committed.
+        flight can go twice), and the calls the thank-yous mark as held are recorded together at the end.
         `stale`: the claim may have outlived its lease, so what it still holds is checked first (a row someone
         else took meanwhile is left alone)."""
         ids = claim.ids
