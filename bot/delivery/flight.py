@@ -12,8 +12,8 @@ from store.models import Nudge
 class Flight:
     """At most `senders` messages in flight, never two to the same member (Slack paces per channel, and a
     member's messages keep their order). Each lands on the caller's thread: `landed` marks it sent or acts on
-    Slack's answer, and returns the engagement a thank-you holds (collected in `thanked`). Without a pool each message lands before the next
-    row is looked at, as if sent in turn."""
+    Slack's answer, and returns the engagement a thank-you holds (collected in `thanked`). Without a pool each
+    message lands before the next row is looked at, as if sent in turn."""
 
     def __init__(
         self,
