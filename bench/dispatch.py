@@ -135,7 +135,7 @@ def plain(
             wall=wall,
             in_units=db.in_units,
             in_statements=db.in_statements,
-            statements=db.statements,
+            statements=db.statements + result.unawaited,  # marks sent without waiting: no cursor sees them
             users_info=len(slack.attempts("users.info")),
             users_list=len(slack.attempts("users.list")),
             posts=len(slack.attempts("chat.postMessage")),
@@ -190,8 +190,8 @@ def show_plain(p: Plain, count: int, dialect: str, name: str, floor_rate: float 
         f"  seconds_in_database  {r.seconds_in_database:.3f} s  ({r.seconds_in_database / p.wall:.1%} of wall)"
         "  ← PassResult's own figure, read off the machine's timer\n"
         f"  measured by bench    units of work {p.in_units:.2f} s ({p.in_units / p.wall:.1%} of wall); "
-        f"SQL statements {p.statements:,} ({p.statements / max(r.sent, 1):.2f} a message) taking "
-        f"{p.in_statements:.2f} s ({p.in_statements / p.wall:.1%})\n"
+        f"SQL statements {p.statements:,} ({p.statements / max(r.sent, 1):.2f} a message; {r.unawaited:,} marks "
+        f"not waited for) taking {p.in_statements:.2f} s ({p.in_statements / p.wall:.1%}, the marks' not seen)\n"
         f"  exactly once         {'yes' if ok else 'NO'}: once {p.once:,}, never {p.never:,}, more than once "
         f"{p.twice:,}, misrouted {p.misrouted:,}, other messages {p.other:,}; rows {p.statuses}"
     )

@@ -360,7 +360,10 @@ def test_the_dispatcher_spends_at_most_three_statements_a_message(harness):
     assert len(per_recipient(harness)) == 120
     with harness.db.unit_of_work() as session:
         assert {e.status for e in session.scalars(select(Engagement))} == {"held"}  # the thanks marked them
-    assert len(statements) <= 3 * 120, f"{len(statements)} statements for 120 messages"
+    # PostgreSQL's marks go without waiting for their answer (bot/delivery/marks.py): no cursor sees them.
+    assert result.unawaited == (0 if harness.db.is_sqlite else 120)
+    total = len(statements) + result.unawaited
+    assert total <= 3 * 120, f"{total} statements for 120 messages"
 
 
 def test_several_senders_send_each_message_once_and_a_members_in_order(harness):

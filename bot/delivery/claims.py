@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, bindparam, text, update
 
 from bot.clock import Clock
+from bot.delivery import marks
 from store import leases
 from store.db import Database
 from store.models import Nudge, NudgeStatus
@@ -28,6 +29,7 @@ class PassResult:
     retried: int = 0  # Slack or the network failed; tried again later
     failed: int = 0
     cancelled: int = 0  # no longer relevant (answered, rescheduled, cancelled)
+    unawaited: int = 0  # marks handed to PostgreSQL unanswered (marks.py): no cursor sees them
     seconds_in_database: float = 0.0
 
     def __str__(self) -> str:
@@ -73,6 +75,8 @@ class Claim:
     held_since: tuple[float, datetime]
     thanks_pending: set[int] = field(default_factory=set)
     connection: Connection | None = None
+    # A mark sent on `connection` whose answer is still to be read (marks.py).
+    _unanswered: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def take(
@@ -143,9 +147,15 @@ class Claim:
     def disconnect(self) -> None:
         """At the batch's end: the connection back to the pool as it came (the setting is the session's, and the
         pool keeps the session)."""
-        connection, self.connection = self.connection, None
-        if connection is None:
+        if self.connection is None:
             return
+        try:
+            self.answered()
+        finally:
+            connection, self.connection = self.connection, None
+            self._close(connection)
+
+    def _close(self, connection: Connection) -> None:
         try:
             if not self.db.is_sqlite:
                 connection.execute(MARKS_DONE)
@@ -156,12 +166,26 @@ class Claim:
 
     def mark_sent(self, nudge_id: int, now: datetime) -> None:
         """The row is sent: one statement on the batch's autocommit connection (its own transaction: one round
-        trip, not BEGIN, UPDATE and COMMIT), committed before the next message goes, so a process that dies can
-        send twice only the message in flight. The update applies only while this claim holds the row: a row is
-        never marked by a claim that no longer holds it."""
+        trip, not BEGIN, UPDATE and COMMIT), handed to the database before the next message goes, so a process
+        that dies can send twice only the message in flight. On PostgreSQL its answer is read before the next
+        mark (marks.py: the server commits it while the next message is sent). The update applies only while
+        this claim holds the row: a row is never marked by a claim that no longer holds it."""
         with self.timed():
             connection = self.connection or self._connect()
-            connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
+            if self.db.is_sqlite:
+                connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
+                return
+            self.answered()
+            marks.send(connection, nudge_id=nudge_id, token=self.token, sent_at=now)
+            self._unanswered = True
+            self.result.unawaited += 1
+
+    def answered(self) -> None:
+        """The last mark's answer read (PostgreSQL), before the connection is used for anything else."""
+        if self._unanswered and self.connection is not None:
+            self._unanswered = False
+            with self.timed():
+                marks.answer(self.connection)
 
     def release(self, nudge_id: int, *, due_at: datetime, count_attempt: bool) -> None:
         """Back to the outbox, due again at `due_at` (a deferral doesn't count as an attempt)."""
