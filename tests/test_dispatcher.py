@@ -322,7 +322,7 @@ def test_a_slow_dispatcher_never_sends_a_row_someone_else_took(harness):
     claim = slow._claim(NOW, PassResult())
     assert claim.ids
     assert harness.dispatch(NOW + timedelta(minutes=3)).sent == 1  # the lease ran out: another replica sends
-    slow._deliver(claim, NOW, set(), stale=True)
+    slow._deliver(claim, NOW, set(), [], stale=True)
     assert len(harness.slack.of("chat.postMessage")) == 1
 
 
@@ -444,3 +444,24 @@ def test_the_claims_generic_plan_reads_the_due_rows_not_the_whole_outbox(databas
         raw.driver_connection.rollback()
         raw.close()
     assert "ix_nudges_due" in plan and "Seq Scan on nudges" not in plan, plan
+
+
+def test_a_pass_records_the_calls_its_thanks_hold_at_most_hold_every_at_once(harness, monkeypatch):
+    """The held calls are one transaction per HOLD_EVERY thank-yous and one when nothing more is due, not one
+    per batch; every thanked call ends up held within the pass."""
+    from bot.delivery import bookkeeping, dispatcher
+
+    monkeypatch.setattr(dispatcher, "HOLD_EVERY", 50)
+    recorded: list[int] = []
+    mark_held = bookkeeping.mark_held
+
+    def counted(db, engagement_ids, *args, **kwargs):
+        recorded.append(len(engagement_ids))
+        return mark_held(db, engagement_ids, *args, **kwargs)
+
+    monkeypatch.setattr(bookkeeping, "mark_held", counted)
+    seed_due_nudges(harness.db, 120)  # batches of 100: one hold after the first, one for the last 20
+    assert harness.dispatch(NOW).sent == 120
+    assert recorded == [100, 20]
+    with harness.db.unit_of_work() as session:
+        assert {e.status for e in session.scalars(select(Engagement))} == {"held"}

@@ -1,5 +1,5 @@
 """The rows of a claim that send nothing themselves (an ask lapsing, a missed check-in reaching CS), and the calls
-a batch's thank-yous mark as held: each in one transaction of its own (bot/flows/lapses.py, held.py)."""
+a pass's thank-yous mark as held: each in one transaction of its own (bot/flows/lapses.py, held.py)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def run_internal(db: Database, claim: Claim, nudge: Nudge, now: datetime) -> Non
 def hold_calls_already_thanked(
     db: Database, now: datetime, *, appreciation_threshold: int, cs_channel: str
 ) -> None:
-    """A batch records the calls its thank-yous hold at its end: a process that died in between left thanks
+    """A pass records the calls its thank-yous hold at its end: a process that died in between left thanks
     sent for calls still `scheduled`. The first pass of each dispatcher finishes them, so the caps, the
     Home and the appreciation prompts count them."""
     with db.unit_of_work() as session:
@@ -66,7 +66,7 @@ def mark_held(
     appreciation_threshold: int,
     cs_channel: str,
 ) -> None:
-    """One transaction for the batch's held calls."""
+    """One transaction for these held calls (a pass's, up to the dispatcher's HOLD_EVERY)."""
     started = time.monotonic()
     with db.unit_of_work() as session:
         held_calls.mark_held(
