@@ -309,7 +309,19 @@ class Engagement(Base):
 
     __table_args__ = (
         UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),
-        Index("ix_engagements_advocate_asked", "advocate_id", "asked_at"),
+        # An advocate's engagements by date with every column the rolling windows read (counts.recent_usage: the
+        # shortlist's last year of each candidate), so they never visit the table.
+        Index(
+            "ix_engagements_recent",
+            "advocate_id",
+            "asked_at",
+            "status",
+            "kind",
+            "held_at",
+            "prospect_key",
+            "request_id",
+            "reply_seconds",
+        ),
         # Covers every column the usage aggregate reads, so it never visits the table.
         Index(
             "ix_engagements_usage",
