@@ -42,8 +42,8 @@ log = logging.getLogger(__name__)
 # is sent ahead of a courier pass in progress. Nothing claimed before it has to arrive first; shortlist updates
 # stay in line (two of the same message must not swap).
 URGENT = frozenset({effects.Fx.SHORTLIST.value})
-# A pass records the calls its thank-yous hold in one transaction per this many (and one at its end): per batch of
-# 100 it was a fifth of a message's time on PostgreSQL, ten statements each; the Home counts them a pass later.
+# A pass records the calls its thank-yous hold once nothing more is due, or per this many: a ten-statement
+# transaction per batch of 100 was a fifth of a message's time on PostgreSQL.
 HOLD_EVERY = 1_000
 
 # The scheduled messages sent to a member, in the member's working hours (their zone asked of Slack).
@@ -246,15 +246,11 @@ class Dispatcher:
                 claim.disconnect()
 
     def _hold(self, result: PassResult, thanked: list[int], now: datetime) -> None:
-        """The calls a pass's thank-yous hold, in one transaction for up to HOLD_EVERY of them (`thanked` is
-        emptied). A process that dies first leaves them to `hold_calls_already_thanked` at its next start."""
+        """The calls a pass's thank-yous hold, in one transaction (`thanked` is emptied). A process that dies
+        first leaves them to `hold_calls_already_thanked` at its next start."""
+        threshold, channel = self.appreciation_threshold, self.cs_channel_id
         bookkeeping.mark_held(
-            self.db,
-            thanked,
-            now,
-            result,
-            appreciation_threshold=self.appreciation_threshold,
-            cs_channel=self.cs_channel_id,
+            self.db, thanked, now, result, appreciation_threshold=threshold, cs_channel=channel
         )
         thanked.clear()
 
