@@ -150,7 +150,8 @@ class Claim:
         if self.connection is None:
             return
         try:
-            self.answered()
+            with self.timed():
+                self._read_answer()
         finally:
             connection, self.connection = self.connection, None
             self._close(connection)
@@ -175,17 +176,16 @@ class Claim:
             if self.db.is_sqlite:
                 connection.execute(MARK_SENT, {"nudge_id": nudge_id, "token": self.token, "sent_at": now})
                 return
-            self.answered()
+            self._read_answer()
             marks.send(connection, nudge_id=nudge_id, token=self.token, sent_at=now)
             self._unanswered = True
             self.result.unawaited += 1
 
-    def answered(self) -> None:
+    def _read_answer(self) -> None:
         """The last mark's answer read (PostgreSQL), before the connection is used for anything else."""
         if self._unanswered and self.connection is not None:
             self._unanswered = False
-            with self.timed():
-                marks.answer(self.connection)
+            marks.answer(self.connection)
 
     def release(self, nudge_id: int, *, due_at: datetime, count_attempt: bool) -> None:
         """Back to the outbox, due again at `due_at` (a deferral doesn't count as an attempt)."""
