@@ -982,6 +982,14 @@ def test_next_eligible_is_the_first_day_without_time_limits(candidates: list[Can
             assert TIME_CODES & set(codes(run(as_of(candidate, day_before), today=day_before)))
 
 
+@fast
+@given(need=needs, candidates=candidate_lists)
+def test_an_assessment_dates_next_eligible_as_asked(need: Need, candidates: list[Candidate]) -> None:
+    """rank skips the dates of whoever nothing excludes (free today): the same answer as asking."""
+    for assessment in rank(need=need, candidates=candidates, policy=POLICY, today=TODAY):
+        assert assessment.next_eligible == next_eligible(assessment.candidate, POLICY, TODAY)
+
+
 def as_of(candidate: Candidate, day: date) -> Candidate:
     """The advocate on a later day with no new asks: the quarter's count restarts when a quarter turns."""
     if quarter_start(day) == quarter_start(TODAY):

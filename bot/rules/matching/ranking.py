@@ -32,13 +32,16 @@ def assess(
     reserved = reserved_for_big_deals(need, candidate, policy)
     # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
     overall = min(d.grade for d in graded)
+    found = exclusions(need, candidate, policy, today)
     return Assessment(
         candidate=candidate,
         grade=overall,
         dimensions=graded,
-        exclusions=exclusions(need, candidate, policy, today),
+        exclusions=found,
         score=sum(int(d.grade) for d in graded),
-        next_eligible=next_eligible(candidate, policy, today),
+        # Every limit that puts the date off excludes today, so whoever nothing excludes is free today: a
+        # shortlist's eligible hundreds skip the dates (tests/test_matching.py checks the two agree).
+        next_eligible=next_eligible(candidate, policy, today) if found else today,
         reserved=reserved,
         demand=need_share(candidate, policy, demand) / _room(candidate, policy, reserved),
     )
