@@ -322,7 +322,8 @@ class Engagement(Base):
             "request_id",
             "reply_seconds",
         ),
-        # Covers every column the usage aggregate reads, so it never visits the table.
+        # The advocate and status probes (busy elsewhere) and the usage aggregate; the aggregate also reads `kind`,
+        # which is not here, so that one visits the table (the shortlist reads ix_engagements_recent instead).
         Index(
             "ix_engagements_usage",
             "advocate_id",
