@@ -92,8 +92,6 @@ def label(statement: str) -> str:
         return "shortlist: pool + kept counters"
     if "UPDATE nudges" in flat:
         return "outbox claim"
-    if "GROUP BY engagements.advocate_id" in flat and re.search(r"engagements.advocate_id (IN \(|= ANY)", flat):
-        return "shortlist: rolling windows of the survivors"
     if "GROUP BY engagements.advocate_id" in flat:
         return "Home: usage of the pool (last 360 days)"
     return flat[:60]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import namedtuple
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, Row, Select, any_, bindparam, case, func, select
+from sqlalchemy import Row, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from store.models import COUNTED, OPEN, WRITTEN_KINDS, Engagement, EngagementStatus
@@ -63,6 +64,55 @@ def _usage_columns() -> list[Any]:
     ]
 
 
+# The rolling windows as counted from an advocate's kept events (models.AdvocateUsage.recent): the same
+# definitions as `_usage_columns` (tests/test_usage_sql.py checks the two agree on generated histories). What only
+# a request can say (asked for its prospect, busy elsewhere) is not kept: 0 here, for the caller to know.
+Windows = namedtuple(
+    "Windows",
+    "this_quarter recent_90d previous_quarter this_year passes_recent passes_before reply_recent reply_before "
+    "asked_for_prospect pending",
+)
+
+
+@lru_cache(maxsize=16)
+def _bounds(window: UsageWindow) -> tuple[int, ...]:
+    instants = (
+        window.quarter_start, window.since_90, window.previous_quarter_start, window.year_start,
+        window.since_180, window.since_360,
+    )  # fmt: skip
+    return tuple(int(at.timestamp()) for at in instants)  # every window starts at a whole second
+
+
+def kept_windows(recent: str, window: UsageWindow) -> Windows | None:
+    """The windows of one advocate's kept events (JSON, store.usage.encode); None when none were kept."""
+    if recent == "[]":
+        return None
+    quarter, since_90, previous, year, since_180, since_360 = _bounds(window)
+    this_quarter = recent_90d = previous_quarter = this_year = passes_recent = passes_before = 0
+    replies_recent: list[int] = []
+    replies_before: list[int] = []
+    for at, counted, passed, reply in json.loads(recent):
+        if counted:
+            this_quarter += at >= quarter
+            recent_90d += at >= since_90
+            previous_quarter += previous <= at < quarter
+            this_year += at >= year
+        if at >= since_180:
+            passes_recent += passed
+            if reply is not None:
+                replies_recent.append(reply)
+        elif at >= since_360:
+            passes_before += passed
+            if reply is not None:
+                replies_before.append(reply)
+    return Windows(
+        this_quarter, recent_90d, previous_quarter, this_year, passes_recent, passes_before,
+        sum(replies_recent) / len(replies_recent) if replies_recent else None,
+        sum(replies_before) / len(replies_before) if replies_before else None,
+        0, 0,
+    )  # fmt: skip
+
+
 def _params(*, window: UsageWindow, prospect_key: str, request_id: int | None) -> dict[str, Any]:
     """The values of `_usage_columns`' parameters."""
     return dict(
@@ -96,22 +146,6 @@ def _of_pool(some: bool) -> Select[Any]:
     if some:
         statement = statement.where(Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True)))
     return statement
-
-
-@cache
-def _recent(postgresql: bool) -> Select[Any]:
-    # On PostgreSQL the survivors' ids are one array: the statement's text stays the same whatever their number
-    # (an IN list of ~1,000 placeholders was rendered, and parsed by psycopg, again for every shortlist).
-    ids = (
-        Engagement.advocate_id == any_(bindparam("advocate_ids", type_=ARRAY(Integer)))
-        if postgresql
-        else Engagement.advocate_id.in_(bindparam("advocate_ids", expanding=True))
-    )
-    return (
-        select(Engagement.advocate_id, *_usage_columns())
-        .where(ids, Engagement.asked_at >= bindparam("since"))
-        .group_by(Engagement.advocate_id)
-    )
 
 
 def _by_id(
@@ -160,22 +194,3 @@ def usage_of_pool(
         params["advocate_ids"] = list(advocate_ids)
     rows = session.execute(_of_pool(advocate_ids is not None), params)
     return {row.advocate_id: row for row in rows}
-
-
-def recent_usage(
-    *,
-    session: Session,
-    advocate_ids: Collection[int],
-    window: UsageWindow,
-    prospect_key: str,
-    request_id: int | None,
-) -> dict[int, Any]:
-    """The rolling windows' counts for these advocates (named tuples, `records`), from their engagements since the
-    oldest window's start."""
-    since = min(window.since_360, window.year_start, window.previous_quarter_start)
-    params = _params(window=window, prospect_key=prospect_key, request_id=request_id)
-    if not advocate_ids:
-        return {}
-    statement = _recent(session.get_bind().dialect.name == "postgresql")
-    result = session.execute(statement, {**params, "since": since, "advocate_ids": list(advocate_ids)})
-    return {row.advocate_id: row for row in records(result)}

@@ -309,8 +309,8 @@ class Engagement(Base):
 
     __table_args__ = (
         UniqueConstraint("request_id", "advocate_id", name="uq_engagements_request_advocate"),
-        # An advocate's engagements by date with every column the rolling windows read (counts.recent_usage: the
-        # shortlist's last year of each candidate), so they never visit the table.
+        # An advocate's engagements by date with every column their kept usage is recomputed from (store.usage,
+        # on every change to them) and the per-advocate aggregate reads, so neither visits the table.
         Index(
             "ix_engagements_recent",
             "advocate_id",
@@ -373,8 +373,9 @@ class AdvocateUsage(Base):
 
     Quarter counts are pinned to the quarter of the advocate's latest counted ask (`quarter`), not to "today":
     read at any later date they shift (a quarter later the count is last quarter's), so nothing goes stale when
-    the calendar turns and no clock is needed to keep them. Rolling windows (90/180/360 days) are recomputed on
-    read from the advocate's last year of engagements, for the shortlisted few only.
+    the calendar turns and no clock is needed to keep them. The rolling windows (90/180/360 days, the year) are
+    counted on read from `recent`, the dated events kept for them (store.usage.RECENT_DAYS), so the shortlist
+    never reads engagements.
     """
 
     __tablename__ = "advocate_usage"
@@ -390,6 +391,9 @@ class AdvocateUsage(Base):
     quarter: Mapped[date | None] = mapped_column(Date)  # the quarter of the latest counted ask
     quarter_count: Mapped[int] = mapped_column(Integer, default=0)  # counted asks in `quarter`
     previous_count: Mapped[int] = mapped_column(Integer, default=0)  # counted asks in the quarter before it
+    # The events the rolling windows count, as JSON: [[asked at (epoch seconds), counted 1/0, passed 1/0,
+    # reply seconds or null], ...] for the asks of the RECENT_DAYS before the latest one (store.usage).
+    recent: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class NudgeStatus(StrEnum):

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from store.counts import UsageWindow, recent_usage, records
+from store.counts import UsageWindow, kept_windows, records
 from store.models import OPEN, Advocate, AdvocateUsage, Engagement
 
 
@@ -191,7 +191,7 @@ def _shortlistable(
         e.request_id.is_(None) | (e.request_id != bindparam("other_request")),
     )
     return (
-        select(*CANDIDATE_COLUMNS, u.total, u.last_asked, u.last_used)
+        select(*CANDIDATE_COLUMNS, u.total, u.last_asked, u.last_used, u.recent)
         .outerjoin(u, u.advocate_id == Advocate.id)
         .where(
             *_fit_conditions(shape),
@@ -221,13 +221,13 @@ def shortlistable(
 ) -> list[tuple[Any, Any]]:
     """The advocates who could make the shortlist, protected ones left out, with their usage: each row (a named
     tuple, counts.records) has the kept lifetime figures (`total` None: never used), paired with its rolling
-    windows' row (counts.recent_usage; None: nothing in the last year).
+    windows (counts.kept_windows; None: nothing kept).
 
-    Two statements whose cost does not grow with history: the pool's fit filters plus the kept counters
-    (models.AdvocateUsage) decide who is left; then the rolling windows (90/180/360 days, the year) are counted
-    from the survivors' last year of engagements only. Every value that changes the best plan is a filter on
-    advocates, so the plan PostgreSQL caches for a prepared statement is the one it would choose anyway (the
-    quarter arithmetic is done on the counters, not by scanning engagements by date).
+    One statement whose cost does not grow with history: the pool's fit filters plus the kept counters
+    (models.AdvocateUsage) decide who is left, and the same row brings the events the rolling windows (90/180/360
+    days, the year) are counted from. Every value that changes the best plan is a filter on advocates, so the
+    plan PostgreSQL caches for a prepared statement is the one it would choose anyway (the quarter arithmetic is
+    done on the counters, not by scanning engagements by date).
     """
     params = _fit_params(
         industries=industries,
@@ -245,14 +245,7 @@ def shortlistable(
         other_request=request_id or -1,
     )
     statement = _shortlistable(_shape(strict), tuple(limits.caps.items()), limits.fatigue_threshold)
-    # Plain rows, not ORM objects: only what ranking reads, and nothing to track.
+    # Plain rows, not ORM objects: only what ranking reads, and nothing to track. Whoever is left was not asked
+    # for this prospect and is busy with no other request (the statement's filters), as kept_windows assumes.
     rows = records(session.execute(statement, params))
-    windows = recent_usage(
-        session=session,
-        advocate_ids=[row.id for row in rows if row.total is not None],
-        window=window,
-        prospect_key=prospect_key,
-        request_id=request_id,
-    )
-    # The kept figures ride on the pool's row; the windows' row is None for one with nothing in the last year.
-    return [(row, None if row.total is None else windows.get(row.id)) for row in rows]
+    return [(row, None if row.total is None else kept_windows(row.recent, window)) for row in rows]

@@ -11,18 +11,35 @@ over engagements in advocate order) and `refdesk doctor` prints and repairs what
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import COUNTED, GIVEN, OPEN, WRITTEN_KINDS, Advocate, AdvocateUsage, Engagement
+from store.models import (
+    COUNTED,
+    GIVEN,
+    OPEN,
+    WRITTEN_KINDS,
+    Advocate,
+    AdvocateUsage,
+    Engagement,
+    EngagementStatus,
+)
 
 CHUNK = 1_000
+# The rolling windows reach back at most a year and a day (the year's start on 31 December); the events kept for
+# them are those of the two years before the advocate's latest ask, so a window read on any later day finds all
+# it needs (and an ask dated a year ahead, from an import, still leaves the year behind it).
+RECENT_DAYS = 730
+
+# One kept event: (asked at, in whole epoch seconds; counted 1/0; passed 1/0; reply seconds or None).
+Event = tuple[int, int, int, int | None]
 
 
 def quarter_of(day: date) -> date:
@@ -43,6 +60,7 @@ class Counters:
     quarter: date | None = None
     quarter_count: int = 0
     previous_count: int = 0
+    recent: tuple[Event, ...] = ()
 
     def this_quarter(self, today: date) -> int:
         return self.quarter_count if self.quarter == quarter_of(today) else 0
@@ -59,7 +77,17 @@ NAMES = tuple(f.name for f in fields(Counters))
 
 
 def as_row(counters: Counters) -> dict[str, Any]:
-    return {name: getattr(counters, name) for name in NAMES}
+    row = {name: getattr(counters, name) for name in NAMES}
+    row["recent"] = encode(counters.recent)
+    return row
+
+
+def encode(events: tuple[Event, ...]) -> str:
+    return json.dumps([list(e) for e in events], separators=(",", ":"))
+
+
+def decode(text: str) -> tuple[Event, ...]:
+    return tuple((e[0], e[1], e[2], e[3]) for e in json.loads(text))
 
 
 ROW_COLUMNS = (
@@ -68,6 +96,7 @@ ROW_COLUMNS = (
     Engagement.status,
     Engagement.asked_at,
     Engagement.held_at,
+    Engagement.reply_seconds,
 )
 
 
@@ -80,6 +109,7 @@ def counters_of(rows: Iterable[Any]) -> Counters:
     last_asked: datetime | None = None
     last_used: datetime | None = None
     counted_asks: list[datetime] = []
+    dated: list[tuple[datetime, bool, bool, int | None]] = []  # what the rolling windows count
     for row in rows:
         spoken = row.kind is None or row.kind not in WRITTEN_KINDS
         counted = spoken and row.status in counted_statuses
@@ -94,8 +124,19 @@ def counters_of(rows: Iterable[Any]) -> Counters:
                 last_used = used
             if row.asked_at is not None:
                 counted_asks.append(row.asked_at)
+        passed = row.status == EngagementStatus.PASSED
+        if row.asked_at is not None and (counted or passed or row.reply_seconds is not None):
+            dated.append((row.asked_at, counted, passed, row.reply_seconds))
+    recent = _recent(dated)
     if not counted_asks:
-        return Counters(total=total, given=given, last_asked=last_asked, last_used=last_used, pending=pending)
+        return Counters(
+            total=total,
+            given=given,
+            last_asked=last_asked,
+            last_used=last_used,
+            pending=pending,
+            recent=recent,
+        )
     quarter = quarter_of(max(counted_asks).date())
     before = quarter_before(quarter)
     quarters = [quarter_of(at.date()) for at in counted_asks]
@@ -108,7 +149,21 @@ def counters_of(rows: Iterable[Any]) -> Counters:
         quarter=quarter,
         quarter_count=quarters.count(quarter),
         previous_count=quarters.count(before),
+        recent=recent,
     )
+
+
+def _recent(dated: list[tuple[datetime, bool, bool, int | None]]) -> tuple[Event, ...]:
+    """The events of the RECENT_DAYS before the latest, oldest first, as counts.kept_windows reads them."""
+    if not dated:
+        return ()
+    since = max(at for at, *_ in dated) - timedelta(days=RECENT_DAYS)
+    events = [
+        (int(at.timestamp() // 1), int(counted), int(passed), reply)
+        for at, counted, passed, reply in dated
+        if at >= since
+    ]
+    return tuple(sorted(events, key=lambda e: (*e[:3], -1 if e[3] is None else e[3])))
 
 
 def _rows_by_advocate(
@@ -145,6 +200,7 @@ def stored(connection: Connection, advocate_ids: Collection[int] | None = None) 
     for row in connection.execute(statement):
         values = row._asdict()
         advocate_id = values.pop("advocate_id")
+        values["recent"] = decode(values["recent"])
         found[advocate_id] = Counters(**values)
     return found
 
@@ -216,6 +272,8 @@ class Drift:
         kept, history = asdict(self.kept), asdict(self.history)
         parts = [
             f"{name} kept {kept[name]}, history says {history[name]}"
+            if name != "recent"
+            else f"recent events differ ({len(kept[name])} kept, {len(history[name])} in history)"
             for name in kept
             if kept[name] != history[name]
         ]

@@ -1,4 +1,5 @@
-"""The usage the protection rules read is aggregated in SQL; it must equal counting by hand."""
+"""The usage the protection rules read is aggregated in SQL, and kept per advocate for the shortlist (the counters
+and the dated events the rolling windows count): both must equal counting by hand."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
-from bot.flows.shortlist import candidate_of, usage_window
+from bot.flows.shortlist import _usage, candidate_of, usage_window
 from bot.rules.matching import Usage
 from store import counts
-from store.models import COUNTED, OPEN, WRITTEN_KINDS, Advocate, Engagement, ReferenceRequest
+from store.models import COUNTED, OPEN, WRITTEN_KINDS, Advocate, AdvocateUsage, Engagement, ReferenceRequest
 from tests.support.factories import advocate_values, request_values
 
 TODAY = date(2026, 11, 20)
@@ -133,13 +134,24 @@ def test_sql_usage_equals_counting_by_hand(database, rows):
             prospect_key="acme corp",
             request_id=1,
         )
+        kept = {row.advocate_id: row for row in session.scalars(select(AdvocateUsage))}
         for n in (1, 2, 3):
-            got = candidate_of(session.get(Advocate, n), found.get(n)).usage
             expected = by_hand(rows, n)
-            # Averages are compared with a tolerance: the databases compute them in floating point.
-            for name in ("reply_hours_recent", "reply_hours_before"):
-                mine, theirs = getattr(got, name), getattr(expected, name)
-                assert (mine is None) == (theirs is None) and (mine is None or abs(mine - theirs) < 1e-6)
-            assert replace(got, reply_hours_recent=None, reply_hours_before=None) == replace(
-                expected, reply_hours_recent=None, reply_hours_before=None
-            )
+            same_usage(candidate_of(session.get(Advocate, n), found.get(n)).usage, expected)
+            # The shortlist's path: the kept row, its events counted into windows. What only a request can say
+            # (asked for its prospect, busy elsewhere) the shortlist's statement filters on instead.
+            row = kept.get(n)
+            windows = counts.kept_windows(row.recent, usage_window(TODAY)) if row is not None else None
+            from_kept = Usage() if row is None else _usage(row, windows)
+            assert (row is None) == (not [r for r in rows if r["advocate"] == n])
+            same_usage(from_kept, replace(expected, asked_for_prospect=False, pending_elsewhere=False))
+
+
+def same_usage(got: Usage, expected: Usage) -> None:
+    # Averages are compared with a tolerance: the databases compute them in floating point.
+    for name in ("reply_hours_recent", "reply_hours_before"):
+        mine, theirs = getattr(got, name), getattr(expected, name)
+        assert (mine is None) == (theirs is None) and (mine is None or abs(mine - theirs) < 1e-6)
+    assert replace(got, reply_hours_recent=None, reply_hours_before=None) == replace(
+        expected, reply_hours_recent=None, reply_hours_before=None
+    )
