@@ -12,8 +12,9 @@ from bot.rules.vocabulary import AdvocateStatus, ReferenceKind, RoleLevel, Tier,
 
 
 def cap_of(candidate: Candidate, policy: Policy) -> int:
+    cap = policy.caps.get(candidate.tier)
     # An unknown tier gets the smallest cap: the safe side for the advocate.
-    return policy.caps.get(candidate.tier, min(policy.caps.values(), default=0))
+    return min(policy.caps.values(), default=0) if cap is None else cap
 
 
 def _fatigue_signals(usage: Usage, policy: Policy) -> list[str]:
@@ -79,7 +80,7 @@ def exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) ->
         found.append((ExclusionCode.PENDING, "Has an open ask on another request"))
     if need.kind == ReferenceKind.PEER:
         found.append((ExclusionCode.KIND, "Peer conversations are logged, not brokered"))
-    elif not KIND_COVERAGE.get(need.kind, frozenset()) & set(candidate.kinds):
+    elif KIND_COVERAGE.get(need.kind, frozenset()).isdisjoint(candidate.kinds):
         found.append((ExclusionCode.KIND, f"Not open to this kind: {label_of(ReferenceKind, need.kind)}"))
     elif (
         (rule := KIND_RULES.get(need.kind))

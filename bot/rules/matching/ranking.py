@@ -31,14 +31,18 @@ def assess(
     graded = dimensions(need=need, candidate=candidate, policy=policy, today=today, memo=memo)
     reserved = reserved_for_big_deals(need, candidate, policy)
     # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
-    overall = min(d.grade for d in graded)
+    overall, score = Grade.EXCELLENT, 0
+    for dimension in graded:  # one loop for both: a shortlist at 100k advocates assesses thousands
+        score += dimension.grade
+        if dimension.grade < overall:
+            overall = dimension.grade
     found = exclusions(need, candidate, policy, today)
     return Assessment(
         candidate=candidate,
         grade=overall,
         dimensions=graded,
         exclusions=found,
-        score=sum(int(d.grade) for d in graded),
+        score=score,
         # Every limit that puts the date off excludes today, so whoever nothing excludes is free today: a
         # shortlist's eligible hundreds skip the dates (tests/test_matching.py checks the two agree).
         next_eligible=next_eligible(candidate, policy, today) if found else today,
