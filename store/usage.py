@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -127,29 +127,23 @@ def counters_of(rows: Iterable[Any]) -> Counters:
         passed = row.status == EngagementStatus.PASSED
         if row.asked_at is not None and (counted or passed or row.reply_seconds is not None):
             dated.append((row.asked_at, counted, passed, row.reply_seconds))
-    recent = _recent(dated)
-    if not counted_asks:
-        return Counters(
-            total=total,
-            given=given,
-            last_asked=last_asked,
-            last_used=last_used,
-            pending=pending,
-            recent=recent,
-        )
-    quarter = quarter_of(max(counted_asks).date())
-    before = quarter_before(quarter)
-    quarters = [quarter_of(at.date()) for at in counted_asks]
-    return Counters(
+    kept = Counters(
         total=total,
         given=given,
         last_asked=last_asked,
         last_used=last_used,
         pending=pending,
+        recent=_recent(dated),
+    )
+    if not counted_asks:
+        return kept
+    quarter = quarter_of(max(counted_asks).date())
+    quarters = [quarter_of(at.date()) for at in counted_asks]
+    return replace(
+        kept,
         quarter=quarter,
         quarter_count=quarters.count(quarter),
-        previous_count=quarters.count(before),
-        recent=recent,
+        previous_count=quarters.count(quarter_before(quarter)),
     )
 
 
