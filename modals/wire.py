@@ -16,20 +16,27 @@ from slack_sdk.models.basic_objects import EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST,
 
 _EMPTY_ALLOWED = frozenset((e["type"], e["property"]) for e in EMPTY_ALLOWED_TYPE_AND_PROPERTY_LIST)
 _STOCK = ("to_dict", "validate_json", "get_non_null_attributes", "get_object_attribute")
-_validators: dict[type, tuple[str, ...] | None] = {}  # class → its validators' names; None: its own to_dict
+# class → its validators' names and its attributes in order; None: its own to_dict
+_classes: dict[type, tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+_PLAIN = (str, int, float, bool)  # values that are their own JSON
 
 
-def _validators_of(cls: type) -> tuple[str, ...] | None:
-    if cls not in _validators:
+def _class_of(block: Any) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The validators and the sorted attribute names of the block's class, found once. slack_sdk computes
+    `attributes` by a chain of set unions on every read, never from the instance (each class names its own)."""
+    cls = type(block)
+    if cls not in _classes:
         stock = all(getattr(cls, name) is getattr(JsonObject, name) for name in _STOCK)
         found = ((name, getattr(cls, name, None)) for name in dir(cls) if not name.startswith("__"))
         checks = tuple(name for name, f in found if callable(f) and hasattr(f, "validator"))
-        _validators[cls] = checks if stock else None
-    return _validators[cls]
+        _classes[cls] = (checks, tuple(sorted(block.attributes))) if stock else None
+    return _classes[cls]
 
 
 def _value(value: Any) -> Any:
     """slack_sdk's `to_dict_compatible`: lists element by element, objects by their dict, the rest as is."""
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, list | tuple):
         return [_value(v) for v in value]
     to_dict = getattr(value, "to_dict", None)
@@ -40,14 +47,15 @@ def _value(value: Any) -> Any:
 
 def as_dict(block: Any) -> dict[str, Any]:
     """One object's `to_dict()`."""
-    names = _validators_of(type(block)) if isinstance(block, JsonObject) else None
-    if names is None:
+    known = _class_of(block) if isinstance(block, JsonObject) else None
+    if known is None:
         return block.to_dict()
-    for name in names:
+    checks, attributes = known
+    for name in checks:
         getattr(block, name)()
     kind = getattr(block, "type", None)
     found: dict[str, Any] = {}
-    for key in sorted(block.attributes):
+    for key in attributes:
         value = getattr(block, key, None)
         if value is None:
             continue
