@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, event, select
+from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -160,12 +160,20 @@ def _recent(dated: list[tuple[datetime, bool, bool, int | None]]) -> tuple[Event
     return tuple(sorted(events, key=lambda e: (*e[:3], -1 if e[3] is None else e[3])))
 
 
+def _among(connection: Connection, column: Any, ids: Collection[int]) -> Any:
+    """`column IN ids`; on PostgreSQL one array parameter (`= ANY`), not a placeholder per id: psycopg splits a
+    statement's text at every placeholder in Python, and a pass's held calls refresh a thousand advocates at once."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam("ids", sorted(ids), type_=ARRAY(Integer)))
+    return column.in_(sorted(ids))
+
+
 def _rows_by_advocate(
     connection: Connection, advocate_ids: Collection[int] | None
 ) -> Iterator[tuple[int, list]]:
     statement = select(*ROW_COLUMNS).order_by(Engagement.advocate_id)
     if advocate_ids is not None:
-        statement = statement.where(Engagement.advocate_id.in_(sorted(advocate_ids)))
+        statement = statement.where(_among(connection, Engagement.advocate_id, advocate_ids))
     current: int | None = None
     batch: list[Any] = []
     for row in connection.execute(statement.execution_options(yield_per=10_000)):
@@ -220,7 +228,10 @@ def refresh_on(connection: Connection, advocate_ids: Iterable[int]) -> None:
         chunk = ids[start : start + CHUNK]
         if connection.dialect.name == "postgresql":
             connection.execute(
-                select(Advocate.id).where(Advocate.id.in_(chunk)).order_by(Advocate.id).with_for_update()
+                select(Advocate.id)
+                .where(_among(connection, Advocate.id, chunk))
+                .order_by(Advocate.id)
+                .with_for_update()
             ).all()
         found = compute(connection, chunk)
         _write(connection, {advocate_id: found.get(advocate_id, Counters()) for advocate_id in chunk})
