@@ -165,8 +165,8 @@ def _record(fields: tuple[str, ...]) -> Any:
 
 def records(result: Any) -> list[Any]:
     """A result's rows as named tuples, read by the same names. SQLAlchemy's Row finds a column by name in ~1 µs
-    (~0.1 for a named tuple), and the shortlist reads ~35 columns of each of 1,000-3,000 rows at 100k advocates:
-    ~20 µs a candidate, ~17 of them saved here (measured on 30,786 candidates at 100k, load ~4)."""
+    (~0.1 for a named tuple), and the shortlist reads ~22 columns of each of 1,000-3,000 rows at 100k advocates
+    (when it read ~35 from two statements: ~20 µs a candidate, ~17 of them saved here, on 30,786 candidates)."""
     make = _record(tuple(result.keys()))._make
     return [make(row) for row in result]
 

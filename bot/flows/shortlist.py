@@ -147,7 +147,7 @@ def candidates_for(
 
 def _kept_usage(row: Any, recent: Any) -> Usage:
     """pool.shortlistable's pair as ranking reads it: the lifetime figures kept on the pool's row, the rolling
-    windows from the last year (none: nothing in it). Built once, with no record in between."""
+    windows counted from its kept events (none: nothing kept). Built once, with no record in between."""
     return Usage() if row.total is None else _usage(row, recent)
 
 
