@@ -28,6 +28,7 @@ from bot.rules.matching import (
     rank,
     shortlist,
 )
+from bot.rules.matching.records import quick
 from bot.rules.vocabulary import AdvocateKind
 
 TODAY = date(2026, 5, 13)  # a Wednesday in Q2 (ISO week 20)
@@ -999,3 +1000,48 @@ def as_of(candidate: Candidate, day: date) -> Candidate:
     this_year = usage.this_year if day.year == TODAY.year else 0
     usage = dataclasses.replace(usage, this_quarter=0, previous_quarter=previous, this_year=this_year)
     return dataclasses.replace(candidate, usage=usage)
+
+
+def test_quick_builds_what_the_constructor_builds():
+    """records.quick, the shortlist's way to build a frozen record without the per-field __setattr__."""
+    usage = Usage(total=2, this_quarter=1, last_used=TODAY - timedelta(days=40), reply_hours_recent=3.5)
+    for record in (
+        usage,
+        make_candidate(3, usage=usage, joined_on=TODAY),
+        run(make_candidate(4, usage=usage)),
+    ):
+        built = quick(type(record), **{f.name: getattr(record, f.name) for f in dataclasses.fields(record)})
+        assert built == record
+        assert hash(built) == hash(record)
+        assert repr(built) == repr(record)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            built.total = 9  # type: ignore[misc]
+
+
+def test_grades_kept_across_requests_belong_to_one_policy_and_day():
+    """rank remembers the dimensions that read nothing of the request (last used, tenure, sentiment) across
+    requests (grades.steady_memo): another policy, or the next day, grades them afresh."""
+    candidate = make_candidate(
+        1, usage=Usage(total=1, last_used=TODAY - timedelta(days=60)), joined_on=TODAY - timedelta(days=150)
+    )
+    strict = dataclasses.replace(POLICY, preferred_days=90, min_tenure_days=180)
+    lenient = dataclasses.replace(POLICY, preferred_days=30, min_tenure_days=60)
+    for policy, today in [
+        (strict, TODAY),
+        (lenient, TODAY),
+        (strict, TODAY),
+        (strict, TODAY + timedelta(days=40)),
+        (lenient, TODAY + timedelta(days=40)),
+    ]:
+        ranked = rank(need=make_need(), candidates=[candidate], policy=policy, today=today)
+        assert ranked == [run(candidate, policy=policy, today=today)]
+    grades = {
+        d.name: d.grade
+        for d in rank(need=make_need(), candidates=[candidate], policy=strict, today=TODAY)[0].dimensions
+    }
+    assert grades["last used"] is Grade.GOOD and grades["tenure"] is Grade.GOOD
+    grades = {
+        d.name: d.grade
+        for d in rank(need=make_need(), candidates=[candidate], policy=lenient, today=TODAY)[0].dimensions
+    }
+    assert grades["last used"] is Grade.EXCELLENT and grades["tenure"] is Grade.EXCELLENT

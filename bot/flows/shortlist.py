@@ -23,6 +23,7 @@ from bot.rules.matching import (
     rank,
     size_target,
 )
+from bot.rules.matching.records import quick
 from bot.rules.vocabulary import Industry, RequestStatus, Tier, label_of
 from bot.settings import Settings
 from store import counts, pool
@@ -162,7 +163,8 @@ def _usage(kept: Any, recent: Any) -> Usage:
     total, last_asked, last_used = int(kept.total), _day(kept.last_asked), _day(kept.last_used)
     if recent is None:
         return Usage(total=total, last_asked=last_asked, last_used=last_used)
-    return Usage(
+    return quick(
+        Usage,
         total=total,
         this_quarter=int(recent.this_quarter or 0),
         last_asked=last_asked,
@@ -181,7 +183,8 @@ def _usage(kept: Any, recent: Any) -> Usage:
 
 def _candidate(advocate: Any, usage: Usage) -> Candidate:
     """`advocate` is a model, a row or a record with its columns (the shortlist query reads only those)."""
-    return Candidate(
+    return quick(
+        Candidate,
         advocate_id=advocate.id,
         name=advocate.name,
         title=advocate.title,

@@ -68,6 +68,7 @@ def size_target(need: Need) -> tuple[int, int | None]:
     return size_range(need.employees, need.size_band)
 
 
+@lru_cache(maxsize=4_096)
 def size_range(employees: int, size_band: str | None) -> tuple[int, int | None]:
     """size_target of a request with this prospect size and wanted band."""
     prospect = max(employees, 1)
@@ -99,17 +100,26 @@ def _size(need: Need, candidate: Candidate) -> Graded:
     return grade, f"Company {big / small:.3g}× {side}"
 
 
+@lru_cache(maxsize=65_536)
+def tag_fit(tag: str, use_case: str, groups: tuple[frozenset[str], ...]) -> Grade:
+    """How one use-case tag meets the wanted use case: the same (Excellent), related (Good: a shared word or a
+    shared group of words), or not (Poor). Cached: a pool repeats a few hundred tags over thousands of tag lists,
+    and a shortlist at 100k advocates grades a thousand lists it has not seen before."""
+    text, wanted, words = " ".join(use_case.casefold().split()), word_stems(use_case), word_stems(tag)
+    if " ".join(tag.casefold().split()) == text or (words and wanted and (words <= wanted or wanted <= words)):
+        return Grade.EXCELLENT
+    if words & wanted or any(words & g and wanted & g for g in group_words(groups)):
+        return Grade.GOOD
+    return Grade.POOR
+
+
 def _use_case(need: Need, candidate: Candidate, policy: Policy) -> Graded:
-    text, wanted = " ".join(need.use_case.casefold().split()), word_stems(need.use_case)
-    groups = group_words(policy.use_case_groups)
     related: str | None = None
     for tag in candidate.use_cases:
-        words = word_stems(tag)
-        if " ".join(tag.casefold().split()) == text or (
-            words and wanted and (words <= wanted or wanted <= words)
-        ):
+        fit = tag_fit(tag, need.use_case, policy.use_case_groups)
+        if fit is Grade.EXCELLENT:
             return Grade.EXCELLENT, f'Same use case: "{tag}"'
-        if related is None and (words & wanted or any(words & g and wanted & g for g in groups)):
+        if related is None and fit is Grade.GOOD:
             related = tag
     if related is not None:
         return Grade.GOOD, f'Related use case: "{related}"'
@@ -206,22 +216,48 @@ def _tenure(candidate: Candidate, policy: Policy, today: date) -> Graded:
 
 Memo = dict[tuple[object, ...], Dimension]
 
+# The dimensions that read nothing of the request (sentiment, last used, tenure) are remembered across requests,
+# for one policy and one day: a pool at 100k advocates has ~1,000 days of last use and ~2,000 of joining, and
+# every shortlist graded most of them again. Keyed by the policy's identity (it is not hashable), kept beside it to
+# rule out a reused id; a new policy or a new day starts afresh.
+_STEADY: dict[tuple[int, date], tuple[Policy, Memo]] = {}
+_STEADY_MAX = 100_000
+
+
+def steady_memo(policy: Policy, today: date) -> Memo:
+    """The memo of the request-blind dimensions for this policy and day (see `dimensions`)."""
+    key = (id(policy), today)
+    known = _STEADY.get(key)
+    if known is None or known[0] is not policy or len(known[1]) >= _STEADY_MAX:
+        _STEADY.clear()
+        known = _STEADY[key] = (policy, {})
+    return known[1]
+
 # The memo's keys start with these plain numbers, not the DimensionName: an enum member hashes in Python code, and
 # a shortlist looks up seven or eight keys per candidate (at 100k advocates, ~a tenth of ranking).
 _INDUSTRY, _SIZE, _USE_CASE, _ROLE, _GEOGRAPHY, _SENTIMENT, _LAST_USED, _TENURE = range(8)
 
 
 def dimensions(
-    *, need: Need, candidate: Candidate, policy: Policy, today: date, memo: Memo | None = None
+    *,
+    need: Need,
+    candidate: Candidate,
+    policy: Policy,
+    today: date,
+    memo: Memo | None = None,
+    steady: Memo | None = None,
 ) -> tuple[Dimension, ...]:
     """Every dimension of the matrix that applies to this request, graded, in the matrix's order.
 
     `memo`, a dict kept by the caller for one request, policy and day (ranking.rank keeps one per ranking),
     remembers each dimension by the advocate's values it reads: a shortlist grades hundreds of advocates who
-    share an industry, tags, a level, a place, a sentiment, and each is graded once.
+    share an industry, tags, a level, a place, a sentiment, and each is graded once. `steady` (`steady_memo`)
+    does the same for the dimensions that read nothing of the request, across requests; without it, `memo`.
     """
     if memo is None:
         memo = {}
+    if steady is None:
+        steady = memo
     c = candidate
     found = [
         memo.get(key := (_INDUSTRY, c.industry))
@@ -237,12 +273,12 @@ def dimensions(
         key = (_GEOGRAPHY, c.region, c.country)
         found.append(memo.get(key) or _graded(memo, key, DimensionName.GEOGRAPHY, _geography(need, c)))
     key = (_SENTIMENT, c.sentiment)
-    found.append(memo.get(key) or _graded(memo, key, DimensionName.SENTIMENT, _sentiment(c)))
+    found.append(steady.get(key) or _graded(steady, key, DimensionName.SENTIMENT, _sentiment(c)))
     key = (_LAST_USED, c.usage.last_used)
-    found.append(memo.get(key) or _graded(memo, key, DimensionName.LAST_USED, _last_used(c, policy, today)))
+    found.append(steady.get(key) or _graded(steady, key, DimensionName.LAST_USED, _last_used(c, policy, today)))
     if c.joined_on is not None:
         key = (_TENURE, c.joined_on)
-        found.append(memo.get(key) or _graded(memo, key, DimensionName.TENURE, _tenure(c, policy, today)))
+        found.append(steady.get(key) or _graded(steady, key, DimensionName.TENURE, _tenure(c, policy, today)))
     return tuple(found)
 
 

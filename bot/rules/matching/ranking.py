@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from bot.rules.matching.demand import Demand
-from bot.rules.matching.grades import Memo, dimensions, group_words, word_stems
+from bot.rules.matching.grades import Memo, dimensions, group_words, steady_memo, word_stems
 from bot.rules.matching.kinds import KIND_COVERAGE
 from bot.rules.matching.limits import cap_of, exclusions, next_eligible, reserved_for_big_deals
 from bot.rules.matching.policy import Policy
-from bot.rules.matching.records import ROLE_ORDER, Assessment, Candidate, Grade, Need
+from bot.rules.matching.records import ROLE_ORDER, Assessment, Candidate, Grade, Need, quick
 from bot.rules.vocabulary import Industry
 
 
@@ -22,13 +22,15 @@ def assess(
     today: date,
     demand: Demand | None = None,
     memo: Memo | None = None,
+    steady: Memo | None = None,
 ) -> Assessment:
     """Grade one advocate against one request and list every hard limit that rules them out.
 
     `demand` (the recent requests, bot.flows.shortlist reads them) only orders equals; without it the
-    advocate's profile alone says how much they are likely to be needed (`breadth`). `memo`: grades.dimensions'.
+    advocate's profile alone says how much they are likely to be needed (`breadth`). `memo` and `steady`:
+    grades.dimensions'.
     """
-    graded = dimensions(need=need, candidate=candidate, policy=policy, today=today, memo=memo)
+    graded = dimensions(need=need, candidate=candidate, policy=policy, today=today, memo=memo, steady=steady)
     reserved = reserved_for_big_deals(need, candidate, policy)
     # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
     overall, score = Grade.EXCELLENT, 0
@@ -37,7 +39,8 @@ def assess(
         if dimension.grade < overall:
             overall = dimension.grade
     found = exclusions(need, candidate, policy, today)
-    return Assessment(
+    return quick(
+        Assessment,
         candidate=candidate,
         grade=overall,
         dimensions=graded,
@@ -170,8 +173,9 @@ def rank(
 ) -> list[Assessment]:
     """Eligible advocates best first, then the excluded ones (fewest exclusions first) so CS can see why."""
     memo: Memo = {}  # for this request, policy and day: each dimension graded once per value it reads
+    steady = steady_memo(policy, today)
     assessed = [
-        assess(need=need, candidate=c, policy=policy, today=today, demand=demand, memo=memo)
+        assess(need=need, candidate=c, policy=policy, today=today, demand=demand, memo=memo, steady=steady)
         for c in candidates
     ]
     eligible = sorted((a for a in assessed if not a.excluded), key=_order)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum, StrEnum
+from typing import Any, TypeVar
 
 from bot.rules.vocabulary import RoleLevel
 
@@ -138,3 +139,17 @@ class Assessment:
     @property
     def excluded(self) -> bool:
         return bool(self.exclusions)
+
+
+R = TypeVar("R")
+_new = object.__new__
+
+
+def quick(cls: type[R], /, **values: Any) -> R:
+    """`cls(**values)` for one of these frozen records, without the frozen __init__'s object.__setattr__ for each
+    field (a Candidate in ~1 µs instead of ~2.2): a shortlist at 100k advocates builds a Candidate, its Usage and
+    an Assessment for each of 1,000-3,000 candidates. Give every field: one left out reads as its default, or is
+    missing. tests/test_matching.py checks it builds what the constructor does."""
+    record = _new(cls)
+    record.__dict__.update(values)
+    return record
