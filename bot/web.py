@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +15,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_response import AsgiHttpResponse
+from slack_bolt.context.ack import Ack
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -26,6 +29,40 @@ ACK_PRIORITY_SECONDS = 0.25  # the longest the courier holds one send back while
 # The collector's first threshold (CPython's default is 700): a shortlist at 100k advocates builds ~1,000-3,000
 # candidates with their rows, usage and grades, tens of thousands of objects that live until the page is rendered.
 YOUNG_OBJECTS = 50_000
+
+log = logging.getLogger(__name__)
+
+
+class _Ack(Ack):
+    """Bolt's ack(), which also hands its answer to the server the moment a listener calls it on its own thread.
+
+    Bolt's thread runner notices a listener's ack() by polling every 10 ms (slack_bolt/listener/thread_runner.py),
+    so every answer left ~10 ms after the listener had given it, and the courier's messages waited for that answer
+    (RefdeskASGI.let_acks_first). An ack() on the request's own thread (Bolt acknowledging an event before it
+    hands the listener on) is answered by Bolt at once, after the hand-off: left to Bolt.
+    """
+
+    def __init__(self, answered: Callable[[BoltResponse], None]) -> None:
+        super().__init__()
+        self._answered = answered
+        self._request_thread = threading.get_ident()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = super().__call__(*args, **kwargs)
+        if threading.get_ident() != self._request_thread:
+            self._answered(response)
+        return response
+
+
+def _settle(answer: asyncio.Future[BoltResponse], response: BoltResponse) -> None:
+    if not answer.done():  # the first ack() answers; a second one, or one after Bolt gave up, changes nothing
+        answer.set_result(response)
+
+
+def _left_behind(work: asyncio.Future[Any]) -> None:
+    """Bolt's dispatch of a request already answered from its ack(): what it ends with is only logged."""
+    if not work.cancelled() and (error := work.exception()) is not None:
+        log.error("a request answered at its ack() failed afterwards", exc_info=error)
 
 
 class RefdeskASGI(SlackRequestHandler):
@@ -53,8 +90,11 @@ class RefdeskASGI(SlackRequestHandler):
         after a click wait up to 5 ms more)."""
         self._answered.wait(budget)
 
-    def answer(self, scope: dict[str, Any], body: bytes) -> BoltResponse | Refusal:
-        """On the request's own thread: the signature, one parse, and Bolt until the listener's ack()."""
+    def answer(
+        self, scope: dict[str, Any], body: bytes, answered: Callable[[BoltResponse], None] | None = None
+    ) -> BoltResponse | Refusal:
+        """On the request's own thread: the signature, one parse, and Bolt until the listener's ack().
+        `answered` hears the listener's ack() as it is called (see _Ack)."""
         headers = self.verifier.headers_of(scope)
         checked = self.verifier.check(headers, body)
         if isinstance(checked, Refusal):
@@ -69,6 +109,8 @@ class RefdeskASGI(SlackRequestHandler):
         )
         request.raw_body = body.decode("utf-8")
         request.mode = "http"
+        if answered is not None:
+            request.context["ack"] = _Ack(answered)
         return self.app.dispatch(request)
 
     async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
@@ -95,9 +137,7 @@ class RefdeskASGI(SlackRequestHandler):
                 self.in_flight += 1
                 self._answered.clear()
                 try:
-                    answer = await asyncio.get_running_loop().run_in_executor(
-                        self._acks, self.answer, scope, body
-                    )
+                    answer = await self._answer_at_ack(scope, body)
                 finally:
                     self.in_flight -= 1
                     if not self.in_flight:
@@ -113,6 +153,25 @@ class RefdeskASGI(SlackRequestHandler):
             await self.verifier.refuse(scope, send, refusal, size)
             return
         await super().__call__(scope, receive, send)
+
+    async def _answer_at_ack(self, scope: dict[str, Any], body: bytes) -> BoltResponse | Refusal:
+        """Bolt's answer to the request, sent as soon as the listener calls ack(): what Bolt would answer once
+        its poll saw that ack(), ~10 ms sooner. Without an ack() (refused, no listener, a middleware's own
+        answer, Bolt giving up at 3 s), or when Bolt finishes first, Bolt's own answer."""
+        loop = asyncio.get_running_loop()
+        acked: asyncio.Future[BoltResponse] = loop.create_future()
+
+        def answered(response: BoltResponse) -> None:  # on the listener's thread
+            # RuntimeError: the loop is closed (the server shutting down); Bolt's own answer, if any, stands
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, acked, response)
+
+        work = loop.run_in_executor(self._acks, self.answer, scope, body, answered)
+        await asyncio.wait((work, acked), return_when=asyncio.FIRST_COMPLETED)
+        if work.done():
+            return work.result()
+        work.add_done_callback(_left_behind)
+        return acked.result()
 
 
 def serve_app() -> RefdeskASGI:

@@ -140,3 +140,55 @@ def test_an_ack_that_comes_too_late_is_not_reported_as_unreadable(harness):
     told = harness.ephemerals_to(REP) + [m.get("text", "") for m in harness.dms_to(REP)]
     assert not [t for t in told if "couldn't read" in t or "don't know that button" in t]
     assert len(harness.cards()) == 1, "the request was stored and reached CS"
+
+
+def test_the_answer_leaves_at_the_listeners_ack_not_when_bolt_notices_it(http_server, database, slack):
+    """bot/web._Ack: Slack gets the answer the moment the listener calls ack(), while Bolt's own dispatch (which
+    notices an ack by polling every 10 ms) is still running; without an ack, Bolt's own answer, when it has one."""
+    import threading
+
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from tests.support.signed import SlackSender
+
+    switch, port = http_server
+    app = App(signing_secret=SIGNING_SECRET, client=WebClient(token="xoxb-test", base_url=slack.base_url))
+    seen: list[str] = []
+
+    @app.action("acks")
+    def acks(ack, body) -> None:
+        ack()
+        seen.append(body["actions"][0]["value"])
+
+    release, returned = threading.Event(), threading.Event()
+    dispatch = app.dispatch
+
+    def held(request):  # Bolt's dispatch, kept from returning until the test lets it
+        response = dispatch(request)
+        release.wait(5)
+        returned.set()
+        return response
+
+    app.dispatch = held  # type: ignore[method-assign]
+    switch.target = RefdeskASGI(app, database, signing_secret=SIGNING_SECRET)
+    sender = SlackSender(host="127.0.0.1", port=port, signing_secret=SIGNING_SECRET)
+
+    def click(action_id: str) -> dict:
+        return payloads.block_action(
+            action_id=action_id,
+            value="7",
+            user_id=REP,
+            channel_id="C0CS",
+            response_url="http://127.0.0.1:9/r",
+        )
+
+    reply = sender.interactive(click("acks"))
+    assert reply.status == 200 and not returned.is_set()  # answered while Bolt's dispatch was still held
+    release.set()
+    assert returned.wait(5) and seen == ["7"]
+    release.clear()
+    returned.clear()
+    threading.Timer(0.2, release.set).start()
+    reply = sender.interactive(click("nobody_listens"))  # no listener, no ack(): Bolt's own answer
+    assert reply.status == 404 and returned.is_set()
