@@ -250,5 +250,8 @@ def shortlistable(
     statement = _shortlistable(_shape(strict), tuple(limits.caps.items()), limits.fatigue_threshold)
     # Plain rows, not ORM objects: only what ranking reads, and nothing to track. Whoever is left was not asked
     # for this prospect and is busy with no other request (the statement's filters), as kept_windows assumes.
-    rows = records(session.execute(statement, params))
+    # Run on the session's connection (after the flush the session would do): the ORM's result adds ~3-4 us a
+    # row to thousands of rows at 100k advocates and brings nothing to plain columns.
+    session.flush()
+    rows = records(session.connection().execute(statement, params))
     return [(row, None if row.total is None else kept_windows(row.recent, window)) for row in rows]

@@ -246,7 +246,8 @@ def recent_demand(*, session: Session, request_id: int | None, policy: Policy, t
     cancelled requests asked nothing of the pool.
     """
     r = ReferenceRequest
-    rows = session.execute(
+    session.flush()  # plain columns on the session's connection, as pool.shortlistable reads its rows
+    rows = session.connection().execute(
         select(r.status, r.created_at, r.wanted_industry, r.prospect_employees, r.wanted_size_band)
         .where(r.id != (request_id or -1))
         .order_by(r.id.desc())
