@@ -36,6 +36,12 @@ def word_stems(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in re.findall(r"[^\W\d_]{3,}", text.casefold()) if w not in _STOPWORDS)
 
 
+def plain(text: str) -> str:
+    """A use case as compared whole: casefolded, its spaces collapsed (a tag and the wanted use case are "the same"
+    when these agree; prefilter.py lets through the tags that contain it)."""
+    return " ".join(text.casefold().split())
+
+
 @lru_cache(maxsize=64)
 def group_words(groups: tuple[frozenset[str], ...]) -> tuple[frozenset[str], ...]:
     return tuple(word_stems(" ".join(sorted(group))) for group in groups)
@@ -105,8 +111,8 @@ def tag_fit(tag: str, use_case: str, groups: tuple[frozenset[str], ...]) -> Grad
     """How one use-case tag meets the wanted use case: the same (Excellent), related (Good: a shared word or a
     shared group of words), or not (Poor). Cached: a pool repeats a few hundred tags over thousands of tag lists,
     and a shortlist at 100k advocates grades a thousand lists it has not seen before."""
-    text, wanted, words = " ".join(use_case.casefold().split()), word_stems(use_case), word_stems(tag)
-    if " ".join(tag.casefold().split()) == text or (words and wanted and (words <= wanted or wanted <= words)):
+    wanted, words = word_stems(use_case), word_stems(tag)
+    if plain(tag) == plain(use_case) or (words and wanted and (words <= wanted or wanted <= words)):
         return Grade.EXCELLENT
     if words & wanted or any(words & g and wanted & g for g in group_words(groups)):
         return Grade.GOOD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.rules.matching.grades import GENERAL_FUNCTIONS, SENTIMENT_GOOD, group_words, word_stems
+from bot.rules.matching.grades import GENERAL_FUNCTIONS, SENTIMENT_GOOD, group_words, plain, word_stems
 from bot.rules.matching.kinds import KIND_COVERAGE
 from bot.rules.matching.policy import Policy
 from bot.rules.matching.records import ROLE_ORDER, Need
@@ -38,7 +38,7 @@ def prefilter(*, need: Need, policy: Policy) -> Prefilter:
         kinds=KIND_COVERAGE.get(need.kind, frozenset()),
         min_sentiment=SENTIMENT_GOOD,
         use_case_terms=frozenset(words.union(*related)),
-        use_case_text=" ".join(need.use_case.casefold().split()),
+        use_case_text=plain(need.use_case),
         functions=(
             None
             if not need.function or need.function in GENERAL_FUNCTIONS
