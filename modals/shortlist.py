@@ -117,15 +117,20 @@ def build_shortlist(
     today: date,
     picked: Mrkdwn | None = None,
     closed: Mrkdwn | None = None,
+    good: int | None = None,
 ) -> list[Block]:
-    """One page of the shortlist. `picked` / `closed` say what already happened; then nobody can be asked."""
+    """One page of the shortlist. `picked` / `closed` say what already happened; then nobody can be asked.
+
+    `good`: how many good matches there are when `ranked` holds only the first page's (matching.first_page);
+    None: `ranked` is everyone."""
     eligible = [a for a in ranked if not a.excluded and a.grade is not Grade.POOR]
+    total = len(eligible) if good is None else good
     # Protected advocates who would have fitted come first (best fit first), then the poor matches.
     others = sorted(
         (a for a in ranked if a.excluded or a.grade is Grade.POOR),
         key=lambda a: (not a.excluded, -a.grade, -a.score),
     )
-    pages = max(1, -(-len(eligible) // PAGE_SIZE))
+    pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages + (1 if page > pages and others else 0))
     askable = picked is None and closed is None
     blocks: list[Block] = [
@@ -134,8 +139,8 @@ def build_shortlist(
                 ":mag: *Shortlist for #{} · {}* ({} good match{}, page {})\n{} · {} · {} · {}",
                 request.id,
                 request.prospect_company,
-                len(eligible),
-                "" if len(eligible) == 1 else "es",
+                total,
+                "" if total == 1 else "es",
                 page,
                 label_of(ReferenceKind, request.wanted_kind),
                 label_of(Industry, request.wanted_industry),

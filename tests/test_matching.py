@@ -15,6 +15,7 @@ from bot.rules.matching import (
     KIND_RULES,
     Assessment,
     Candidate,
+    Demand,
     Grade,
     Need,
     Policy,
@@ -22,6 +23,7 @@ from bot.rules.matching import (
     assess,
     big_deal_warning,
     breadth,
+    first_page,
     next_eligible,
     next_quarter_start,
     quarter_start,
@@ -960,6 +962,24 @@ def test_ranking_does_not_depend_on_input_order(
     again = rank(need=need, candidates=shuffled, policy=POLICY, today=TODAY)
     assert ids(first) == ids(again)
     assert ids(shortlist(first)) == ids(shortlist(again))
+
+
+@fast
+@given(need=needs, candidates=candidate_lists, size=st.integers(1, 4), data=st.data())
+def test_a_first_page_is_what_ranking_everyone_shows(
+    need: Need, candidates: list[Candidate], size: int, data: st.DataObject
+) -> None:
+    """first_page assesses only the page's own: the same advocates, assessed the same, as rank then shortlist."""
+    demand = Demand.counted(
+        data.draw(st.lists(st.tuples(st.sampled_from(INDUSTRIES), st.sampled_from([300, 1_000, 5_000]),
+                                     st.none()), max_size=4))
+    )  # fmt: skip
+    ranked = rank(need=need, candidates=candidates, policy=POLICY, today=TODAY, demand=demand)
+    page, good = first_page(
+        need=need, candidates=reversed(candidates), policy=POLICY, today=TODAY, demand=demand, size=size
+    )
+    assert page == shortlist(ranked, limit=size)
+    assert good == len(shortlist(ranked, limit=len(candidates)))
 
 
 @fast

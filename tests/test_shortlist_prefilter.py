@@ -157,4 +157,9 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
         everyone = shortlist.ranked_for(session=session, request=request, policy=policy, today=TODAY)
         page = [a.candidate.advocate_id for a in strict if shortlist.good_enough(a)]
         assert page == [a.candidate.advocate_id for a in everyone if shortlist.good_enough(a)]
+        for size in (1, 5):  # what a first page shows: its best, assessed in full, and how many good matches
+            best, good = shortlist.first_page_for(
+                session=session, request=request, policy=policy, today=TODAY, size=size
+            )
+            assert (best, good) == ([a for a in everyone if shortlist.good_enough(a)][:size], len(page))
         session.rollback()

@@ -13,7 +13,7 @@ from bot.rules.matching import Policy
 from bot.rules.qualification import Rules, qualify
 from bot.text import Mrkdwn, mention, mrkdwn
 from modals.approval_card import build_approval_card
-from modals.shortlist import build_shortlist, shortlist_text
+from modals.shortlist import PAGE_SIZE, build_shortlist, shortlist_text
 from store import lifecycle
 from store.models import Advocate, ReferenceRequest, RequestStatus
 
@@ -39,11 +39,14 @@ def render_page(
     *, session: Session, request: ReferenceRequest, policy: Policy, today: date, page: int
 ) -> tuple[Mrkdwn, list]:
     """The shortlist page as it stands now: ranking, and what was already picked or closed."""
-    # Page 1 needs only those who could be shortlisted; Show more (and an empty page 1) shows the rest.
-    ranked = shortlist.ranked_for(
-        session=session, request=request, policy=policy, today=today, strict=page == 1
-    )
-    if page == 1 and not any(shortlist.good_enough(a) for a in ranked):
+    # Page 1 shows the best of those who could be shortlisted and how many there are; Show more (and an empty
+    # page 1, which says why nobody fits) ranks everyone.
+    ranked, good = [], 0
+    if page == 1:
+        ranked, good = shortlist.first_page_for(
+            session=session, request=request, policy=policy, today=today, size=PAGE_SIZE
+        )
+    if not good:
         ranked = shortlist.ranked_for(session=session, request=request, policy=policy, today=today)
     picked = closed = None
     logged = peer.logged_for(session=session, request_id=request.id) if peer.is_peer(request) else None
@@ -70,6 +73,7 @@ def render_page(
     blocks = build_shortlist(
         request=record,
         ranked=ranked,
+        good=good or None,
         page=page,
         policy=policy,
         today=today,

@@ -18,6 +18,7 @@ from bot.rules.matching import (
     Need,
     Policy,
     Usage,
+    first_page,
     prefilter,
     quarter_start,
     rank,
@@ -232,6 +233,17 @@ def ranked_for(
     candidates = candidates_for(session=session, need=need, policy=policy, today=today, strict=strict)
     demand = recent_demand(session=session, request_id=request.id, policy=policy, today=today)
     return rank(need=need, candidates=candidates, policy=policy, today=today, demand=demand)
+
+
+def first_page_for(
+    *, session: Session, request: ReferenceRequest, policy: Policy, today: date, size: int
+) -> tuple[list[Assessment], int]:
+    """The first `size` of `ranked_for(strict=True)`'s good-enough advocates and how many there are: a first page
+    (matching.first_page: the same answer, without assessing everyone)."""
+    need = need_of(request)
+    candidates = candidates_for(session=session, need=need, policy=policy, today=today, strict=True)
+    demand = recent_demand(session=session, request_id=request.id, policy=policy, today=today)
+    return first_page(need=need, candidates=candidates, policy=policy, today=today, demand=demand, size=size)
 
 
 # Requests that asked nothing of the pool.

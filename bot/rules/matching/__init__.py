@@ -18,7 +18,7 @@ from bot.rules.matching.policy import (
     Policy,
 )
 from bot.rules.matching.prefilter import Prefilter, prefilter
-from bot.rules.matching.ranking import assess, breadth, need_share, rank, shortlist
+from bot.rules.matching.ranking import assess, breadth, first_page, need_share, rank, shortlist
 from bot.rules.matching.records import (
     Assessment,
     Candidate,
@@ -57,6 +57,7 @@ __all__ = [
     "big_deal_warning",
     "breadth",
     "fatigue_signals",
+    "first_page",
     "next_eligible",
     "need_share",
     "next_quarter_start",

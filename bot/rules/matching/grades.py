@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from bot.rules.matching.dates import ago
 from bot.rules.matching.policy import Policy
@@ -220,7 +221,16 @@ def _tenure(candidate: Candidate, policy: Policy, today: date) -> Graded:
     return Grade.EXCELLENT, f"Customer for {days // 30} months"
 
 
-Memo = dict[tuple[object, ...], Dimension]
+# One dict per dimension (the numbers below), each keyed by the advocate's values that dimension reads: a shortlist
+# looks up seven or eight per candidate, and a plain value (or a short tuple) as the key, in that dimension's own
+# dict, is cheaper than a key tuple naming the dimension too (at 100k advocates ~a tenth of ranking).
+Memo = tuple[dict[Any, Dimension], ...]
+_INDUSTRY, _SIZE, _USE_CASE, _ROLE, _GEOGRAPHY, _SENTIMENT, _LAST_USED, _TENURE = range(8)
+
+
+def new_memo() -> Memo:
+    return tuple({} for _ in range(8))
+
 
 # The dimensions that read nothing of the request (sentiment, last used, tenure) are remembered across requests,
 # for one policy and one day: a pool at 100k advocates has ~1,000 days of last use and ~2,000 of joining, and
@@ -234,14 +244,10 @@ def steady_memo(policy: Policy, today: date) -> Memo:
     """The memo of the request-blind dimensions for this policy and day (see `dimensions`)."""
     key = (id(policy), today)
     known = _STEADY.get(key)
-    if known is None or known[0] is not policy or len(known[1]) >= _STEADY_MAX:
+    if known is None or known[0] is not policy or sum(map(len, known[1])) >= _STEADY_MAX:
         _STEADY.clear()
-        known = _STEADY[key] = (policy, {})
+        known = _STEADY[key] = (policy, new_memo())
     return known[1]
-
-# The memo's keys start with these plain numbers, not the DimensionName: an enum member hashes in Python code, and
-# a shortlist looks up seven or eight keys per candidate (at 100k advocates, ~a tenth of ranking).
-_INDUSTRY, _SIZE, _USE_CASE, _ROLE, _GEOGRAPHY, _SENTIMENT, _LAST_USED, _TENURE = range(8)
 
 
 def dimensions(
@@ -255,40 +261,49 @@ def dimensions(
 ) -> tuple[Dimension, ...]:
     """Every dimension of the matrix that applies to this request, graded, in the matrix's order.
 
-    `memo`, a dict kept by the caller for one request, policy and day (ranking.rank keeps one per ranking),
+    `memo` (`new_memo()`), kept by the caller for one request, policy and day (ranking.rank keeps one per ranking),
     remembers each dimension by the advocate's values it reads: a shortlist grades hundreds of advocates who
     share an industry, tags, a level, a place, a sentiment, and each is graded once. `steady` (`steady_memo`)
     does the same for the dimensions that read nothing of the request, across requests; without it, `memo`.
     """
     if memo is None:
-        memo = {}
+        memo = new_memo()
     if steady is None:
         steady = memo
     c = candidate
     found = [
-        memo.get(key := (_INDUSTRY, c.industry))
-        or _graded(memo, key, DimensionName.INDUSTRY, _industry(need, c, policy)),
-        memo.get(key := (_SIZE, c.employees))
-        or _graded(memo, key, DimensionName.COMPANY_SIZE, _size(need, c)),
-        memo.get(key := (_USE_CASE, c.use_cases))
-        or _graded(memo, key, DimensionName.USE_CASE, _use_case(need, c, policy)),
-        memo.get(key := (_ROLE, c.role_level, c.function))
-        or _graded(memo, key, DimensionName.ROLE, _role(need, c)),
+        memo[_INDUSTRY].get(c.industry)
+        or _graded(memo[_INDUSTRY], c.industry, DimensionName.INDUSTRY, _industry(need, c, policy)),
+        memo[_SIZE].get(c.employees)
+        or _graded(memo[_SIZE], c.employees, DimensionName.COMPANY_SIZE, _size(need, c)),
+        memo[_USE_CASE].get(c.use_cases)
+        or _graded(memo[_USE_CASE], c.use_cases, DimensionName.USE_CASE, _use_case(need, c, policy)),
+        memo[_ROLE].get(key := (c.role_level, c.function))
+        or _graded(memo[_ROLE], key, DimensionName.ROLE, _role(need, c)),
     ]
     if need.region or need.country:
-        key = (_GEOGRAPHY, c.region, c.country)
-        found.append(memo.get(key) or _graded(memo, key, DimensionName.GEOGRAPHY, _geography(need, c)))
-    key = (_SENTIMENT, c.sentiment)
-    found.append(steady.get(key) or _graded(steady, key, DimensionName.SENTIMENT, _sentiment(c)))
-    key = (_LAST_USED, c.usage.last_used)
-    found.append(steady.get(key) or _graded(steady, key, DimensionName.LAST_USED, _last_used(c, policy, today)))
+        key = (c.region, c.country)
+        found.append(
+            memo[_GEOGRAPHY].get(key)
+            or _graded(memo[_GEOGRAPHY], key, DimensionName.GEOGRAPHY, _geography(need, c))
+        )
+    found.append(
+        steady[_SENTIMENT].get(c.sentiment)
+        or _graded(steady[_SENTIMENT], c.sentiment, DimensionName.SENTIMENT, _sentiment(c))
+    )
+    found.append(
+        steady[_LAST_USED].get(c.usage.last_used)
+        or _graded(steady[_LAST_USED], c.usage.last_used, DimensionName.LAST_USED, _last_used(c, policy, today))
+    )
     if c.joined_on is not None:
-        key = (_TENURE, c.joined_on)
-        found.append(steady.get(key) or _graded(steady, key, DimensionName.TENURE, _tenure(c, policy, today)))
+        found.append(
+            steady[_TENURE].get(c.joined_on)
+            or _graded(steady[_TENURE], c.joined_on, DimensionName.TENURE, _tenure(c, policy, today))
+        )
     return tuple(found)
 
 
-def _graded(memo: Memo, key: tuple[object, ...], name: DimensionName, graded: Graded) -> Dimension:
+def _graded(memo: dict[Any, Dimension], key: Any, name: DimensionName, graded: Graded) -> Dimension:
     """A dimension graded for the first time: remembered under `key` (all it read of the advocate)."""
     memo[key] = found = Dimension(name, *graded)
     return found

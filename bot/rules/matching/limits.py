@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 from bot.rules.matching.dates import ago, monday, next_quarter_start
 from bot.rules.matching.kinds import KIND_COVERAGE, KIND_RULES
@@ -52,9 +53,11 @@ def exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) ->
     if usage.last_asked is not None:
         if (days := (today - usage.last_asked).days) < (gap := policy.min_days_between_asks):
             found.append((ExclusionCode.MIN_GAP, f"Asked {ago(days)}: at least {gap} days between asks"))
-        # Comparing the Mondays of ISO weeks handles year ends (week 53, then week 1) with no week arithmetic.
-        if (asked := monday(usage.last_asked)) >= monday(today) - timedelta(days=7):
-            week = "this week" if asked >= monday(today) else "last week"
+        # Comparing with the Mondays of ISO weeks handles year ends (week 53, then week 1) with no week
+        # arithmetic: a day is on or after a Monday exactly when its own week's Monday is.
+        this_week, last_week = _mondays(today)
+        if usage.last_asked >= last_week:
+            week = "this week" if usage.last_asked >= this_week else "last week"
             found.append((ExclusionCode.CONSECUTIVE_WEEK, f"Asked {week}: never in consecutive weeks"))
     if usage.last_used is not None and (days := (today - usage.last_used).days) < policy.recent_use_days:
         found.append(
@@ -104,6 +107,13 @@ def exclusions(need: Need, candidate: Candidate, policy: Policy, today: date) ->
         reason = f"Yearly limit reached: {usage.this_year} of {policy.yearly_limit} this year"
         found.append((ExclusionCode.YEARLY, reason))
     return tuple(Exclusion(code, reason) for code, reason in found)
+
+
+@lru_cache(maxsize=8)
+def _mondays(today: date) -> tuple[date, date]:
+    """The Mondays of this week and the last (a shortlist checks thousands of advocates on one day)."""
+    this_week = monday(today)
+    return this_week, this_week - timedelta(days=7)
 
 
 def reserved_for_big_deals(need: Need, candidate: Candidate, policy: Policy) -> bool:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 from bot.rules.matching.demand import Demand
-from bot.rules.matching.grades import Memo, dimensions, group_words, steady_memo, word_stems
+from bot.rules.matching.grades import Memo, dimensions, group_words, new_memo, steady_memo, word_stems
 from bot.rules.matching.kinds import KIND_COVERAGE
 from bot.rules.matching.limits import cap_of, exclusions, next_eligible, reserved_for_big_deals
 from bot.rules.matching.policy import Policy
-from bot.rules.matching.records import ROLE_ORDER, Assessment, Candidate, Grade, Need, quick
+from bot.rules.matching.records import ROLE_ORDER, Assessment, Candidate, Dimension, Grade, Need, quick
 from bot.rules.vocabulary import Industry
 
 
@@ -31,14 +32,9 @@ def assess(
     grades.dimensions'.
     """
     graded = dimensions(need=need, candidate=candidate, policy=policy, today=today, memo=memo, steady=steady)
-    reserved = reserved_for_big_deals(need, candidate, policy)
-    # PROGRAM.md: Excellent only when every dimension that applies is excellent; Poor when any is poor.
-    overall, score = Grade.EXCELLENT, 0
-    for dimension in graded:  # one loop for both: a shortlist at 100k advocates assesses thousands
-        score += dimension.grade
-        if dimension.grade < overall:
-            overall = dimension.grade
+    overall, score = _overall(graded)
     found = exclusions(need, candidate, policy, today)
+    share, reserved = _demand(need, candidate, policy, demand)
     return quick(
         Assessment,
         candidate=candidate,
@@ -50,8 +46,26 @@ def assess(
         # shortlist's eligible hundreds skip the dates (tests/test_matching.py checks the two agree).
         next_eligible=next_eligible(candidate, policy, today) if found else today,
         reserved=reserved,
-        demand=need_share(candidate, policy, demand) / _room(candidate, policy, reserved),
+        demand=share,
     )
+
+
+def _overall(graded: Sequence[Dimension]) -> tuple[Grade, int]:
+    """The overall grade and the score (the sum of the grades). PROGRAM.md: Excellent only when every dimension
+    that applies is excellent; Poor when any is poor."""
+    overall, score = Grade.EXCELLENT, 0
+    for dimension in graded:  # one loop for both: a shortlist at 100k advocates grades thousands
+        score += dimension.grade
+        if dimension.grade < overall:
+            overall = dimension.grade
+    return overall, score
+
+
+def _demand(need: Need, candidate: Candidate, policy: Policy, demand: Demand | None) -> tuple[float, bool]:
+    """What the order reads after the grade: the need for the advocate over the room left in their quarter,
+    and whether their quarter is held for bigger deals (reserved_for_big_deals)."""
+    reserved = reserved_for_big_deals(need, candidate, policy)
+    return need_share(candidate, policy, demand) / _room(candidate, policy, reserved), reserved
 
 
 def breadth(candidate: Candidate, policy: Policy) -> float:
@@ -155,7 +169,6 @@ def _room(candidate: Candidate, policy: Policy, reserved: bool) -> int:
 
 
 def _order(a: Assessment) -> tuple[object, ...]:
-    usage = a.candidate.usage
     # PROGRAM.md: grade first. Among equal grades, the one the rest of the quarter needs least: the share of
     # incoming requests they could serve (need_share: recent demand for their industries and size, their
     # profile's breadth otherwise) over the asks left in their quarter (_room; a strategic advocate on a
@@ -164,15 +177,21 @@ def _order(a: Assessment) -> tuple[object, ...]:
     # then rotation: never asked first, then longest since the last ask, fewest this quarter, fewest ever.
     # Every limit is already met by everyone ranked here. bench.year and bench.sweep measure the order
     # against least recently used.
+    return _key(a.grade, a.demand, a.reserved, a.candidate)
+
+
+def _key(grade: Grade, demand: float, reserved: bool, candidate: Candidate) -> tuple[object, ...]:
+    """_order's key from its parts, for an advocate not assessed in full (first_page)."""
+    usage = candidate.usage
     asked = (usage.last_asked is not None, usage.last_asked or date.min)
-    return (-a.grade, a.demand, a.reserved, asked, usage.this_quarter, usage.total, a.candidate.advocate_id)
+    return (-grade, demand, reserved, asked, usage.this_quarter, usage.total, candidate.advocate_id)
 
 
 def rank(
     *, need: Need, candidates: Iterable[Candidate], policy: Policy, today: date, demand: Demand | None = None
 ) -> list[Assessment]:
     """Eligible advocates best first, then the excluded ones (fewest exclusions first) so CS can see why."""
-    memo: Memo = {}  # for this request, policy and day: each dimension graded once per value it reads
+    memo = new_memo()  # for this request, policy and day: each dimension graded once per value it reads
     steady = steady_memo(policy, today)
     assessed = [
         assess(need=need, candidate=c, policy=policy, today=today, demand=demand, memo=memo, steady=steady)
@@ -181,6 +200,49 @@ def rank(
     eligible = sorted((a for a in assessed if not a.excluded), key=_order)
     excluded = sorted((a for a in assessed if a.excluded), key=lambda a: (len(a.exclusions), *_order(a)))
     return eligible + excluded
+
+
+def first_page(
+    *,
+    need: Need,
+    candidates: Iterable[Candidate],
+    policy: Policy,
+    today: date,
+    demand: Demand | None = None,
+    size: int = 5,
+) -> tuple[list[Assessment], int]:
+    """`shortlist(rank(...), size)` and how many advocates `shortlist` would keep with no limit: what a
+    shortlist's first page shows (its best and the count of good matches), without assessing everyone.
+
+    Each advocate is graded and checked against every limit, as rank does; only the good-enough ones of the best
+    grades the page reaches get the order's demand, and only the page's own are assessed in full. At 100k
+    advocates a first page weighs ~1,000-2,500 candidates and shows five. tests/test_matching.py holds the answer
+    to rank's.
+    """
+    memo = new_memo()
+    steady = steady_memo(policy, today)
+    by_grade: dict[Grade, list[Candidate]] = {Grade.EXCELLENT: [], Grade.GOOD: []}
+    for c in candidates:
+        graded = dimensions(need=need, candidate=c, policy=policy, today=today, memo=memo, steady=steady)
+        grade, _ = _overall(graded)
+        if grade is not Grade.POOR and not exclusions(need, c, policy, today):
+            by_grade[grade].append(c)
+    best: list[Candidate] = []
+    for grade in (Grade.EXCELLENT, Grade.GOOD):  # grade comes first in the order
+        wanted = size - len(best)
+        if wanted <= 0:
+            break
+        group = by_grade[grade]
+        if len(group) > wanted:
+            group = heapq.nsmallest(
+                wanted, group, key=lambda c: _key(grade, *_demand(need, c, policy, demand), c)  # noqa: B023
+            )
+        best.extend(group)
+    page = [
+        assess(need=need, candidate=c, policy=policy, today=today, demand=demand, memo=memo, steady=steady)
+        for c in best
+    ]
+    return sorted(page, key=_order), len(by_grade[Grade.EXCELLENT]) + len(by_grade[Grade.GOOD])
 
 
 def shortlist(ranked: Sequence[Assessment], limit: int = 5) -> list[Assessment]:
