@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from store.counts import UsageWindow, kept_windows, records
+from store.counts import UsageWindow, records, windows_reader
 from store.models import OPEN, Advocate, AdvocateUsage, Engagement
 
 
@@ -254,4 +254,5 @@ def shortlistable(
     # row to thousands of rows at 100k advocates and brings nothing to plain columns.
     session.flush()
     rows = records(session.connection().execute(statement, params))
-    return [(row, None if row.total is None else kept_windows(row.recent, window)) for row in rows]
+    windows = windows_reader(window)
+    return [(row, None if row.total is None else windows(row.recent)) for row in rows]

@@ -155,3 +155,16 @@ def same_usage(got: Usage, expected: Usage) -> None:
     assert replace(got, reply_hours_recent=None, reply_hours_before=None) == replace(
         expected, reply_hours_recent=None, reply_hours_before=None
     )
+
+
+def test_kept_events_counted_once_are_counted_again_for_another_day() -> None:
+    """counts.windows_reader remembers each text of kept events per window: the same events, read on the day a
+    quarter turns, are counted in that day's windows, not the day before's."""
+    asked = int(datetime(2026, 12, 20, 10, tzinfo=UTC).timestamp())
+    recent = f"[[{asked}, 1, 0, 7200]]"
+    before = counts.kept_windows(recent, usage_window(date(2026, 12, 31)))
+    after = counts.kept_windows(recent, usage_window(date(2027, 1, 1)))
+    assert (before.this_quarter, before.previous_quarter, before.this_year) == (1, 0, 1)
+    assert (after.this_quarter, after.previous_quarter, after.this_year) == (0, 1, 0)
+    assert counts.kept_windows(recent, usage_window(date(2026, 12, 31))) == before
+    assert counts.kept_windows("[]", usage_window(date(2026, 12, 31))) is None
