@@ -192,7 +192,8 @@ def _by_id(
 
 
 @lru_cache(maxsize=64)
-def _record(fields: tuple[str, ...]) -> Any:
+def record_type(fields: tuple[str, ...]) -> Any:
+    """A named tuple type with these fields (one per distinct list of names)."""
     return namedtuple("Record", fields)
 
 
@@ -200,7 +201,7 @@ def records(result: Any) -> list[Any]:
     """A result's rows as named tuples, read by the same names. SQLAlchemy's Row finds a column by name in ~1 µs
     (~0.1 for a named tuple), and the shortlist reads ~22 columns of each of 1,000-3,000 rows at 100k advocates
     (when it read ~35 from two statements: ~20 µs a candidate, ~17 of them saved here, on 30,786 candidates)."""
-    make = _record(tuple(result.keys()))._make
+    make = record_type(tuple(result.keys()))._make
     return [make(row) for row in result]
 
 

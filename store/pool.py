@@ -6,25 +6,28 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    Integer,
     Select,
     String,
-    TypeDecorator,
     bindparam,
     case,
     cast,
     false,
+    func,
     or_,
     select,
     true,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
+from store import fit
 from store.counts import UsageWindow, records, windows_reader
+from store.fit import CANDIDATE_COLUMNS
 from store.models import OPEN, Advocate, AdvocateUsage, Engagement
 
 
@@ -130,35 +133,6 @@ def fitting_advocates(
     return list(session.scalars(_fitting(_shape(strict)), params))
 
 
-class _Tags(TypeDecorator[tuple[str, ...]]):
-    """A JSON list of strings (use cases, kinds) read as its text and decoded to a tuple, each distinct text once
-    per process: a pool repeats a few hundred tag lists over thousands of advocates, and decoding every row's
-    two lists was a fifth of the shortlist's own work at 100k advocates on PostgreSQL."""
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: str | None, dialect: Any) -> tuple[str, ...] | None:
-        return None if value is None else _decoded(value)
-
-
-@lru_cache(maxsize=8_192)
-def _decoded(text: str) -> tuple[str, ...]:
-    return tuple(json.loads(text))
-
-
-def _tags(column: Any) -> Any:
-    return type_coerce(cast(column, String), _Tags()).label(column.key)
-
-
-CANDIDATE_COLUMNS = (
-    Advocate.id, Advocate.name, Advocate.title, Advocate.role_level, Advocate.company, Advocate.industry,
-    Advocate.employees, Advocate.region, Advocate.country, _tags(Advocate.use_cases), _tags(Advocate.kinds),
-    Advocate.tier, Advocate.status, Advocate.break_until, Advocate.account_trouble, Advocate.sentiment,
-    Advocate.joined_on, Advocate.function,
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Limits:
     """The protection limits the store can apply itself (matching.py still checks every rule)."""
@@ -169,19 +143,14 @@ class Limits:
     fatigue_threshold: int
 
 
-@cache
-def _shortlistable(
-    shape: _Shape | None, caps: tuple[tuple[str, int], ...], fatigue_threshold: int
-) -> Select[Any]:
-    """shortlistable's statement, built once per fit shape and policy; the request's values are bound."""
+def _limits(advocate: Any, cap: Any, fatigue_threshold: int) -> list[Any]:
+    """The protection limits the kept counters can decide for the advocate whose id is `advocate`, its usage
+    (models.AdvocateUsage) outer-joined; `cap` its quarterly cap. The request's values are bound."""
     u = AdvocateUsage
     quarter, previous = bindparam("quarter"), bindparam("previous")
     this_quarter = case((u.quarter == quarter, u.quarter_count), else_=0)
     previous_quarter = case(
         (u.quarter == quarter, u.previous_count), (u.quarter == previous, u.quarter_count), else_=0
-    )
-    cap = case(
-        *[(Advocate.tier == tier, limit) for tier, limit in caps], else_=min(limit for _, limit in caps)
     )
     e = Engagement
     # Everyone already asked for this prospect, read once through ix_engagements_prospect_key (a few hundred at
@@ -189,23 +158,53 @@ def _shortlistable(
     # SQLite. advocate_id is never NULL, so NOT IN means the same.
     asked_for_prospect = select(e.advocate_id).where(e.prospect_key == bindparam("prospect_key"))
     busy_elsewhere = select(e.id).where(
-        e.advocate_id == Advocate.id,
+        e.advocate_id == advocate,
         e.status.in_([s.value for s in OPEN]),
         e.request_id.is_(None) | (e.request_id != bindparam("other_request")),
     )
+    return [
+        or_(u.advocate_id.is_(None), this_quarter < cap),
+        or_(u.last_asked.is_(None), u.last_asked < bindparam("asked_before")),
+        or_(u.last_used.is_(None), u.last_used < bindparam("used_before")),
+        or_(u.advocate_id.is_(None), this_quarter <= fatigue_threshold),
+        or_(u.advocate_id.is_(None), previous_quarter <= fatigue_threshold),
+        advocate.not_in(asked_for_prospect),
+        or_(u.pending.is_(None), u.pending == 0, ~busy_elsewhere.exists()),
+    ]
+
+
+_USAGE_COLUMNS = (AdvocateUsage.total, AdvocateUsage.last_asked, AdvocateUsage.last_used, AdvocateUsage.recent)
+
+
+@cache
+def _shortlistable(shape: _Shape | None, caps: tuple[tuple[str, int], ...], fatigue_threshold: int) -> Select[Any]:
+    """shortlistable's statement read from the tables, built once per fit shape and policy; the request's values
+    are bound."""
+    u = AdvocateUsage
+    cap = case(
+        *[(Advocate.tier == tier, limit) for tier, limit in caps], else_=min(limit for _, limit in caps)
+    )
     return (
-        select(*CANDIDATE_COLUMNS, u.total, u.last_asked, u.last_used, u.recent)
+        select(*CANDIDATE_COLUMNS, *_USAGE_COLUMNS)
         .outerjoin(u, u.advocate_id == Advocate.id)
-        .where(
-            *_fit_conditions(shape),
-            or_(u.advocate_id.is_(None), this_quarter < cap),
-            or_(u.last_asked.is_(None), u.last_asked < bindparam("asked_before")),
-            or_(u.last_used.is_(None), u.last_used < bindparam("used_before")),
-            or_(u.advocate_id.is_(None), this_quarter <= fatigue_threshold),
-            or_(u.advocate_id.is_(None), previous_quarter <= fatigue_threshold),
-            Advocate.id.not_in(asked_for_prospect),
-            or_(u.pending.is_(None), u.pending == 0, ~busy_elsewhere.exists()),
-        )
+        .where(*_fit_conditions(shape), *_limits(Advocate.id, cap, fatigue_threshold))
+    )
+
+
+@cache
+def _usage_among(dialect: str, cap: int, fatigue_threshold: int) -> Select[Any]:
+    """shortlistable's statement for the advocates found in store.fit's kept pool: the bound ids (`ids`) and their
+    kept usage, the limits applied; nothing read of the advocates table. `cap` is the highest cap (the tier is in
+    the kept pool, and ranking checks each advocate's own)."""
+    if dialect == "postgresql":  # one array, whatever its length: one statement text, one prepared plan
+        ids = func.unnest(bindparam("ids", type_=ARRAY(Integer))).table_valued("value").render_derived()
+    else:  # SQLite: one JSON array, read by json_each (no limit on bound variables)
+        ids = func.json_each(bindparam("ids")).table_valued("value")
+    u, advocate = AdvocateUsage, ids.c.value
+    return (
+        select(advocate.label("id"), *_USAGE_COLUMNS)
+        .select_from(ids.outerjoin(u, u.advocate_id == advocate))
+        .where(*_limits(advocate, cap, fatigue_threshold))
     )
 
 
@@ -221,25 +220,20 @@ def shortlistable(
     limits: Limits,
     prospect_key: str,
     request_id: int | None,
-) -> list[tuple[Any, Any]]:
-    """The advocates who could make the shortlist, protected ones left out, with their usage: each row (a named
-    tuple, counts.records) has the kept lifetime figures (`total` None: never used), paired with its rolling
-    windows (counts.kept_windows; None: nothing kept).
+) -> list[tuple[Any, Any, Any]]:
+    """The advocates who could make the shortlist, protected ones left out, with their usage, as triples: the
+    advocate (a named tuple with CANDIDATE_COLUMNS' names), their kept lifetime figures (`total` None: never
+    used) and the rolling windows counted from their kept events (counts.kept_windows; None: nothing kept).
 
-    One statement whose cost does not grow with history: the pool's fit filters plus the kept counters
-    (models.AdvocateUsage) decide who is left, and the same row brings the events the rolling windows (90/180/360
-    days, the year) are counted from. Every value that changes the best plan is a filter on advocates, so the
-    plan PostgreSQL caches for a prepared statement is the one it would choose anyway (the quarter arithmetic is
+    Its cost does not grow with history: the pool's fit filters plus the kept counters (models.AdvocateUsage)
+    decide who is left, and the same row brings the events the rolling windows (90/180/360 days, the year) are
+    counted from. The fit filters are applied to store.fit's kept pool, and one statement reads the usage of
+    the ids found; a session with its own uncommitted changes to the advocates reads them in one statement with
+    the fit filters instead. Every value that changes the best plan is a filter on advocates, so the plan
+    PostgreSQL caches for a prepared statement is the one it would choose anyway (the quarter arithmetic is
     done on the counters, not by scanning engagements by date).
     """
-    params = _fit_params(
-        industries=industries,
-        min_employees=min_employees,
-        max_employees=max_employees,
-        strict=strict,
-        today=today,
-    )
-    params.update(
+    params: dict[str, Any] = dict(
         quarter=window.quarter_start.date(),
         previous=window.previous_quarter_start.date(),
         asked_before=limits.asked_before,
@@ -247,12 +241,42 @@ def shortlistable(
         prospect_key=prospect_key,
         other_request=request_id or -1,
     )
-    statement = _shortlistable(_shape(strict), tuple(limits.caps.items()), limits.fatigue_threshold)
     # Plain rows, not ORM objects: only what ranking reads, and nothing to track. Whoever is left was not asked
     # for this prospect and is busy with no other request (the statement's filters), as kept_windows assumes.
     # Run on the session's connection (after the flush the session would do): the ORM's result adds ~3-4 us a
     # row to thousands of rows at 100k advocates and brings nothing to plain columns.
     session.flush()
-    rows = records(session.connection().execute(statement, params))
     windows = windows_reader(window)
-    return [(row, None if row.total is None else windows(row.recent)) for row in rows]
+    kept = fit.pool_of(session)
+    if kept is None:
+        params.update(
+            _fit_params(
+                industries=industries,
+                min_employees=min_employees,
+                max_employees=max_employees,
+                strict=strict,
+                today=today,
+            )
+        )
+        statement = _shortlistable(_shape(strict), tuple(limits.caps.items()), limits.fatigue_threshold)
+        rows = records(session.connection().execute(statement, params))
+        return [(row, row, None if row.total is None else windows(row.recent)) for row in rows]
+    found = {
+        advocate.id: advocate
+        for advocate in kept.fitting(
+            industries=industries,
+            min_employees=min_employees,
+            max_employees=max_employees,
+            strict=strict,
+            today=today,
+        )
+    }
+    if not found:
+        return []
+    dialect = session.get_bind().dialect.name
+    params["ids"] = list(found) if dialect == "postgresql" else json.dumps(list(found))
+    statement = _usage_among(dialect, max(limits.caps.values()), limits.fatigue_threshold)
+    return [
+        (found[row.id], row, None if row.total is None else windows(row.recent))
+        for row in records(session.connection().execute(statement, params))
+    ]

@@ -102,6 +102,13 @@ def _on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> No
             _mark(session, table or _UNKNOWN)
 
 
+def changed_in(session: Session, group: str) -> bool:
+    """Whether the session wrote one of the group's tables (GROUPS), or a table not known, and has not committed
+    it yet (what it flushed or executed: flush first to count what is only added)."""
+    tables = session.info.get(_CHANGED) or set()
+    return _UNKNOWN in tables or bool(tables & GROUPS[group])
+
+
 def _mark(session: Session, table: str) -> None:
     session.info.setdefault(_CHANGED, set()).add(table)
 

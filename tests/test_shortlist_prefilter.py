@@ -10,8 +10,9 @@ from sqlalchemy import delete
 
 from bot.flows import shortlist
 from bot.rules.matching import Policy
+from store import fit
 from store.models import Advocate, Engagement, ReferenceRequest
-from tests.support.factories import request_values
+from tests.support.factories import advocate_values, request_values
 
 TODAY = date(2026, 11, 20)
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
@@ -157,9 +158,65 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
         everyone = shortlist.ranked_for(session=session, request=request, policy=policy, today=TODAY)
         page = [a.candidate.advocate_id for a in strict if shortlist.good_enough(a)]
         assert page == [a.candidate.advocate_id for a in everyone if shortlist.good_enough(a)]
+        expected = [a for a in everyone if shortlist.good_enough(a)]
         for size in (1, 5):  # what a first page shows: its best, assessed in full, and how many good matches
             best, good = shortlist.first_page_for(
                 session=session, request=request, policy=policy, today=TODAY, size=size
             )
-            assert (best, good) == ([a for a in everyone if shortlist.good_enough(a)][:size], len(page))
-        session.rollback()
+            assert (best, good) == (expected[:size], len(page))
+        request_id = request.id
+    # Committed: the fit filters now run on the pool kept in memory (store.fit), rebuilt for each example (each
+    # one rewrote the advocates), and the statement reads only the usage of the ids found.
+    with database.unit_of_work() as session:
+        request = session.get(ReferenceRequest, request_id)
+        assert fit.pool_of(session) is not None
+        for size in (1, 5):
+            best, good = shortlist.first_page_for(
+                session=session, request=request, policy=policy, today=TODAY, size=size
+            )
+            assert (best, good) == (expected[:size], len(page))
+
+
+def test_the_kept_pool_follows_every_change_to_the_advocates_on_any_replica(database):
+    """store.fit keeps the pool in memory, per engine: a change committed through another engine (another
+    replica) is on the next first page, and a session's own uncommitted change is read from the table."""
+    from store.db import Database, make_engine
+
+    def ids(session):
+        request = session.get(ReferenceRequest, 1)
+        best, good = shortlist.first_page_for(
+            session=session, request=request, policy=Policy(), today=TODAY, size=5
+        )
+        return [a.candidate.advocate_id for a in best], good
+
+    with database.unit_of_work() as session:
+        session.add(Advocate(**advocate_values(id=1, use_cases=["job scheduling"])))
+        session.add(Advocate(**advocate_values(id=2, use_cases=["billing"])))
+        session.add(
+            ReferenceRequest(**request_values(wanted_use_case="job scheduling", wanted_role_level="vp"))
+        )
+    with database.unit_of_work() as session:
+        assert ids(session) == ([1], 1)
+        kept = fit.pool_of(session)
+    replica = Database(make_engine(database.engine.url.render_as_string(hide_password=False)))
+    try:
+        with replica.unit_of_work() as session:
+            session.get(Advocate, 2).use_cases = ["Job scheduling at scale"]
+            session.add(Advocate(**advocate_values(id=3, use_cases=["job scheduling"], status="retired")))
+        with database.unit_of_work() as session:
+            assert fit.pool_of(session) is not kept
+            assert sorted(ids(session)[0]) == [1, 2]
+        with replica.unit_of_work() as session:
+            session.execute(delete(Advocate).where(Advocate.id == 1))
+        with database.unit_of_work() as session:
+            assert ids(session) == ([2], 1)
+            # Not yet committed: read from the table, with the change.
+            session.get(Advocate, 2).kinds = ["quote"]
+            session.flush()
+            assert fit.pool_of(session) is None
+            assert ids(session) == ([], 0)
+            session.rollback()
+        with database.unit_of_work() as session:
+            assert ids(session) == ([2], 1)
+    finally:
+        replica.engine.dispose()

@@ -135,7 +135,7 @@ def candidates_for(
             prospect_key=need.prospect_key,
             request_id=need.request_id,
         )
-        return [_candidate(row, _kept_usage(row, recent)) for row, recent in rows]
+        return [_candidate(advocate, _kept_usage(kept, recent)) for advocate, kept, recent in rows]
     advocates = pool.fitting_advocates(session=session, **bounds)
     usage = counts.usage_by_advocate(
         session=session,
@@ -147,10 +147,10 @@ def candidates_for(
     return [candidate_of(a, usage.get(a.id)) for a in advocates]
 
 
-def _kept_usage(row: Any, recent: Any) -> Usage:
-    """pool.shortlistable's pair as ranking reads it: the lifetime figures kept on the pool's row, the rolling
-    windows counted from its kept events (none: nothing kept). Built once, with no record in between."""
-    return Usage() if row.total is None else _usage(row, recent)
+def _kept_usage(kept: Any, recent: Any) -> Usage:
+    """pool.shortlistable's usage as ranking reads it: the lifetime figures kept for the advocate (`total` None:
+    never used), the rolling windows counted from their kept events (None: nothing kept)."""
+    return Usage() if kept.total is None else _usage(kept, recent)
 
 
 def candidate_of(advocate: Advocate | Row[Any], row: object | None) -> Candidate:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.rules.matching.grades import GENERAL_FUNCTIONS, SENTIMENT_GOOD, group_words, plain, word_stems
+from bot.rules.matching.grades import (
+    GENERAL_FUNCTIONS,
+    SENTIMENT_GOOD,
+    group_words,
+    plain,
+    tag_fit,
+    word_stems,
+)
 from bot.rules.matching.kinds import KIND_COVERAGE
 from bot.rules.matching.policy import Policy
-from bot.rules.matching.records import ROLE_ORDER, Need
+from bot.rules.matching.records import ROLE_ORDER, Grade, Need
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,15 @@ class Prefilter:
     use_case_text: str
     # Functions that are not Poor for the wanted one (None stored counts too); None: any function.
     functions: frozenset[str] | None = None
+    # The need's use case and the policy's groups of related words: fits_use_cases' rule.
+    use_case: str = ""
+    use_case_groups: tuple[frozenset[str], ...] = ()
+
+    def fits_use_cases(self, tags: tuple[str, ...]) -> bool:
+        """Some tag is not Poor for the wanted use case: the matrix's own rule (grades.tag_fit), for a store
+        that can test it on a tag list rather than on text (store.fit). Exact, where the terms may let through
+        more."""
+        return any(tag_fit(tag, self.use_case, self.use_case_groups) is not Grade.POOR for tag in tags)
 
 
 def prefilter(*, need: Need, policy: Policy) -> Prefilter:
@@ -44,4 +60,6 @@ def prefilter(*, need: Need, policy: Policy) -> Prefilter:
             if not need.function or need.function in GENERAL_FUNCTIONS
             else frozenset({need.function, *GENERAL_FUNCTIONS})
         ),
+        use_case=need.use_case,
+        use_case_groups=policy.use_case_groups,
     )
