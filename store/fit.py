@@ -118,8 +118,11 @@ def pool_of(session: Session) -> Pool | None:
 def _build(session: Session, version: int) -> Pool:
     """Read after the version: a change committed in between is in the pool read, and the next use, seeing a
     newer version, reads it again. Rows are read as they come, into the kept records only."""
+    # Streamed (a server-side cursor on PostgreSQL): the driver never holds the whole pool's rows at once.
     result = session.connection().execute(
-        select(*CANDIDATE_COLUMNS).where(Advocate.status.in_(("active", "break")))
+        select(*CANDIDATE_COLUMNS)
+        .where(Advocate.status.in_(("active", "break")))
+        .execution_options(stream_results=True, yield_per=2_000)
     )
     make = record_type(tuple(result.keys()))._make
     same: dict[Any, Any] = {}  # one object per repeated value (industry, level, tier, title, day, sentiment)
