@@ -236,9 +236,8 @@ def shortlistable(
     decide who is left, and the same row brings the events the rolling windows (90/180/360 days, the year) are
     counted from. The fit filters are applied to store.fit's kept pool, and one statement reads the usage of
     the ids found; a session with its own uncommitted changes to the advocates reads them in one statement with
-    the fit filters instead. Every value that changes the best plan is a filter on advocates, so the plan
-    PostgreSQL caches for a prepared statement is the one it would choose anyway (the quarter arithmetic is
-    done on the counters, not by scanning engagements by date).
+    the fit filters instead. Either statement's text is the same for every request (the ids ride in one array),
+    and the quarter arithmetic is done on the counters, not by scanning engagements by date.
     """
     params: dict[str, Any] = dict(
         quarter=window.quarter_start.date(),
