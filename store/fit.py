@@ -9,8 +9,9 @@ match; each advocate is kept as ranking reads them, so the statement reads only 
 (pool.shortlistable).
 
 Kept while the advocates do not change: the "advocates" counter of store/versions.py, bumped in the transaction of
-every write to the table, on any replica, is read at each use (one indexed read), and a session that has written
-to the table itself, not yet committed, reads the table instead (None). The usage and the limits it decides are
+every write to the table, on any replica, is read at each use (one indexed read). After a change the pool is read
+again on a thread of its own, and meanwhile, as in a session that has written to the table itself and not yet
+committed, the shortlist reads the table (pool_of is None). The usage and the limits it decides are
 always read from the database, and an Ask click ranks the advocate again from the tables (handlers/shortlist.py):
 nobody is asked because of what is kept here.
 """
@@ -18,6 +19,7 @@ nobody is asked because of what is kept here.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import weakref
 from bisect import bisect_left, bisect_right
@@ -94,12 +96,21 @@ class Pool:
 
 
 _KEPT: weakref.WeakKeyDictionary[Engine, Pool] = weakref.WeakKeyDictionary()
-_BUILDING = threading.Lock()
+_FIRST = threading.Lock()  # one first build at a time
+_REFRESHING: weakref.WeakSet[Engine] = weakref.WeakSet()  # engines whose pool is being read again
+_REFRESH = threading.Lock()
+log = logging.getLogger(__name__)
 
 
-def pool_of(session: Session) -> Pool | None:
-    """The kept pool for the session's database, rebuilt when the advocates changed since; None when the session
-    itself has written to the advocates and not committed (its own changes are not in any kept pool)."""
+def pool_of(session: Session, *, wait: bool = False) -> Pool | None:
+    """The kept pool for the session's database, as the advocates stand now; None when the caller should read the
+    table instead: the session itself has written to the advocates and not committed, or the pool is being read
+    again after a change.
+
+    The first use in a process reads the pool there and then. After a change (any replica's), the pool is read
+    again on a thread of its own (~2 s at 100k advocates, which would otherwise fall on one person's shortlist),
+    and until it is, callers read the table as before. `wait`: read it again here instead (tests, benches).
+    """
     if versions.changed_in(session, "advocates"):
         return None
     bind = session.get_bind()
@@ -108,11 +119,39 @@ def pool_of(session: Session) -> Pool | None:
     kept = _KEPT.get(engine)
     if kept is not None and kept.version == version:
         return kept
-    with _BUILDING:  # one build at a time: two renders after a change would both read the whole pool
-        kept = _KEPT.get(engine)
-        if kept is None or kept.version != version:
-            kept = _KEPT[engine] = _build(session, version)
-    return kept
+    if kept is None or wait or _in_memory(engine):
+        with _FIRST:
+            kept = _KEPT.get(engine)
+            if kept is None or kept.version != version:
+                kept = _KEPT[engine] = _build(session, version)
+        return kept if kept.version == version else None
+    _refresh(engine)
+    return None
+
+
+def _in_memory(engine: Engine) -> bool:
+    """An in-memory SQLite database: another thread would open a database of its own."""
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+def _refresh(engine: Engine) -> None:
+    """Read the pool again on a thread of its own, unless it already is being read."""
+    with _REFRESH:
+        if engine in _REFRESHING:
+            return
+        _REFRESHING.add(engine)
+    threading.Thread(target=_read_again, args=(engine,), name="refdesk-pool", daemon=True).start()
+
+
+def _read_again(engine: Engine) -> None:
+    try:
+        with Session(engine) as session:  # reads only: nothing to commit
+            _KEPT[engine] = _build(session, versions.version(session, ADVOCATES))
+    except Exception:  # the next use tries again; until then shortlists read the table
+        log.exception("reading the advocate pool again failed")
+    finally:
+        with _REFRESH:
+            _REFRESHING.discard(engine)
 
 
 def _build(session: Session, version: int) -> Pool:

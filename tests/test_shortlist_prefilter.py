@@ -169,7 +169,7 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
     # one rewrote the advocates), and the statement reads only the usage of the ids found.
     with database.unit_of_work() as session:
         request = session.get(ReferenceRequest, request_id)
-        assert fit.pool_of(session) is not None
+        assert fit.pool_of(session, wait=True) is not None
         for size in (1, 5):
             best, good = shortlist.first_page_for(
                 session=session, request=request, policy=policy, today=TODAY, size=size
@@ -178,8 +178,12 @@ def test_page_one_is_the_same_either_way(database, advocates, past, wanted):
 
 
 def test_the_kept_pool_follows_every_change_to_the_advocates_on_any_replica(database):
-    """store.fit keeps the pool in memory, per engine: a change committed through another engine (another
-    replica) is on the next first page, and a session's own uncommitted change is read from the table."""
+    """store.fit keeps the pool in memory, per engine. After a change committed through another engine (another
+    replica) the next first page reads the table, and is right, while the pool is read again on a thread of its
+    own; then first pages come from the pool again, with the change. A session's own uncommitted change is read
+    from the table."""
+    import time
+
     from store.db import Database, make_engine
 
     def ids(session):
@@ -188,6 +192,16 @@ def test_the_kept_pool_follows_every_change_to_the_advocates_on_any_replica(data
             session=session, request=request, policy=Policy(), today=TODAY, size=5
         )
         return [a.candidate.advocate_id for a in best], good
+
+    def read_again(before):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with database.unit_of_work() as session:
+                kept = fit.pool_of(session)
+            if kept is not None and kept is not before:
+                return kept
+            time.sleep(0.01)
+        raise AssertionError("the pool was not read again within 10 s")
 
     with database.unit_of_work() as session:
         session.add(Advocate(**advocate_values(id=1, use_cases=["job scheduling"])))
@@ -198,16 +212,24 @@ def test_the_kept_pool_follows_every_change_to_the_advocates_on_any_replica(data
     with database.unit_of_work() as session:
         assert ids(session) == ([1], 1)
         kept = fit.pool_of(session)
+        assert kept is not None
     replica = Database(make_engine(database.engine.url.render_as_string(hide_password=False)))
     try:
         with replica.unit_of_work() as session:
             session.get(Advocate, 2).use_cases = ["Job scheduling at scale"]
             session.add(Advocate(**advocate_values(id=3, use_cases=["job scheduling"], status="retired")))
         with database.unit_of_work() as session:
-            assert fit.pool_of(session) is not kept
+            assert fit.pool_of(session) is None  # read again elsewhere; meanwhile the table
+            assert sorted(ids(session)[0]) == [1, 2]
+        kept = read_again(kept)
+        with database.unit_of_work() as session:
+            assert fit.pool_of(session) is kept
             assert sorted(ids(session)[0]) == [1, 2]
         with replica.unit_of_work() as session:
             session.execute(delete(Advocate).where(Advocate.id == 1))
+        with database.unit_of_work() as session:
+            assert ids(session) == ([2], 1)
+        kept = read_again(kept)
         with database.unit_of_work() as session:
             assert ids(session) == ([2], 1)
             # Not yet committed: read from the table, with the change.
@@ -217,6 +239,7 @@ def test_the_kept_pool_follows_every_change_to_the_advocates_on_any_replica(data
             assert ids(session) == ([], 0)
             session.rollback()
         with database.unit_of_work() as session:
+            assert fit.pool_of(session) is kept
             assert ids(session) == ([2], 1)
     finally:
         replica.engine.dispose()
