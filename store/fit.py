@@ -37,7 +37,6 @@ from store import versions
 from store.counts import record_type
 from store.models import Advocate
 
-ADVOCATES = f"{versions.PROGRAM}.advocates"
 _SHARED = frozenset({str, date, float})
 
 
@@ -115,7 +114,7 @@ def pool_of(session: Session, *, wait: bool = False) -> Pool | None:
         return None
     bind = session.get_bind()
     engine = getattr(bind, "engine", bind)
-    version = versions.version(session, ADVOCATES)
+    version = versions.versions_of(session)["advocates"]
     kept = _KEPT.get(engine)
     if kept is not None and kept.version == version:
         return kept
@@ -146,7 +145,7 @@ def _refresh(engine: Engine) -> None:
 def _read_again(engine: Engine) -> None:
     try:
         with Session(engine) as session:  # reads only: nothing to commit
-            _KEPT[engine] = _build(session, versions.version(session, ADVOCATES))
+            _KEPT[engine] = _build(session, versions.versions_of(session)["advocates"])
     except Exception:  # the next use tries again; until then shortlists read the table
         log.exception("reading the advocate pool again failed")
     finally:

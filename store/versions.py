@@ -105,7 +105,11 @@ def _on_flush(session: Session, _context: UOWTransaction, _instances: Any) -> No
 def changed_in(session: Session, group: str) -> bool:
     """Whether the session wrote one of the group's tables (GROUPS), or a table not known, and has not committed
     it yet (what it flushed or executed: flush first to count what is only added)."""
-    tables = session.info.get(_CHANGED) or set()
+    return _touches(session.info.get(_CHANGED) or set(), group)
+
+
+def _touches(tables: set[str], group: str) -> bool:
+    """Whether writes to `tables` change what the group's counter stands for (a table not known changes all)."""
     return _UNKNOWN in tables or bool(tables & GROUPS[group])
 
 
@@ -119,8 +123,8 @@ def _bump_before_commit(session: Session) -> None:
     tables = session.info.pop(_CHANGED, None)
     if tables:
         bump(session)
-        for group, members in GROUPS.items():
-            if _UNKNOWN in tables or tables & members:
+        for group in GROUPS:
+            if _touches(tables, group):
                 bump(session, f"{PROGRAM}.{group}")
 
 
