@@ -465,3 +465,31 @@ def test_a_pass_records_the_calls_its_thanks_hold_at_most_hold_every_at_once(har
     assert recorded == [100, 20]
     with harness.db.unit_of_work() as session:
         assert {e.status for e in session.scalars(select(Engagement))} == {"held"}
+
+
+def test_a_claims_new_shortlists_go_first_behind_only_their_own_requests_rows():
+    """dispatcher._urgent_first: the order a claim's rows go in. A new shortlist jumps the rows claimed before it
+    about other requests, never those of its own (its card, the line saying why a fresh shortlist follows);
+    everything else keeps its order."""
+    from bot.delivery.dispatcher import _urgent_first
+    from bot.flows.effects import Fx
+
+    def row(row_id: int, kind: str, request_id: int | None) -> Nudge:
+        return Nudge(id=row_id, kind=kind, request_id=request_id)
+
+    claimed = [
+        row(1, Fx.CARD_UPDATE, 10),
+        row(2, Fx.POST, 10),
+        row(8, Fx.POST, 11),  # "couldn't deliver the ask": the fresh shortlist below says what to do next
+        row(3, Fx.CARD, 12),
+        row(4, Fx.SHORTLIST, 11),
+        row(5, Fx.SHORTLIST, 12),
+        row(6, NudgeKind.THANKS, None),
+        row(7, Fx.SHORTLIST_UPDATE, 9),
+        row(9, Fx.POST, 11),  # written after the shortlist: stays after it
+    ]
+    rows = {n.id: n for n in claimed}
+    assert _urgent_first([n.id for n in claimed], rows) == [8, 3, 4, 5, 1, 2, 6, 7, 9]
+    assert _urgent_first([1, 2, 6], rows) == [1, 2, 6]  # nothing urgent: the order claimed
+    # a row gone meanwhile keeps its place (the delivery skips it)
+    assert _urgent_first([99, 4, 1], rows) == [4, 99, 1]

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select
 
-from bot.flows import effects
+from bot.flows import effects, workflow
 from modals.ids import Action
 from store import lifecycle
 from store.models import Advocate, Engagement
@@ -83,6 +83,27 @@ def test_a_shortlist_goes_before_the_messages_the_courier_is_still_sending(harne
     assert len(receipts) == 8
     assert shortlist < receipts[-1], "the shortlist waited for every message queued before it"
     assert names_in(harness.thread_replies()[-1]["blocks"]) == ["Lena Vogel", "Dana Whitfield", "Ravi Menon"]
+
+
+def test_a_shortlist_claimed_behind_other_messages_is_sent_before_them(harness):
+    """Clicks back to back: the courier claims a new shortlist together with messages written before it (the last
+    approval's card update and the rep's DM); the shortlist goes first, the others after it, each once."""
+    seed(harness)
+    request_id = harness.file_request()
+    harness.settle()
+    sent_before = len(harness.slack.attempts("chat.postMessage"))
+    # One commit, one wake: one claim holds all four, the shortlist last.
+    with harness.db.unit_of_work() as session:
+        now = harness.clock.now()
+        for n in range(3):
+            effects.post(session, now=now, to="U0OTHER", text=f"Receipt {n}")
+        outcome = workflow.approve(session=session, request_id=request_id, actor_id="U0CS1", now=now)
+        assert outcome is not None and outcome.won
+        effects.shortlist(session, now=now, request_id=request_id)
+    harness.settle()
+    texts = [str(c.params.get("text", "")) for c in harness.slack.attempts("chat.postMessage")[sent_before:]]
+    assert texts[0].startswith("Shortlist"), texts
+    assert texts[1:] == ["Receipt 0", "Receipt 1", "Receipt 2"]
 
 
 def test_show_more_lists_who_is_excluded_and_why(harness):

@@ -50,6 +50,28 @@ HOLD_EVERY = 1_000
 TO_MEMBERS = sorted(kind.value for kind in NudgeKind if kind not in TO_CHANNEL and kind not in INTERNAL)
 
 
+def _urgent_first(ids: list[int], rows: dict[int, Nudge]) -> list[int]:
+    """A claim's rows in the order they go: each new shortlist (URGENT) first, with the rows of its own request
+    claimed before it (its card, whose thread it is posted in; the line saying why a fresh shortlist follows),
+    then the rest, each in the order claimed. A shortlist claimed with the card updates and DMs of the approvals
+    before it (clicks back to back) is not sent after them: CS is waiting on it, and nothing about another
+    request needs to go before it."""
+    last: dict[int, int] = {}  # request -> the place of its last new shortlist in the claim
+    for place, row_id in enumerate(ids):
+        row = rows.get(row_id)
+        if row is not None and row.kind in URGENT and row.request_id is not None:
+            last[row.request_id] = place
+    if not last:
+        return ids
+    first = [
+        row_id
+        for place, row_id in enumerate(ids)
+        if row_id in rows and place <= last.get(rows[row_id].request_id, -1)
+    ]
+    ahead = set(first)
+    return first + [i for i in ids if i not in ahead]
+
+
 @dataclass
 class Dispatcher:
     db: Database
@@ -186,6 +208,7 @@ class Dispatcher:
             return
         with claim.timed(), self.db.unit_of_work() as session:
             rows = {n.id: n for n in session.scalars(select(Nudge).where(Nudge.id.in_(ids)))}
+        ids = _urgent_first(ids, rows)
         scheduled = [
             rows[i]
             for i in ids
