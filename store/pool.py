@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import cache
+from datetime import UTC, date, datetime
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    TypeDecorator,
     and_,
     any_,
     bindparam,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -175,7 +177,40 @@ def _limits(advocate: Any, cap: Any, fatigue_threshold: int) -> list[Any]:
     ]
 
 
-_USAGE_COLUMNS = (AdvocateUsage.total, AdvocateUsage.last_asked, AdvocateUsage.last_used, AdvocateUsage.recent)
+class _UTCDay(TypeDecorator[date]):
+    """A models.UTCDateTime column read as its day in UTC, all the limits compare. Read as an aware datetime
+    (parsed, given its zone, then cut to its day) each cost ~1 us, twice a row, on the 1,000-3,000 rows of a
+    first page at 100k advocates. SQLite hands over the stored text, which begins with the UTC day
+    (UTCDateTime stores UTC); PostgreSQL an aware datetime, in the session's zone."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> date | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return _day_of(value[:10])
+        return value.astimezone(UTC).date() if value.tzinfo is not None else value.date()
+
+
+@lru_cache(maxsize=4_096)
+def _day_of(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def _as_day(column: Any) -> Any:
+    return type_coerce(column, _UTCDay()).label(column.key)
+
+
+# What the shortlist reads of an advocate's kept usage: the lifetime count, the last ask and use (their days), and
+# the dated events the rolling windows are counted from.
+_USAGE_COLUMNS = (
+    AdvocateUsage.total,
+    _as_day(AdvocateUsage.last_asked),
+    _as_day(AdvocateUsage.last_used),
+    AdvocateUsage.recent,
+)
 
 
 @cache

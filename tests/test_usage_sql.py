@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from bot.flows.shortlist import _usage, candidate_of, usage_window
 from bot.rules.matching import Usage
@@ -168,3 +168,33 @@ def test_kept_events_counted_once_are_counted_again_for_another_day() -> None:
     assert (after.this_quarter, after.previous_quarter, after.this_year) == (0, 1, 0)
     assert counts.kept_windows(recent, usage_window(date(2026, 12, 31))) == before
     assert counts.kept_windows("[]", usage_window(date(2026, 12, 31))) is None
+
+
+def test_the_shortlist_reads_the_last_ask_and_use_as_their_days_in_utc(database) -> None:
+    """store/pool.py reads the kept last ask and use as their days in UTC (on SQLite from the stored text, on
+    PostgreSQL from an aware datetime in the session's zone): an ask at 02:30 UTC is that day's, even where it
+    was still the day before."""
+    from store.pool import _USAGE_COLUMNS
+
+    with database.unit_of_work() as session:
+        session.execute(delete(Engagement))
+        session.execute(delete(Advocate))
+        session.add(
+            Advocate(**advocate_values(id=1, owner_slack_user_id="U0CS1", created_at=NOW, updated_at=NOW))
+        )
+        session.flush()
+        session.execute(delete(AdvocateUsage))
+        session.add(
+            AdvocateUsage(
+                advocate_id=1,
+                total=1,
+                last_asked=datetime(2026, 11, 20, 2, 30, tzinfo=UTC),
+                last_used=datetime(2026, 11, 19, 23, 30, tzinfo=UTC),
+            )
+        )
+        session.flush()
+        if not database.is_sqlite:
+            session.execute(text("SET LOCAL TIME ZONE 'America/Los_Angeles'"))
+        [row] = session.execute(select(*_USAGE_COLUMNS).where(AdvocateUsage.advocate_id == 1)).all()
+        assert (row.last_asked, row.last_used) == (date(2026, 11, 20), date(2026, 11, 19))
+        assert _usage(row, None).last_asked == date(2026, 11, 20)

@@ -78,8 +78,11 @@ def need_of(request: ReferenceRequest) -> Need:
     )
 
 
-def _day(instant: datetime | None) -> date | None:
-    return instant.date() if instant else None
+def _day(instant: datetime | date | None) -> date | None:
+    """The day of an instant (UTC), or a day as it is (pool.shortlistable reads the kept instants as their days)."""
+    if instant is None:
+        return None
+    return instant.date() if isinstance(instant, datetime) else instant
 
 
 def _start_of(day: date) -> datetime:
