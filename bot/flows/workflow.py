@@ -143,10 +143,10 @@ def _decide(
         lifecycle.add_event(
             session=session, request_id=request_id, at=now, actor_id=actor_id, action=action, detail=detail or {}
         )
-    request = lifecycle.get_request(session=session, request_id=request_id)
+    # As the update left it, in one read: one already in the session is overwritten (the update went around it).
+    request = session.get(ReferenceRequest, request_id, populate_existing=True)
     if request is None:
         return None
-    session.refresh(request)
     return Outcome(won=won, request=request)
 
 
