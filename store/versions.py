@@ -68,11 +68,16 @@ def versions_of(session: Session) -> dict[str, int]:
     return found
 
 
-def bump(session: Session, name: str = PROGRAM) -> None:
-    """+1 on this thread's slot, creating it on first use (an upsert: two first bumps at once can't collide)."""
+def bump(session: Session, *names: str) -> None:
+    """+1 on this thread's slot of each counter (PROGRAM when none is named), creating it on first use (an upsert:
+    two first bumps at once can't collide), all in one statement: a decision bumps the program's counter and a
+    group's, and each statement is ~0.3 ms of the transaction a click waits on."""
     table = CacheVersion.__table__
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(name=f"{name}:{threading.get_native_id() % SLOTS}", version=1)
+    slot = threading.get_native_id() % SLOTS
+    # Sorted: two transactions bumping the same counters lock their rows in the same order.
+    rows = [{"name": f"{name}:{slot}", "version": 1} for name in sorted(set(names or (PROGRAM,)))]
+    statement = insert(table).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.name], set_={"version": table.c.version + 1}
     )
@@ -122,10 +127,7 @@ def _bump_before_commit(session: Session) -> None:
     session.flush()  # what is still pending marks the session too
     tables = session.info.pop(_CHANGED, None)
     if tables:
-        bump(session)
-        for group in GROUPS:
-            if _touches(tables, group):
-                bump(session, f"{PROGRAM}.{group}")
+        bump(session, PROGRAM, *(f"{PROGRAM}.{group}" for group in GROUPS if _touches(tables, group)))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.reporting import dashboard, health, metrics
 from bot.reporting.metrics import GIVEN, Period, given_in
@@ -93,6 +93,36 @@ def test_each_change_bumps_the_groups_of_the_tables_it_wrote(database):
     )
     # An engagement refreshes the advocate's kept usage in the same transaction: one group.
     assert bumped(lambda s: s.add(Engagement(**engagement))) == {"engagements"}
+
+
+def test_a_change_bumps_all_its_counters_in_one_statement(database):
+    """The program's counter and each group's are one upsert before the commit: each statement more was a round
+    trip in every transaction a click waits on."""
+    with database.unit_of_work() as session:
+        session.add(Advocate(**advocate_values(id=1)))
+        session.add(ReferenceRequest(**request_values(id=1)))
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        with database.unit_of_work() as session:
+            before = versions.versions_of(session)
+        statements.clear()
+        with database.unit_of_work() as session:
+            session.execute(update(Advocate).values(sentiment=0.5))
+            session.execute(update(ReferenceRequest).values(status="declined"))
+        with database.unit_of_work() as session:
+            after = versions.versions_of(session)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    bumps = [s for s in statements if s.startswith("INSERT INTO cache_versions")]
+    assert len(bumps) == 1, bumps
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {versions.PROGRAM, "advocates", "requests"}
+    assert all(after[name] == before[name] + 1 for name in changed)
 
 
 def test_a_change_rebuilds_only_the_parts_that_read_it(database, monkeypatch):
