@@ -1,6 +1,6 @@
 """How long CS waits for a shortlist, next to the framework's floor: approve in a large pool, time the thread reply.
 
-    python -m bench.shortlist [--database-url URL] [--advocates 10000] [--references 10×advocates] [--runs 300]
+    python -m bench.shortlist [--database-url URL] [--advocates 10000 [N ...]] [--references 10×advocates] [--runs 300]
 
 `refdesk serve` runs as its own process (one worker) against a fake Slack on 127.0.0.1; each run sends a signed
 Approve click and measures from the click to the fake receiving the chat.postMessage in that card's thread. The
@@ -8,7 +8,9 @@ Approve click and measures from the click to the fake receiving the chat.postMes
 in the thread, timed the same way in the same run. Printed: p50/p95 of both and their ratio, the first
 approvals (1-20) against the late ones (200-300: PostgreSQL prepares a statement after 5 executions on a
 connection, so a plan that only goes wrong when prepared shows there), and the server's resident memory before
-and after. Without --database-url a fresh SQLite file is used; a PostgreSQL URL gets its own bench_<random> schema,
+and after. Several sizes (`--advocates 1000 10000 100000`, history 10x each) are measured one after another, each
+on a database and servers of its own, and a last table shows how the cost grows with the pool. Without
+--database-url a fresh SQLite file is used; a PostgreSQL URL gets its own bench_<random> schema,
 dropped at the end. A measurement, not a test: it exits 0 whether or not the targets are met.
 """
 
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +186,13 @@ def stats(values: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.shortlist", description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="SQLAlchemy URL (default: a fresh SQLite file)")
-    parser.add_argument("--advocates", type=int, default=10_000)
+    parser.add_argument(
+        "--advocates",
+        type=int,
+        nargs="+",
+        default=[10_000],
+        help="pool sizes, each measured on a database and servers of its own (e.g. 1000 10000 100000)",
+    )
     parser.add_argument("--references", type=int, help="past engagements (default: 10 per advocate)")
     parser.add_argument("--runs", type=int, default=300, help="approvals timed, in one server process")
     parser.add_argument("--seed", type=int, default=7)
@@ -195,16 +204,41 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.runs < 1:
         parser.error("--runs must be at least 1")
-    if args.references is None:
-        args.references = 10 * args.advocates
+    if min(args.advocates) < 1:
+        parser.error("--advocates must be at least 1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    measured = []
+    for size in args.advocates:
+        one = argparse.Namespace(**{**vars(args), "advocates": size})
+        one.references = args.references if args.references is not None else 10 * size
+        measured.append(measure(one))
+        report(measured[-1])
+    if len(measured) > 1:
+        print(growth(measured))
+    return 0
 
+
+@dataclass(frozen=True)
+class Measured:
+    """One pool size: what was generated, both servers' timings (ms, in click order) and refdesk's memory."""
+
+    dialect: str
+    args: argparse.Namespace
+    generated: float
+    refdesk: list[float]
+    floor: list[float]
+    rss: tuple[float, float]
+    candidates: list[int]
+
+
+def measure(args: argparse.Namespace) -> Measured:
+    """A fresh database of `args.advocates` advocates, then refdesk and the floor, each in a process of its own."""
     with tempfile.TemporaryDirectory(prefix="refdesk-bench-") as workdir:
         db, drop = open_database(args.database_url, Path(workdir))
         slack = QuickSlack().start()
         slack.cs_members = [CS_MEMBER, "U0CS2", "U0BOT"]
         try:
-            print(f"generating on {db.engine.dialect.name} …", flush=True)
+            print(f"generating {args.advocates:,} advocates on {db.engine.dialect.name} …", flush=True)
             began = time.monotonic()
             requests = generate(db, args)
             generated = time.monotonic() - began
@@ -220,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             slack.stop()
             drop()
-    report(db, args, generated, refdesk, floor, rss, candidates)
-    return 0
+    return Measured(db.engine.dialect.name, args, generated, refdesk, floor, rss, candidates)
 
 
 def run_server(
@@ -241,15 +274,8 @@ def run_server(
         server.wait(timeout=30)
 
 
-def report(
-    db: Database,
-    args: argparse.Namespace,
-    generated: float,
-    refdesk: list[float],
-    floor: list[float],
-    rss: tuple[float, float],
-    candidates: list[int],
-) -> None:
+def report(m: Measured) -> None:
+    args, refdesk, floor, rss, candidates = m.args, m.refdesk, m.floor, m.rss, m.candidates
     p95 = percentile(sorted(refdesk), 95)
     floor_p95 = percentile(sorted(floor), 95)
     late = slice(199, 300) if len(refdesk) >= 300 else slice(max(20, len(refdesk) - 100), None)
@@ -257,11 +283,11 @@ def report(
     lines = [
         "",
         "Approve click → shortlist posted in the card's thread (ms), one server process each",
-        f"  database    {db.engine.dialect.name}",
+        f"  database    {m.dialect}",
         f"  advocates   {args.advocates:,}",
         f"  references  {args.references:,} engagements over 3 years",
         f"  runs        {len(refdesk)} approvals (+1 warm-up) per server, seed {args.seed}",
-        f"  generation  {generated:.1f} s",
+        f"  generation  {m.generated:.1f} s",
         f"  candidates  median {statistics.median(candidates):,.0f}, max {max(candidates):,} per first page"
         if candidates
         else "  candidates  none",
@@ -275,6 +301,25 @@ def report(
         f"  serve RSS   {rss[0]:.0f} MB after the warm-up, {rss[1]:.0f} MB after {len(refdesk)} approvals (target < 250)",
     ]
     print("\n".join(lines))
+
+
+def growth(measured: list[Measured]) -> str:
+    """How the cost grows with the pool: each size beside the first, refdesk's and the floor's p95 side by side."""
+    first = measured[0]
+    base = percentile(sorted(first.refdesk), 95)
+    lines = [
+        "",
+        f"How the cost grows with the pool ({first.dialect}; history 10 references an advocate unless --references)",
+        f"  {'advocates':>10} {'references':>11}  {'refdesk p50':>11} {'p95':>6}  {'floor p95':>9}  "
+        f"{'ratio':>6}  {'p95 vs first':>12}",
+    ]
+    for m in measured:
+        p95, floor_p95 = percentile(sorted(m.refdesk), 95), percentile(sorted(m.floor), 95)
+        lines.append(
+            f"  {m.args.advocates:>10,} {m.args.references:>11,}  {percentile(sorted(m.refdesk), 50):>11.1f} "
+            f"{p95:>6.1f}  {floor_p95:>9.1f}  {p95 / floor_p95:>5.1f}x  {p95 / base:>11.2f}x"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
