@@ -366,6 +366,40 @@ def test_the_dispatcher_spends_at_most_three_statements_a_message(harness):
     assert total <= 3 * 120, f"{total} statements for 120 messages"
 
 
+def test_an_effect_with_nothing_to_store_costs_one_statement_after_its_claim(harness):
+    """DMs a handler wrote (outbox effects): the claim's rows are read once, and each sent one is marked in the
+    one statement a scheduled message costs, not read again and ended in a transaction of its own. Each still
+    reaches its member once, and its row ends sent."""
+    from bot.flows import effects
+
+    harness.clock.set(NOW)
+    with harness.db.unit_of_work() as session:  # due a minute from now: the courier leaves them to the pass
+        for n in range(40):
+            effects.post(session, now=NOW + timedelta(minutes=1), to=f"U{n:06d}", text=f"Effect {n}")
+    harness.settle()
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(harness.db.engine, "before_cursor_execute", count)
+    try:
+        result = harness.dispatch(NOW + timedelta(minutes=2))
+    finally:
+        event.remove(harness.db.engine, "before_cursor_execute", count)
+    assert result.sent == 40
+    counts = per_recipient(harness)
+    assert len(counts) == 40 and set(counts.values()) == {1}
+    with harness.db.unit_of_work() as session:
+        assert {row.status for row in session.scalars(select(Nudge))} == {"sent"}
+    # PostgreSQL's marks go without waiting for their answer (bot/delivery/marks.py): no cursor sees them.
+    marks = [s for s in statements if s.startswith("UPDATE nudges SET status=")]
+    assert len(marks) + result.unawaited == 40
+    assert not [s for s in statements if s.startswith("SELECT") and "WHERE nudges.id = " in s]  # no re-read
+    total = len(statements) + result.unawaited
+    assert total <= 40 + 10, f"{total} statements for 40 effects"
+
+
 def test_several_senders_send_each_message_once_and_a_members_in_order(harness):
     """DISPATCH_SENDERS > 1: messages to different people overlap on the network, never two to one person,
     and Slack's failures are handled as with one sender."""

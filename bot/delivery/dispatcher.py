@@ -253,7 +253,7 @@ class Dispatcher:
                 if nudge.kind in effects.EFFECTS or nudge.kind in INTERNAL:
                     flight.land_all()  # effects and internal rows keep their order after what was sent
                     if nudge.kind in effects.EFFECTS:
-                        self._deliver_effect(claim, nudge_id, now)
+                        self._deliver_effect(claim, nudge, now)
                     else:
                         bookkeeping.run_internal(self.db, claim, nudge, now)
                     continue
@@ -378,7 +378,8 @@ class Dispatcher:
         )
 
     # --- effects (bot/flows/effects.py, bot/delivery/sending.py) ---------------------------------
-    def _deliver_effect(self, claim: Claim, nudge_id: int, now: datetime) -> None:
+    def _deliver_effect(self, claim: Claim, row: Nudge, now: datetime) -> None:
+        """`row` as the batch read it (this claim holds it: nobody else changes it meanwhile)."""
         context = sending.Context(
             client=self.client,
             policy=self.policy,
@@ -387,7 +388,7 @@ class Dispatcher:
             now=now,
         )
         with claim.timed(), self.db.unit_of_work() as session:
-            nudge = session.get(Nudge, nudge_id)
+            nudge = session.merge(row, load=False)  # into this session as read, without reading it again
             prepared = sending.prepare(session, nudge, context)
         if isinstance(prepared, sending.Drop):
             claim.finish(nudge.id, status=NudgeStatus.CANCELLED, reason=prepared.reason[:200])
@@ -405,6 +406,11 @@ class Dispatcher:
         except OSError as error:  # the network or a timeout: try again later, like a 5xx
             self._refusals.retry_or_fail(claim, nudge, now, f"network: {error}", prepared.thread)
             return
+        if prepared.after is None:
+            # Nothing to store with it: marked sent as a scheduled message is, in one statement (claims.py).
+            claim.mark_sent(nudge.id, now)
+            claim.result.sent += 1
+            return
         with claim.timed(), self.db.unit_of_work() as session:
             # What later steps need from this call (the card's ts, the ask's channel) is stored in the same
             # transaction that marks the send done.
@@ -417,6 +423,6 @@ class Dispatcher:
                 sent_at=now,
                 last_error=None,
             )
-            if done and prepared.after is not None:
+            if done:
                 prepared.after(session, response, now)
         claim.result.sent += 1
