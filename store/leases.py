@@ -7,8 +7,9 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Nudge, NudgeStatus, WebhookDelivery
@@ -46,6 +47,36 @@ def claim_due(
     where: ColumnElement[bool] | None = None,
 ) -> list[int]:
     """Atomically take up to `batch` due rows (and rows whose claimer's lease ran out); their ids, sorted."""
+    statement = _claiming(model, now, token, lease, batch, skip_locked, where).returning(model.id)
+    return sorted(session.scalars(statement))
+
+
+def claim_due_rows(
+    *,
+    session: Session,
+    model: Leased,
+    now: datetime,
+    token: str,
+    lease: timedelta,
+    batch: int,
+    skip_locked: bool,
+    where: ColumnElement[bool] | None = None,
+) -> list[Any]:
+    """claim_due's rows themselves, as the claim left them, sorted by id: a claimer that reads them anyway saves
+    a statement (the outbox's courier, whose claim of a shortlist is a click's wait)."""
+    statement = _claiming(model, now, token, lease, batch, skip_locked, where).returning(model)
+    return sorted(session.scalars(statement), key=lambda row: row.id)
+
+
+def _claiming(
+    model: Leased,
+    now: datetime,
+    token: str,
+    lease: timedelta,
+    batch: int,
+    skip_locked: bool,
+    where: ColumnElement[bool] | None,
+) -> Update:
     due = or_(
         and_(model.status == constant(NudgeStatus.PENDING), model.due_at <= now),
         and_(model.status == constant(NudgeStatus.SENDING), model.lease_until < now),
@@ -59,7 +90,7 @@ def claim_due(
     # A CTE joined in, not `id IN (subquery)`: PostgreSQL may run an IN subquery again for each row it
     # updates, and with SKIP LOCKED each run finds fresh rows, so one claim took the whole outbox.
     picked = candidates.cte("picked")
-    statement = (
+    return (
         update(model)
         .where(model.id == picked.c.id, due)
         .values(
@@ -68,10 +99,8 @@ def claim_due(
             lease_until=now + lease,
             attempts=model.attempts + 1,
         )
-        .returning(model.id)
         .execution_options(synchronize_session=False)
     )
-    return sorted(session.scalars(statement))
 
 
 def finish(*, session: Session, model: Leased, row_id: int, token: str, **values: object) -> bool:

@@ -367,9 +367,9 @@ def test_the_dispatcher_spends_at_most_three_statements_a_message(harness):
 
 
 def test_an_effect_with_nothing_to_store_costs_one_statement_after_its_claim(harness):
-    """DMs a handler wrote (outbox effects): the claim's rows are read once, and each sent one is marked in the
-    one statement a scheduled message costs, not read again and ended in a transaction of its own. Each still
-    reaches its member once, and its row ends sent."""
+    """DMs a handler wrote (outbox effects): the claim's own statement returns its rows, and each sent one is
+    marked in the one statement a scheduled message costs, not read again and ended in a transaction of its
+    own. Each still reaches its member once, and its row ends sent."""
     from bot.flows import effects
 
     harness.clock.set(NOW)
@@ -395,7 +395,8 @@ def test_an_effect_with_nothing_to_store_costs_one_statement_after_its_claim(har
     # PostgreSQL's marks go without waiting for their answer (bot/delivery/marks.py): no cursor sees them.
     marks = [s for s in statements if s.startswith("UPDATE nudges SET status=")]
     assert len(marks) + result.unawaited == 40
-    assert not [s for s in statements if s.startswith("SELECT") and "WHERE nudges.id = " in s]  # no re-read
+    # The claim's statement returns its rows: neither the batch nor each effect reads them again.
+    assert not [s for s in statements if s.startswith("SELECT nudges.id") and "WHERE nudges.id " in s]
     total = len(statements) + result.unawaited
     assert total <= 40 + 10, f"{total} statements for 40 effects"
 

@@ -62,8 +62,8 @@ MARKS_DONE = text("RESET synchronous_commit")
 
 @dataclass
 class Claim:
-    """The rows one claim took (`ids`, in order), under one token, and when its lease was last taken (machine
-    timer and injected clock). `thanks_pending`: the engagements among its feedback questions whose thank-you
+    """The rows one claim took (`ids`, in order; `taken`, the rows themselves), under one token, and when its lease
+    was last taken (machine timer and injected clock). `thanks_pending`: the engagements among its feedback questions whose thank-you
     is still due. `connection`: held while the batch is delivered, for marking sends (`disconnect()` at its end)."""
 
     db: Database
@@ -75,6 +75,8 @@ class Claim:
     held_since: tuple[float, datetime]
     thanks_pending: set[int] = field(default_factory=set)
     connection: Connection | None = None
+    # The rows as the claim's own statement returned them (read once: the batch needs no read of its own).
+    taken: dict[int, Nudge] = field(default_factory=dict)
     # A mark sent on `connection` whose answer is still to be read (marks.py).
     _unanswered: bool = field(default=False, init=False, repr=False)
 
@@ -95,7 +97,7 @@ class Claim:
         token = leases.new_token(worker)
         claim = cls(db, clock, lease, token, [], result, (time.monotonic(), max(now, clock.now())))
         with claim.timed(), db.unit_of_work() as session:
-            claim.ids = leases.claim_due(
+            rows = leases.claim_due_rows(
                 session=session,
                 model=Nudge,
                 now=now,
@@ -105,6 +107,7 @@ class Claim:
                 skip_locked=not db.is_sqlite,
                 where=where,
             )
+        claim.ids, claim.taken = [row.id for row in rows], {row.id: row for row in rows}
         return claim
 
     @contextmanager

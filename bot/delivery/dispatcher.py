@@ -206,8 +206,11 @@ class Dispatcher:
             ids = [i for i in ids if i in still]
         if not ids:
             return
-        with claim.timed(), self.db.unit_of_work() as session:
-            rows = {n.id: n for n in session.scalars(select(Nudge).where(Nudge.id.in_(ids)))}
+        if not stale and claim.taken.keys() >= set(ids):
+            rows = {i: claim.taken[i] for i in ids}  # as the claim returned them
+        else:
+            with claim.timed(), self.db.unit_of_work() as session:
+                rows = {n.id: n for n in session.scalars(select(Nudge).where(Nudge.id.in_(ids)))}
         ids = _urgent_first(ids, rows)
         scheduled = [
             rows[i]
