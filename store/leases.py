@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, and_, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.models import Nudge, NudgeStatus, WebhookDelivery
@@ -45,38 +45,9 @@ def claim_due(
     batch: int,
     skip_locked: bool,
     where: ColumnElement[bool] | None = None,
-) -> list[int]:
-    """Atomically take up to `batch` due rows (and rows whose claimer's lease ran out); their ids, sorted."""
-    statement = _claiming(model, now, token, lease, batch, skip_locked, where).returning(model.id)
-    return sorted(session.scalars(statement))
-
-
-def claim_due_rows(
-    *,
-    session: Session,
-    model: Leased,
-    now: datetime,
-    token: str,
-    lease: timedelta,
-    batch: int,
-    skip_locked: bool,
-    where: ColumnElement[bool] | None = None,
 ) -> list[Any]:
-    """claim_due's rows themselves, as the claim left them, sorted by id: a claimer that reads them anyway saves
-    a statement (the outbox's courier, whose claim of a shortlist is a click's wait)."""
-    statement = _claiming(model, now, token, lease, batch, skip_locked, where).returning(model)
-    return sorted(session.scalars(statement), key=lambda row: row.id)
-
-
-def _claiming(
-    model: Leased,
-    now: datetime,
-    token: str,
-    lease: timedelta,
-    batch: int,
-    skip_locked: bool,
-    where: ColumnElement[bool] | None,
-) -> Update:
+    """Atomically take up to `batch` due rows (and rows whose claimer's lease ran out): the rows as the claim left
+    them, sorted by id (returned by the claim's own statement, so a claimer need not read them again)."""
     due = or_(
         and_(model.status == constant(NudgeStatus.PENDING), model.due_at <= now),
         and_(model.status == constant(NudgeStatus.SENDING), model.lease_until < now),
@@ -90,7 +61,7 @@ def _claiming(
     # A CTE joined in, not `id IN (subquery)`: PostgreSQL may run an IN subquery again for each row it
     # updates, and with SKIP LOCKED each run finds fresh rows, so one claim took the whole outbox.
     picked = candidates.cte("picked")
-    return (
+    statement = (
         update(model)
         .where(model.id == picked.c.id, due)
         .values(
@@ -99,8 +70,10 @@ def _claiming(
             lease_until=now + lease,
             attempts=model.attempts + 1,
         )
+        .returning(model)
         .execution_options(synchronize_session=False)
     )
+    return sorted(session.scalars(statement), key=lambda row: row.id)
 
 
 def finish(*, session: Session, model: Leased, row_id: int, token: str, **values: object) -> bool:

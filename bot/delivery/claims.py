@@ -97,7 +97,7 @@ class Claim:
         token = leases.new_token(worker)
         claim = cls(db, clock, lease, token, [], result, (time.monotonic(), max(now, clock.now())))
         with claim.timed(), db.unit_of_work() as session:
-            rows = leases.claim_due_rows(
+            rows = leases.claim_due(
                 session=session,
                 model=Nudge,
                 now=now,

@@ -165,7 +165,7 @@ class WebhookSender:
     def _claim(self, now: datetime) -> list[tuple[int, str]]:
         token = leases.new_token(self.worker)
         with self.db.unit_of_work() as session:
-            ids = leases.claim_due(
+            rows = leases.claim_due(
                 session=session,
                 model=WebhookDelivery,
                 now=now,
@@ -174,7 +174,7 @@ class WebhookSender:
                 batch=self.batch,
                 skip_locked=not self.db.is_sqlite,
             )
-        return [(delivery_id, token) for delivery_id in ids]
+        return [(row.id, token) for row in rows]
 
     def _finish(self, delivery_id: int, token: str, **values: object) -> bool:
         with self.db.unit_of_work() as session:
