@@ -194,8 +194,8 @@ class Dispatcher:
     def _deliver(
         self, claim: Claim, now: datetime, slowed: set[str], thanked: list[int], *, stale: bool = False
     ) -> None:
-        """A claim's rows, in order. The bookkeeping is per batch: the rows and what they are about are read in
-        a few statements, scheduled messages composed together; then each send is followed by the one statement
+        """A claim's rows (as the claim returned them), in order. The bookkeeping is per batch: what they are about
+        is read in a few statements, scheduled messages composed together; then each send is followed by the one statement
         that marks it sent (handed to the database before the next one goes: so if the process dies, at most the
         message in flight can go twice). The calls the thank-yous hold are added to `thanked`, for the pass to
         record (`_hold`). `stale`: the claim may have outlived its lease, so what it still holds is checked
@@ -206,11 +206,7 @@ class Dispatcher:
             ids = [i for i in ids if i in still]
         if not ids:
             return
-        if not stale and claim.taken.keys() >= set(ids):
-            rows = {i: claim.taken[i] for i in ids}  # as the claim returned them
-        else:
-            with claim.timed(), self.db.unit_of_work() as session:
-                rows = {n.id: n for n in session.scalars(select(Nudge).where(Nudge.id.in_(ids)))}
+        rows = {i: claim.taken[i] for i in ids}  # as the claim returned them: held since, so unchanged
         ids = _urgent_first(ids, rows)
         scheduled = [
             rows[i]
